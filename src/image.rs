@@ -1,0 +1,204 @@
+//! The runtime image's OCI config: the base image's config with the plan's settings on top.
+//!
+//! Pure: the base config arrives as the JSON that `ResolveImageConfig` returned (or nothing, in
+//! the CLI), the result is the JSON that goes into `containerimage.config`.
+
+use crate::plan::{Entrypoint, ImageConfig};
+use crate::proto::pb;
+use serde_json::{Map, Value, json};
+
+/// The image config for `config` on top of `base` (the runtime base image's config JSON).
+///
+/// Inherited from the base: its environment (PATH, SSL_CERT_FILE, …), its entrypoint unless the
+/// plan sets one, its labels, its layer history. Set here: Cmd, Env additions, ExposedPorts,
+/// User, WorkingDir, Labels, and `created` from `SOURCE_DATE_EPOCH` when given.
+pub fn config(
+    config: &ImageConfig,
+    base: Option<&Value>,
+    platform: &pb::Platform,
+    created: Option<&str>,
+) -> Value {
+    let mut image = base.and_then(Value::as_object).cloned().unwrap_or_default();
+    let base_config = image
+        .get("config")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut c = base_config.clone();
+
+    let entrypoint = match &config.entrypoint {
+        Entrypoint::Set(e) => e.clone(),
+        Entrypoint::Inherit { fallback } => base_config
+            .get("Entrypoint")
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_else(|| fallback.clone()),
+    };
+    c.insert("Entrypoint".into(), json!(entrypoint));
+    c.insert("Cmd".into(), json!(config.cmd));
+
+    let mut env: Vec<String> = base_config
+        .get("Env")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !env.iter().any(|e| e.starts_with("PATH=")) {
+        env.insert(
+            0,
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+        );
+    }
+    for (key, value) in &config.env {
+        let prefix = format!("{key}=");
+        env.retain(|e| !e.starts_with(&prefix));
+        env.push(format!("{key}={value}"));
+    }
+    c.insert("Env".into(), json!(env));
+
+    let mut ports = base_config
+        .get("ExposedPorts")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for port in &config.exposed_ports {
+        ports.insert(port.clone(), json!({}));
+    }
+    if ports.is_empty() {
+        c.remove("ExposedPorts");
+    } else {
+        c.insert("ExposedPorts".into(), Value::Object(ports));
+    }
+
+    c.insert("User".into(), json!(config.user));
+    c.insert("WorkingDir".into(), json!(config.workdir));
+
+    let mut labels = base_config
+        .get("Labels")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (key, value) in &config.labels {
+        labels.insert(key.clone(), json!(value));
+    }
+    if labels.is_empty() {
+        c.remove("Labels");
+    } else {
+        c.insert("Labels".into(), Value::Object(labels));
+    }
+
+    image.insert("config".into(), Value::Object(c));
+    image.insert("architecture".into(), json!(platform.architecture));
+    image.insert("os".into(), json!(platform.os));
+    if platform.variant.is_empty() {
+        image.remove("variant");
+    } else {
+        image.insert("variant".into(), json!(platform.variant));
+    }
+    if !image.contains_key("rootfs") {
+        image.insert("rootfs".into(), json!({"type": "layers", "diff_ids": []}));
+    }
+    let mut history = image
+        .get("history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut entry = Map::new();
+    entry.insert(
+        "created_by".into(),
+        json!("COPY --from=builder /app (shallot)"),
+    );
+    entry.insert("comment".into(), json!("shallot"));
+    if let Some(created) = created {
+        entry.insert("created".into(), json!(created));
+    }
+    history.push(Value::Object(entry));
+    image.insert("history".into(), Value::Array(history));
+    match created {
+        Some(created) => {
+            image.insert("created".into(), json!(created));
+        }
+        None => {
+            image.remove("created");
+        }
+    }
+    Value::Object(image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn plan_config() -> ImageConfig {
+        ImageConfig {
+            entrypoint: Entrypoint::Inherit {
+                fallback: vec!["/nodejs/bin/node".into()],
+            },
+            cmd: vec!["server.js".into(), "--verbose".into()],
+            env: vec![("PORT".into(), "8080".into()), ("PATH".into(), "/x".into())],
+            exposed_ports: vec!["8080/tcp".into()],
+            user: "65532:65532".into(),
+            workdir: "/app".into(),
+            labels: BTreeMap::from([("team".into(), "web".into())]),
+        }
+    }
+
+    fn amd64() -> pb::Platform {
+        pb::Platform {
+            architecture: "amd64".into(),
+            os: "linux".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn inherits_entrypoint_and_env_from_the_base() {
+        let base = json!({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Entrypoint": ["/nodejs/bin/node"], "Env": ["PATH=/usr/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"], "User": "65532", "WorkingDir": "/home/nonroot"},
+            "rootfs": {"type": "layers", "diff_ids": ["sha256:aa"]},
+            "history": [{"created_by": "base"}]
+        });
+        let out = config(&plan_config(), Some(&base), &amd64(), None);
+        let c = &out["config"];
+        assert_eq!(c["Entrypoint"], json!(["/nodejs/bin/node"]));
+        assert_eq!(c["Cmd"], json!(["server.js", "--verbose"]));
+        assert_eq!(
+            c["Env"],
+            json!([
+                "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+                "PORT=8080",
+                "PATH=/x"
+            ])
+        );
+        assert_eq!(c["ExposedPorts"], json!({"8080/tcp": {}}));
+        assert_eq!(c["User"], json!("65532:65532"));
+        assert_eq!(c["WorkingDir"], json!("/app"));
+        assert_eq!(c["Labels"], json!({"team": "web"}));
+        assert_eq!(out["rootfs"]["diff_ids"], json!(["sha256:aa"]));
+        assert_eq!(out["history"].as_array().map(Vec::len), Some(2));
+        assert!(out.get("created").is_none());
+    }
+
+    #[test]
+    fn falls_back_when_the_base_has_no_entrypoint() {
+        let out = config(&plan_config(), None, &amd64(), Some("2024-01-01T00:00:00Z"));
+        assert_eq!(out["config"]["Entrypoint"], json!(["/nodejs/bin/node"]));
+        assert_eq!(out["created"], json!("2024-01-01T00:00:00Z"));
+        assert!(
+            out["config"]["Env"][0]
+                .as_str()
+                .is_some_and(|p| p.starts_with("PATH="))
+        );
+        assert_eq!(out["os"], json!("linux"));
+    }
+}

@@ -1,0 +1,16 @@
+//! shallot: a BuildKit frontend that turns a short YAML spec into a small, safe container image.
+//!
+//! Data flows one way: [`spec`] (YAML → typed, validated, with source spans) → [`plan`] (a runtime
+//! recipe applied to the spec and the context's facts, as plain data) → [`llb`] (the BuildKit
+//! graph, with deterministic digests) → [`gateway`] (the LLBBridge client that talks to BuildKit).
+//! `spec`, `plan` and `llb` are pure; I/O happens only in `gateway`, [`context`] readers and the CLI.
+#![deny(missing_docs)]
+
+pub mod context;
+pub mod gateway;
+pub mod image;
+pub mod llb;
+pub mod plan;
+pub mod proto;
+pub mod runtimes;
+pub mod spec;

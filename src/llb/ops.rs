@@ -1,0 +1,420 @@
+//! The op vocabulary: processes with their mounts, file actions and local sources.
+
+use super::{Meta, Output, State};
+use crate::proto::pb;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// PATH for runs on daemons that do not fill in a default one (no `exec.meta.setsdefaultpath`).
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// How runs share a cache mount.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheSharing {
+    /// Concurrent runs use it at once (npm, pip and go caches are safe this way).
+    Shared,
+    /// Each concurrent run gets its own copy.
+    Private,
+    /// Concurrent runs wait for each other (apt, gradle).
+    Locked,
+}
+
+/// A filesystem mounted into a run besides its root.
+#[derive(Clone, Debug)]
+pub enum Mount {
+    /// A persistent cache directory that is never part of a layer.
+    Cache {
+        /// Where it appears, e.g. `/root/.npm`.
+        target: String,
+        /// Cache id; runs with the same id see the same directory.
+        id: String,
+        /// How concurrent runs share it.
+        sharing: CacheSharing,
+    },
+    /// A read-only view of (a directory of) another state.
+    ReadOnly {
+        /// Where it appears.
+        target: String,
+        /// What to mount.
+        source: State,
+        /// A sub-path of `source`, `/` for all of it.
+        selector: String,
+    },
+}
+
+impl Mount {
+    fn target(&self) -> &str {
+        match self {
+            Mount::Cache { target, .. } | Mount::ReadOnly { target, .. } => target,
+        }
+    }
+}
+
+/// A process to run, like a Dockerfile `RUN`.
+#[derive(Clone, Debug)]
+pub struct Exec {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    mounts: Vec<Mount>,
+    default_path: bool,
+    pub(super) meta: Meta,
+}
+
+impl Exec {
+    /// Runs `script` with `/bin/sh -c`, as a Dockerfile `RUN` in shell form does.
+    pub fn shell(script: &str) -> Exec {
+        Exec::args(["/bin/sh", "-c", script])
+    }
+
+    /// Runs a program with these arguments, without a shell.
+    pub fn args<I, S>(args: I) -> Exec
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Exec {
+            args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
+            mounts: Vec::new(),
+            default_path: false,
+            meta: Meta::default(),
+        }
+    }
+
+    /// Adds an environment variable for this run only.
+    pub fn env(mut self, key: &str, value: &str) -> Exec {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Adds a mount.
+    pub fn mount(mut self, mount: Mount) -> Exec {
+        self.mounts.push(mount);
+        self
+    }
+
+    /// Puts a default PATH into the environment when neither the state nor the run has one.
+    /// Needed for daemons without `exec.meta.setsdefaultpath`.
+    pub fn default_path(mut self, yes: bool) -> Exec {
+        self.default_path = yes;
+        self
+    }
+
+    /// Sets the progress name and source location.
+    pub fn meta(mut self, meta: Meta) -> Exec {
+        self.meta = meta;
+        self
+    }
+
+    pub(super) fn build(&self, state: &State) -> (pb::op::Op, Vec<Output>, BTreeSet<&'static str>) {
+        let mut caps = BTreeSet::from(["exec.meta.base"]);
+        let mut inputs = Inputs::default();
+
+        let mut env: BTreeMap<String, String> = state.env.iter().cloned().collect();
+        env.extend(self.env.iter().cloned());
+        if self.default_path {
+            env.entry("PATH".to_string())
+                .or_insert_with(|| DEFAULT_PATH.to_string());
+        } else if !env.contains_key("PATH") {
+            caps.insert("exec.meta.setsdefaultpath");
+        }
+
+        let mut mounts = vec![pb::Mount {
+            input: inputs.add(state),
+            selector: String::new(),
+            dest: "/".to_string(),
+            output: 0,
+            readonly: false,
+            mount_type: pb::MountType::Bind as i32,
+            ..Default::default()
+        }];
+        let mut extra: Vec<&Mount> = self.mounts.iter().collect();
+        // Sorted by target, as BuildKit's Go client does, so the op bytes do not depend on the
+        // order in which a recipe lists its mounts.
+        extra.sort_by(|a, b| a.target().cmp(b.target()));
+        for mount in extra {
+            match mount {
+                Mount::Cache {
+                    target,
+                    id,
+                    sharing,
+                } => {
+                    caps.insert("exec.mount.cache");
+                    caps.insert("exec.mount.cache.sharing");
+                    let sharing = match sharing {
+                        CacheSharing::Shared => pb::CacheSharingOpt::Shared,
+                        CacheSharing::Private => pb::CacheSharingOpt::Private,
+                        CacheSharing::Locked => pb::CacheSharingOpt::Locked,
+                    };
+                    mounts.push(pb::Mount {
+                        input: -1,
+                        dest: target.clone(),
+                        output: -1,
+                        mount_type: pb::MountType::Cache as i32,
+                        cache_opt: Some(pb::CacheOpt {
+                            id: id.clone(),
+                            sharing: sharing as i32,
+                        }),
+                        ..Default::default()
+                    });
+                }
+                Mount::ReadOnly {
+                    target,
+                    source,
+                    selector,
+                } => {
+                    caps.insert("exec.mount.bind");
+                    if selector != "/" && !selector.is_empty() {
+                        caps.insert("exec.mount.selector");
+                    }
+                    mounts.push(pb::Mount {
+                        input: inputs.add(source),
+                        selector: if selector == "/" {
+                            String::new()
+                        } else {
+                            selector.clone()
+                        },
+                        dest: target.clone(),
+                        output: -1,
+                        readonly: true,
+                        mount_type: pb::MountType::Bind as i32,
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        let meta = pb::Meta {
+            args: self.args.clone(),
+            env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            cwd: state.dir.clone(),
+            user: state.user.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        let op = pb::op::Op::Exec(pb::ExecOp {
+            meta: Some(meta),
+            mounts,
+            ..Default::default()
+        });
+        (op, inputs.list, caps)
+    }
+}
+
+/// The distinct inputs of one op; the same state mounted twice is one input.
+#[derive(Default)]
+struct Inputs {
+    list: Vec<Output>,
+}
+
+impl Inputs {
+    /// The input index of `state`, or -1 for scratch.
+    fn add(&mut self, state: &State) -> i64 {
+        let Some(output) = &state.output else {
+            return -1;
+        };
+        let found = self.list.iter().position(|o| {
+            std::sync::Arc::ptr_eq(&o.vertex, &output.vertex) && o.index == output.index
+        });
+        let index = found.unwrap_or_else(|| {
+            self.list.push(output.clone());
+            self.list.len() - 1
+        });
+        i64::try_from(index).unwrap_or(i64::MAX)
+    }
+}
+
+/// A copy from another state (see [`State::copy`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Copy {
+    /// Absolute path in the source state; may hold wildcards when `allow_wildcard` is set.
+    pub src: String,
+    /// Absolute path in the destination.
+    pub dest: String,
+    /// Owner `(uid, gid)` of the copied files; `None` keeps the source's.
+    pub owner: Option<(u32, u32)>,
+    /// Mode of the copied files; `None` keeps the source's.
+    pub mode: Option<i32>,
+    /// Copy a directory's contents rather than the directory itself.
+    pub contents_only: bool,
+    /// Create missing parents of `dest`.
+    pub create_dest_path: bool,
+    /// Treat `src` as a pattern.
+    pub allow_wildcard: bool,
+    /// A pattern that matches nothing is not an error.
+    pub allow_empty_wildcard: bool,
+    /// Modification time to set, in Unix nanoseconds (`SOURCE_DATE_EPOCH`); `None` keeps it.
+    pub timestamp: Option<i64>,
+}
+
+impl Copy {
+    /// Copies `src` to `dest`, creating `dest`'s parents, keeping owner and mode.
+    pub fn new(src: &str, dest: &str) -> Copy {
+        Copy {
+            src: src.to_string(),
+            dest: dest.to_string(),
+            owner: None,
+            mode: None,
+            contents_only: false,
+            create_dest_path: true,
+            allow_wildcard: false,
+            allow_empty_wildcard: false,
+            timestamp: None,
+        }
+    }
+
+    /// Copies the contents of directory `src` into `dest`.
+    pub fn contents(src: &str, dest: &str) -> Copy {
+        Copy {
+            contents_only: true,
+            allow_wildcard: true,
+            ..Copy::new(src, dest)
+        }
+    }
+
+    /// Sets the owner of what is copied.
+    pub fn owner(mut self, uid: u32, gid: u32) -> Copy {
+        self.owner = Some((uid, gid));
+        self
+    }
+}
+
+/// One action of a file op.
+#[derive(Clone, Debug)]
+pub enum FileAction {
+    /// Copy from a state into the op's filesystem.
+    Copy(State, Copy),
+    /// Make a directory.
+    Mkdir {
+        /// Absolute path.
+        path: String,
+        /// Permission bits.
+        mode: i32,
+        /// Owner `(uid, gid)`.
+        owner: Option<(u32, u32)>,
+    },
+}
+
+fn chown(owner: Option<(u32, u32)>) -> Option<pb::ChownOpt> {
+    owner.map(|(uid, gid)| pb::ChownOpt {
+        user: Some(pb::UserOpt {
+            user: Some(pb::user_opt::User::ById(uid)),
+        }),
+        group: Some(pb::UserOpt {
+            user: Some(pb::user_opt::User::ById(gid)),
+        }),
+    })
+}
+
+pub(super) fn file_op(
+    base: &State,
+    actions: Vec<FileAction>,
+) -> (pb::op::Op, Vec<Output>, BTreeSet<&'static str>) {
+    let caps = BTreeSet::from(["file.base"]);
+    let mut inputs = Inputs::default();
+    let base_input = inputs.add(base);
+    // Secondary inputs are op inputs too; resolve them first so that indexes of earlier
+    // actions' outputs (which start after the last op input) are known.
+    let sources: Vec<i64> = actions
+        .iter()
+        .map(|action| match action {
+            FileAction::Copy(from, _) => inputs.add(from),
+            FileAction::Mkdir { .. } => -1,
+        })
+        .collect();
+    let n_inputs = i64::try_from(inputs.list.len()).unwrap_or(i64::MAX);
+    let last = actions.len().saturating_sub(1);
+    let mut pb_actions = Vec::with_capacity(actions.len());
+    for (i, (action, secondary)) in actions.into_iter().zip(sources).enumerate() {
+        let input = if i == 0 {
+            base_input
+        } else {
+            n_inputs + i64::try_from(i - 1).unwrap_or(i64::MAX)
+        };
+        let output = if i == last { 0 } else { -1 };
+        let action = match action {
+            FileAction::Copy(_, copy) => pb::file_action::Action::Copy(pb::FileActionCopy {
+                src: copy.src,
+                dest: copy.dest,
+                owner: chown(copy.owner),
+                mode: copy.mode.unwrap_or(-1),
+                follow_symlink: true,
+                dir_copy_contents: copy.contents_only,
+                create_dest_path: copy.create_dest_path,
+                allow_wildcard: copy.allow_wildcard,
+                allow_empty_wildcard: copy.allow_empty_wildcard,
+                timestamp: copy.timestamp.unwrap_or(-1),
+                ..Default::default()
+            }),
+            FileAction::Mkdir { path, mode, owner } => {
+                pb::file_action::Action::Mkdir(pb::FileActionMkDir {
+                    path,
+                    mode,
+                    make_parents: true,
+                    owner: chown(owner),
+                    timestamp: -1,
+                })
+            }
+        };
+        pb_actions.push(pb::FileAction {
+            input,
+            secondary_input: secondary,
+            output,
+            action: Some(action),
+        });
+    }
+    (
+        pb::op::Op::File(pb::FileOp {
+            actions: pb_actions,
+        }),
+        inputs.list,
+        caps,
+    )
+}
+
+/// Options of a local source (see [`State::local`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LocalOptions {
+    /// The client session that holds the directory (`BUILDKIT_SESSION_ID`).
+    pub session: Option<String>,
+    /// Only these paths are sent (`local.followpaths`).
+    pub follow_paths: Vec<String>,
+    /// Only paths matching these patterns are sent.
+    pub include_patterns: Vec<String>,
+    /// Paths matching these `.dockerignore` patterns are not sent.
+    pub exclude_patterns: Vec<String>,
+    /// Key under which the daemon keeps the previous transfer, to send only changes.
+    pub shared_key_hint: Option<String>,
+}
+
+impl LocalOptions {
+    pub(super) fn attrs(&self) -> (BTreeMap<String, String>, BTreeSet<&'static str>) {
+        let mut attrs = BTreeMap::new();
+        let mut caps = BTreeSet::from(["source.local"]);
+        let json = |list: &[String]| serde_json::to_string(list).unwrap_or_default();
+        if let Some(session) = &self.session {
+            attrs.insert("local.session".to_string(), session.clone());
+            caps.insert("source.local.sessionid");
+        }
+        if !self.follow_paths.is_empty() {
+            attrs.insert("local.followpaths".to_string(), json(&self.follow_paths));
+            caps.insert("source.local.followpaths");
+        }
+        if !self.include_patterns.is_empty() {
+            attrs.insert(
+                "local.includepattern".to_string(),
+                json(&self.include_patterns),
+            );
+            caps.insert("source.local.includepatterns");
+        }
+        if !self.exclude_patterns.is_empty() {
+            attrs.insert(
+                "local.excludepatterns".to_string(),
+                json(&self.exclude_patterns),
+            );
+            caps.insert("source.local.excludepatterns");
+        }
+        if let Some(hint) = &self.shared_key_hint {
+            attrs.insert("local.sharedkeyhint".to_string(), hint.clone());
+            caps.insert("source.local.sharedkeyhint");
+        }
+        (attrs, caps)
+    }
+}

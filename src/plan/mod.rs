@@ -1,0 +1,371 @@
+//! The build plan: a runtime recipe applied to a spec and the facts of the build context.
+//!
+//! A [`Plan`] is plain data (no LLB types), so it can be dumped (`shallot plan`), compared in
+//! tests and read by a person: which images, which files are copied first, which commands run
+//! with which cache mounts, what the runtime image receives and how its config is set.
+//! [`Plan::from_spec`] is pure; the facts it needs ([`Facts`]) are gathered at the edge.
+
+use crate::runtimes::{self, Recipe};
+use crate::spec::{Diagnostic, Diagnostics, Located, Span, Spec, User};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What the recipe learned from the build context: the contents of the files it asked for
+/// (those that exist) and the context's `.dockerignore`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Contents of probed files that exist, by path relative to the context root.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// The context's `.dockerignore`, if any.
+    pub dockerignore: Option<String>,
+}
+
+impl Facts {
+    /// Whether the context has this file.
+    pub fn has(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    /// A file's text, if it exists and is UTF-8.
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.files
+            .get(path)
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+}
+
+/// Build settings that come from outside the spec (build args, frontend options).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `SHALLOT_BUILDER_IMAGE`: replaces the builder image, whatever the spec says.
+    pub builder_image: Option<String>,
+    /// `SHALLOT_RUNTIME_IMAGE`: replaces the runtime image, whatever the spec says.
+    pub runtime_image: Option<String>,
+}
+
+/// A complete, runtime-independent description of the build.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The runtime's name, e.g. `node`.
+    pub runtime: String,
+    /// How the build context is sent.
+    pub context: ContextUse,
+    /// The builder stage.
+    pub builder: Builder,
+    /// The runtime stage.
+    pub runtime_stage: Runtime,
+    /// The runtime image's config (what we set on top of the base image's).
+    pub config: ImageConfig,
+}
+
+/// How the build context is sent to BuildKit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ContextUse {
+    /// Patterns never sent: `.dockerignore` plus the recipe's own (e.g. `node_modules`).
+    pub exclude: Vec<String>,
+}
+
+/// The builder stage: an image with the runtime's toolchain and the steps run in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Builder {
+    /// Image reference.
+    pub image: String,
+    /// Where the app is built.
+    pub workdir: String,
+    /// Environment for every step.
+    pub env: Vec<(String, String)>,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// One step of the builder stage.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Step {
+    /// Copy these context paths (files or directories) into the workdir, keeping their
+    /// relative paths: the dependency manifests, before the install step.
+    CopyFiles {
+        /// Paths relative to the context root.
+        paths: Vec<String>,
+    },
+    /// Copy the whole context (less the excluded paths) into the workdir.
+    CopySource,
+    /// Run a shell command in the workdir.
+    Run(Run),
+}
+
+/// A command run in the builder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Run {
+    /// Shell command (run with `/bin/sh -c`).
+    pub command: String,
+    /// Cache mounts the command uses.
+    pub caches: Vec<Cache>,
+    /// The spec lines this command comes from.
+    pub span: Option<Span>,
+}
+
+/// A persistent cache directory mounted into a run; never part of a layer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cache {
+    /// Where it is mounted.
+    pub target: String,
+    /// Cache id, namespaced `shallot-…`.
+    pub id: String,
+    /// Concurrent builds must wait for each other (tools that do not lock their cache).
+    pub locked: bool,
+}
+
+/// The runtime stage: a distroless image and what is copied into it from the builder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Runtime {
+    /// Image reference.
+    pub image: String,
+    /// Copies from the builder.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A path copied from the builder into the runtime image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Artifact {
+    /// Absolute path in the builder.
+    pub from: String,
+    /// Absolute path in the runtime image.
+    pub to: String,
+    /// Owner `(uid, gid)` of the copy: the runtime user, so the app can write its own files.
+    pub owner: (u32, u32),
+    /// A directory (made first, so that it too belongs to the owner) rather than a file.
+    pub directory: bool,
+    /// Where in the spec this comes from.
+    pub span: Option<Span>,
+}
+
+/// The image config shallot sets; everything else is inherited from the base image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImageConfig {
+    /// `None` keeps the base image's entrypoint (e.g. distroless node's `/nodejs/bin/node`);
+    /// the fallback is used when the base has none.
+    pub entrypoint: Entrypoint,
+    /// Command after the entrypoint.
+    pub cmd: Vec<String>,
+    /// Variables set on top of the base image's.
+    pub env: Vec<(String, String)>,
+    /// e.g. `8080/tcp`.
+    pub exposed_ports: Vec<String>,
+    /// `uid:gid`.
+    pub user: String,
+    /// Working directory.
+    pub workdir: String,
+    /// Image labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The runtime image's entrypoint.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Entrypoint {
+    /// Keep the base image's; use `fallback` if it has none.
+    Inherit {
+        /// Used when the base image has no entrypoint.
+        fallback: Vec<String>,
+    },
+    /// Set exactly this.
+    Set(Vec<String>),
+}
+
+/// What a recipe decides for one spec; [`Plan::from_spec`] adds what all runtimes share.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipePlan {
+    /// Builder image.
+    pub builder_image: String,
+    /// Runtime image (the `nonroot` variant).
+    pub runtime_image: String,
+    /// Builder environment.
+    pub builder_env: Vec<(String, String)>,
+    /// Builder steps.
+    pub steps: Vec<Step>,
+    /// Paths the runtime image receives, relative to the workdir: `.` for all of it, a
+    /// trailing `/` for a directory, else a file.
+    pub artifacts: Vec<String>,
+    /// Entrypoint.
+    pub entrypoint: Entrypoint,
+    /// Command.
+    pub cmd: Vec<String>,
+    /// Runtime environment the recipe always sets (the spec's `env` wins).
+    pub env: Vec<(String, String)>,
+    /// Context patterns never sent.
+    pub exclude: Vec<String>,
+}
+
+/// What a recipe gets to decide with.
+#[derive(Clone, Copy, Debug)]
+pub struct RecipeInput<'a> {
+    /// The validated spec.
+    pub spec: &'a Spec,
+    /// The context's files the recipe asked for.
+    pub facts: &'a Facts,
+}
+
+/// Patterns kept out of the context when it has no `.dockerignore`: secrets and history
+/// do not belong in an image.
+const DEFAULT_EXCLUDES: [&str; 2] = [".git", ".env"];
+
+impl Plan {
+    /// Applies the spec's recipe and the settings all runtimes share.
+    pub fn from_spec(spec: &Spec, facts: &Facts, options: &Options) -> Result<Plan, Diagnostics> {
+        let recipe = runtimes::find(&spec.runtime.value).ok_or_else(|| {
+            Diagnostics(vec![Diagnostic {
+                span: spec.runtime.span,
+                message: format!("unknown runtime `{}`", spec.runtime.value),
+                hint: Some(format!("expected one of: {}", runtimes::names().join(", "))),
+            }])
+        })?;
+        let recipe_plan = (recipe.plan)(RecipeInput { spec, facts })?;
+        Ok(assemble(recipe, spec, facts, options, recipe_plan))
+    }
+}
+
+fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: RecipePlan) -> Plan {
+    let workdir = spec.workdir.value.clone();
+    let (uid, gid) = match spec.user.value {
+        User::Nonroot => (65532, 65532),
+        User::Root => (0, 0),
+        User::Id { uid, gid } => (uid, gid),
+    };
+    let builder_image = options
+        .builder_image
+        .clone()
+        .or_else(|| spec.images.builder.as_ref().map(|l| l.value.clone()))
+        .unwrap_or(r.builder_image);
+    let runtime_image = options
+        .runtime_image
+        .clone()
+        .or_else(|| spec.images.runtime.as_ref().map(|l| l.value.clone()))
+        .unwrap_or(r.runtime_image);
+    let runtime_image = if spec.debug.value {
+        debug_variant(&runtime_image)
+    } else {
+        runtime_image
+    };
+
+    let mut env: BTreeMap<String, String> = r.env.into_iter().collect();
+    if let Some(port) = &spec.port {
+        env.insert("PORT".to_string(), port.value.to_string());
+    }
+    for (key, value) in &spec.env {
+        env.insert(key.clone(), value.value.clone());
+    }
+
+    let mut exclude: Vec<String> = match &facts.dockerignore {
+        Some(text) => dockerignore_patterns(text),
+        None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
+    };
+    for pattern in r.exclude {
+        if !exclude.contains(&pattern) {
+            exclude.push(pattern);
+        }
+    }
+
+    let artifacts = r
+        .artifacts
+        .iter()
+        .map(|path| {
+            let directory = path == "." || path.ends_with('/');
+            let path = if path == "." {
+                workdir.clone()
+            } else {
+                join(&workdir, path.trim_end_matches('/'))
+            };
+            Artifact {
+                from: path.clone(),
+                to: path,
+                owner: (uid, gid),
+                directory,
+                span: spec.entrypoint.as_ref().map(|l| l.span),
+            }
+        })
+        .collect();
+
+    let cmd = r
+        .cmd
+        .into_iter()
+        .chain(spec.args.iter().map(|a| a.value.clone()));
+    Plan {
+        runtime: recipe.name.to_string(),
+        context: ContextUse { exclude },
+        builder: Builder {
+            image: builder_image,
+            workdir: workdir.clone(),
+            env: r.builder_env,
+            steps: r.steps,
+        },
+        runtime_stage: Runtime {
+            image: runtime_image,
+            artifacts,
+        },
+        config: ImageConfig {
+            entrypoint: r.entrypoint,
+            cmd: cmd.collect(),
+            env: env.into_iter().collect(),
+            exposed_ports: spec
+                .port
+                .iter()
+                .map(|p| format!("{}/tcp", p.value))
+                .collect(),
+            user: format!("{uid}:{gid}"),
+            workdir,
+            labels: spec
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.value.clone()))
+                .collect(),
+        },
+    }
+}
+
+/// The debug variant of a distroless reference: `…:nonroot` → `…:debug-nonroot`,
+/// `…:latest` or no tag → `…:debug`. A reference pinned by digest, or with another tag, is
+/// kept: its owner chose it.
+pub fn debug_variant(reference: &str) -> String {
+    if reference.contains('@') {
+        return reference.to_string();
+    }
+    let (name, tag) = match reference.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
+        _ => (reference, None),
+    };
+    match tag {
+        None | Some("latest") => format!("{name}:debug"),
+        Some("nonroot") => format!("{name}:debug-nonroot"),
+        Some(_) => reference.to_string(),
+    }
+}
+
+/// The patterns of a `.dockerignore`: one per line, `#` comments and blank lines skipped.
+pub fn dockerignore_patterns(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.trim_start_matches("./").to_string())
+        .collect()
+}
+
+/// `dir` joined with a relative `path`.
+pub fn join(dir: &str, path: &str) -> String {
+    let path = path.trim_start_matches("./");
+    if dir.ends_with('/') {
+        format!("{dir}{path}")
+    } else {
+        format!("{dir}/{path}")
+    }
+}
+
+/// A diagnostic at a spec location.
+pub fn error_at<T>(at: &Located<T>, message: String, hint: Option<String>) -> Diagnostic {
+    Diagnostic {
+        span: at.span,
+        message,
+        hint,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,34 @@
+//! Runtime recipes: one module per runtime, each one plain-data [`Recipe`].
+//!
+//! A recipe names the context files it needs to see ([`Recipe::probes`]) and turns a spec and
+//! those files into a [`RecipePlan`](crate::plan::RecipePlan). Adding a runtime means adding a
+//! module here and listing its recipe in [`ALL`]; nothing else changes.
+
+mod node;
+
+use crate::plan::{RecipeInput, RecipePlan};
+use crate::spec::Diagnostics;
+
+/// How one runtime is built and run.
+#[derive(Debug)]
+pub struct Recipe {
+    /// The name users write in `runtime:`.
+    pub name: &'static str,
+    /// Context files (relative paths) whose presence and contents the recipe looks at.
+    pub probes: &'static [&'static str],
+    /// Decides the runtime-specific part of the plan.
+    pub plan: fn(RecipeInput<'_>) -> Result<RecipePlan, Diagnostics>,
+}
+
+/// Every runtime shallot knows.
+pub const ALL: &[&Recipe] = &[&node::NODE];
+
+/// The recipe called `name`.
+pub fn find(name: &str) -> Option<&'static Recipe> {
+    ALL.iter().copied().find(|r| r.name == name)
+}
+
+/// The names users may write in `runtime:`.
+pub fn names() -> Vec<&'static str> {
+    ALL.iter().map(|r| r.name).collect()
+}

@@ -1,0 +1,672 @@
+//! Checks the YAML tree key by key and builds a [`Spec`], collecting every problem.
+
+use std::collections::BTreeMap;
+
+use serde_saphyr::Spanned;
+
+use super::node::Node;
+use super::source::Source;
+use super::{Diagnostic, Diagnostics, Images, Located, Span, Spec, User};
+
+/// Top-level keys, in the order hints list them.
+const KEYS: &[&str] = &[
+    "runtime",
+    "entrypoint",
+    "port",
+    "args",
+    "env",
+    "build",
+    "debug",
+    "labels",
+    "workdir",
+    "user",
+    "images",
+];
+/// Keys of `images`.
+const IMAGE_KEYS: &[&str] = &["builder", "runtime"];
+/// The default `workdir`.
+const DEFAULT_WORKDIR: &str = "/app";
+/// User-provided text longer than this is cut in messages.
+const MAX_SHOWN_CHARS: usize = 60;
+const USER_HINT: &str =
+    "expected `nonroot`, `root`, a uid like `1000`, or `uid:gid` like `1000:1000`";
+const ENV_NAME_HINT: &str = "env names must match [A-Za-z_][A-Za-z0-9_]*";
+
+/// A mapping entry with a string key: key, key span, value.
+type Entry<'n> = (String, Span, &'n Spanned<Node>);
+/// Checks a map key (env name, label key); `Err` holds the message and an optional hint.
+type KeyCheck = fn(&str) -> Result<(), (String, Option<String>)>;
+
+/// Validates the document `root` into a [`Spec`].
+pub(super) fn spec(
+    root: Spanned<Node>,
+    src: &Source<'_>,
+    known_runtimes: &[&str],
+) -> Result<Spec, Diagnostics> {
+    let mut cx = Cx {
+        src,
+        known_runtimes,
+        diags: Vec::new(),
+    };
+    let spec = cx.spec(&root);
+    let mut diags = cx.diags;
+    match spec {
+        Some(spec) if diags.is_empty() => Ok(spec),
+        _ => {
+            if diags.is_empty() {
+                // Unreachable by construction; keep the "never empty" promise regardless.
+                diags.push(Diagnostic {
+                    span: src.whole(),
+                    message: "invalid spec".to_owned(),
+                    hint: None,
+                });
+            }
+            diags.sort_by_key(|d| (d.span.line, d.span.col));
+            Err(Diagnostics(diags))
+        }
+    }
+}
+
+struct Cx<'s, 'a> {
+    src: &'s Source<'a>,
+    known_runtimes: &'s [&'s str],
+    diags: Vec<Diagnostic>,
+}
+
+impl Cx<'_, '_> {
+    fn error(&mut self, span: Span, message: String, hint: Option<String>) {
+        self.diags.push(Diagnostic {
+            span,
+            message,
+            hint,
+        });
+    }
+
+    fn span(&self, node: &Spanned<Node>) -> Span {
+        self.src.span_of(&node.referenced)
+    }
+
+    /// The text of a scalar: a string as parsed, anything else as written (`1.50` stays
+    /// `1.50`). `None` for null, lists and mappings.
+    fn text(&self, node: &Spanned<Node>) -> Option<String> {
+        let written = || {
+            self.src
+                .slice(&node.defined)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        match &node.value {
+            Node::Str(s) => Some(s.clone()),
+            Node::Int(n) => Some(written().map_or_else(|| n.to_string(), str::to_owned)),
+            Node::Bool(b) => Some(written().map_or_else(|| b.to_string(), str::to_owned)),
+            Node::Num => Some(written().unwrap_or("number").to_owned()),
+            Node::Null | Node::Seq(_) | Node::Map(_) => None,
+        }
+    }
+
+    /// Describes what was found, for "…, got X" messages.
+    fn got(&self, node: &Spanned<Node>) -> String {
+        match self.text(node) {
+            Some(text) => format!("{} `{}`", node.value.kind(), show(&text)),
+            None => node.value.kind().to_owned(),
+        }
+    }
+
+    /// A scalar as text, or an error naming `what` and the expected type.
+    fn string(&mut self, node: &Spanned<Node>, what: &str) -> Option<Located<String>> {
+        let span = self.span(node);
+        match self.text(node) {
+            Some(value) => Some(Located { value, span }),
+            None => {
+                let got = self.got(node);
+                self.error(span, format!("{what} must be a string, got {got}"), None);
+                None
+            }
+        }
+    }
+
+    /// The entries of a mapping with string keys; reports other keys and duplicates.
+    /// `within` names the mapping in messages (`None` at the top level).
+    fn entries<'n>(
+        &mut self,
+        entries: &'n [(Spanned<Node>, Spanned<Node>)],
+        within: Option<&str>,
+    ) -> Vec<Entry<'n>> {
+        let suffix = within.map_or(String::new(), |w| format!(" in `{w}`"));
+        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let span = self.span(key);
+            let Some(name) = self.text(key) else {
+                let got = self.got(key);
+                self.error(
+                    span,
+                    format!("keys must be strings, got {got}{suffix}"),
+                    None,
+                );
+                continue;
+            };
+            if let Some(first) = seen.get(&name) {
+                let hint = format!("first defined at line {}", first.line);
+                let message = format!("duplicate key `{}`{suffix}", show(&name));
+                self.error(span, message, Some(hint));
+                continue;
+            }
+            seen.insert(name.clone(), span);
+            out.push((name, span, value));
+        }
+        out
+    }
+
+    fn unknown_key(&mut self, name: &str, span: Span, valid: &[&str], within: Option<&str>) {
+        let suffix = within.map_or(String::new(), |w| format!(" in `{w}`"));
+        let hint = match closest(name, valid) {
+            Some(known) => format!("did you mean `{known}`?"),
+            None => format!("valid keys are: {}", valid.join(", ")),
+        };
+        self.error(
+            span,
+            format!("unknown key `{}`{suffix}", show(name)),
+            Some(hint),
+        );
+    }
+
+    fn expected_runtimes(&self) -> String {
+        if self.known_runtimes.is_empty() {
+            "no runtimes are available".to_owned()
+        } else {
+            format!("expected one of: {}", self.known_runtimes.join(", "))
+        }
+    }
+
+    fn spec(&mut self, root: &Spanned<Node>) -> Option<Spec> {
+        let whole = self.src.whole();
+        let entries = match &root.value {
+            Node::Map(entries) => entries.as_slice(),
+            Node::Null => &[],
+            _ => {
+                let span = self.span(root);
+                let got = self.got(root);
+                self.error(
+                    span,
+                    format!("a spec must be a mapping of keys to values, got {got}"),
+                    Some("start with a line like `runtime: node`".to_owned()),
+                );
+                return None;
+            }
+        };
+
+        let mut runtime = None;
+        let mut runtime_version = None;
+        let mut entrypoint = None;
+        let mut port = None;
+        let mut args = Vec::new();
+        let mut env = BTreeMap::new();
+        let mut build = Vec::new();
+        let mut debug = Located {
+            value: false,
+            span: Span::default(),
+        };
+        let mut labels = BTreeMap::new();
+        let mut workdir = Located {
+            value: DEFAULT_WORKDIR.to_owned(),
+            span: Span::default(),
+        };
+        let mut user = Located {
+            value: User::Nonroot,
+            span: Span::default(),
+        };
+        let mut images = Images::default();
+
+        for (key, key_span, value) in self.entries(entries, None) {
+            match key.as_str() {
+                "runtime" => {
+                    if let Some((name, version)) = self.runtime(value) {
+                        runtime = Some(name);
+                        runtime_version = version;
+                    }
+                }
+                "entrypoint" => entrypoint = self.non_empty(value, "entrypoint"),
+                "port" => port = self.port(value),
+                "args" => args = self.strings(value, "args"),
+                "env" => env = self.env(value),
+                "build" => build = self.strings(value, "build"),
+                "debug" => debug = self.debug(value).unwrap_or(debug),
+                "labels" => labels = self.labels(value),
+                "workdir" => workdir = self.workdir(value).unwrap_or(workdir),
+                "user" => user = self.user(value).unwrap_or(user),
+                "images" => images = self.images(value),
+                _ => self.unknown_key(&key, key_span, KEYS, None),
+            }
+        }
+
+        let Some(runtime) = runtime else {
+            if !entries
+                .iter()
+                .any(|(k, _)| matches!(&k.value, Node::Str(s) if s == "runtime"))
+            {
+                let hint = format!("add `runtime: <name>`; {}", self.expected_runtimes());
+                self.error(
+                    whole,
+                    "missing required key `runtime`".to_owned(),
+                    Some(hint),
+                );
+            }
+            return None;
+        };
+        Some(Spec {
+            runtime,
+            runtime_version,
+            entrypoint,
+            port,
+            args,
+            env,
+            build,
+            debug,
+            labels,
+            workdir,
+            user,
+            images,
+            whole,
+        })
+    }
+
+    /// `runtime: name` or `runtime: name@version`.
+    fn runtime(
+        &mut self,
+        node: &Spanned<Node>,
+    ) -> Option<(Located<String>, Option<Located<String>>)> {
+        let Located { value: text, span } = self.string(node, "runtime")?;
+        let (name, version) = match text.split_once('@') {
+            Some((name, version)) => (name, Some(version)),
+            None => (text.as_str(), None),
+        };
+        let name_len = name.chars().count();
+        let name_span = self.sub_span(node, &text, 0, name_len);
+        let mut ok = true;
+        if name.is_empty() {
+            let message = if version.is_some() {
+                format!("runtime `{}` has no name before `@`", show(&text))
+            } else {
+                "runtime must not be empty".to_owned()
+            };
+            self.error(span, message, Some(self.expected_runtimes()));
+            ok = false;
+        } else if !self.known_runtimes.contains(&name) {
+            let message = format!("unknown runtime `{}`", show(name));
+            self.error(name_span, message, Some(self.expected_runtimes()));
+            ok = false;
+        }
+        let version = match version {
+            None => None,
+            Some("") => {
+                self.error(
+                    span,
+                    format!("runtime `{}` has an empty version", show(&text)),
+                    Some(format!(
+                        "write a version after `@`, e.g. `{name}@22`, or drop the `@`"
+                    )),
+                );
+                ok = false;
+                None
+            }
+            Some(version) => {
+                let version_span =
+                    self.sub_span(node, &text, name_len + 1, version.chars().count());
+                let valid = version
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+                if !valid {
+                    self.error(
+                        version_span,
+                        format!("invalid runtime version `{}`", show(version)),
+                        Some("a version may contain only letters, digits, `.` and `-`".to_owned()),
+                    );
+                    ok = false;
+                }
+                Some(Located {
+                    value: version.to_owned(),
+                    span: version_span,
+                })
+            }
+        };
+        ok.then(|| {
+            let name = Located {
+                value: name.to_owned(),
+                span: name_span,
+            };
+            (name, version)
+        })
+    }
+
+    /// The span of characters `from..from + len` of the scalar `text` written at `node`,
+    /// if it is written on one line without escapes; else the whole node's span.
+    fn sub_span(&self, node: &Spanned<Node>, text: &str, from: usize, len: usize) -> Span {
+        let whole = self.span(node);
+        let Some(written) = self.src.slice(&node.referenced) else {
+            return whole;
+        };
+        let quote = usize::from(written.starts_with(['"', '\'']));
+        let exact = written
+            .get(quote..)
+            .is_some_and(|rest| rest.starts_with(text) && !text.contains('\n'));
+        let (Ok(start), Ok(len)) = (u32::try_from(quote + from), u32::try_from(len)) else {
+            return whole;
+        };
+        if !exact || whole.line != whole.end_line {
+            return whole;
+        }
+        let col = whole.col.saturating_add(start);
+        Span {
+            line: whole.line,
+            col,
+            end_line: whole.line,
+            end_col: col.saturating_add(len),
+        }
+    }
+
+    fn non_empty(&mut self, node: &Spanned<Node>, what: &str) -> Option<Located<String>> {
+        let value = self.string(node, what)?;
+        if value.value.trim().is_empty() {
+            self.error(value.span, format!("{what} must not be empty"), None);
+            return None;
+        }
+        Some(value)
+    }
+
+    fn port(&mut self, node: &Spanned<Node>) -> Option<Located<u16>> {
+        let span = self.span(node);
+        let range_hint = Some("use the port your app listens on, e.g. 8080".to_owned());
+        match &node.value {
+            Node::Int(n) => match u16::try_from(*n) {
+                Ok(port) if port > 0 => Some(Located { value: port, span }),
+                _ => {
+                    let text = self.text(node).unwrap_or_default();
+                    let message = format!("port must be between 1 and 65535, got {}", show(&text));
+                    self.error(span, message, range_hint);
+                    None
+                }
+            },
+            other => {
+                let quoted = matches!(other, Node::Str(s) if s.trim().parse::<u16>().is_ok());
+                let hint = if quoted {
+                    Some("remove the quotes".to_owned())
+                } else {
+                    range_hint
+                };
+                let got = self.got(node);
+                let message = format!("port must be an integer between 1 and 65535, got {got}");
+                self.error(span, message, hint);
+                None
+            }
+        }
+    }
+
+    /// A list of scalars (`args`, `build`).
+    fn strings(&mut self, node: &Spanned<Node>, what: &str) -> Vec<Located<String>> {
+        let Node::Seq(items) = &node.value else {
+            let span = self.span(node);
+            let got = self.got(node);
+            let hint = match &node.value {
+                Node::Null => format!("write `{what}: []` for none"),
+                _ => format!("write one `- item` per line under `{what}:`, or `{what}: [a, b]`"),
+            };
+            let message = format!("{what} must be a list of strings, got {got}");
+            self.error(span, message, Some(hint));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let label = format!("{what}[{i}]");
+            let value = if what == "build" {
+                self.non_empty(item, &label)
+            } else {
+                self.string(item, &label)
+            };
+            out.extend(value);
+        }
+        out
+    }
+
+    /// A mapping of names to scalars (`env`, `labels`).
+    fn string_map(
+        &mut self,
+        node: &Spanned<Node>,
+        what: &str,
+        key_ok: KeyCheck,
+    ) -> BTreeMap<String, Located<String>> {
+        let mut out = BTreeMap::new();
+        let entries = match &node.value {
+            Node::Map(entries) => entries,
+            _ => {
+                let span = self.span(node);
+                let got = self.got(node);
+                let message = format!("{what} must be a mapping of names to values, got {got}");
+                self.error(
+                    span,
+                    message,
+                    Some(format!("write `{what}: {{NAME: value}}`")),
+                );
+                return out;
+            }
+        };
+        for (name, key_span, value) in self.entries(entries, Some(what)) {
+            let mut ok = true;
+            if let Err((message, hint)) = key_ok(&name) {
+                self.error(key_span, message, hint);
+                ok = false;
+            }
+            let span = self.span(value);
+            let text = self.text(value);
+            match text {
+                Some(text) if ok => {
+                    out.insert(name, Located { value: text, span });
+                }
+                Some(_) => {}
+                None => {
+                    let got = self.got(value);
+                    let hint = matches!(value.value, Node::Null)
+                        .then(|| format!("write `{}: \"\"` for an empty value", show(&name)));
+                    let message = format!("{what} `{}` must be a string, got {got}", show(&name));
+                    self.error(span, message, hint);
+                }
+            }
+        }
+        out
+    }
+
+    fn env(&mut self, node: &Spanned<Node>) -> BTreeMap<String, Located<String>> {
+        self.string_map(node, "env", |name| {
+            if name.is_empty() {
+                Err(("env names must not be empty".to_owned(), None))
+            } else if is_env_name(name) {
+                Ok(())
+            } else {
+                let message = format!("invalid env name `{}`", show(name));
+                Err((message, Some(ENV_NAME_HINT.to_owned())))
+            }
+        })
+    }
+
+    fn labels(&mut self, node: &Spanned<Node>) -> BTreeMap<String, Located<String>> {
+        self.string_map(node, "labels", |name| {
+            if name.trim().is_empty() {
+                Err(("label keys must not be empty".to_owned(), None))
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    fn debug(&mut self, node: &Spanned<Node>) -> Option<Located<bool>> {
+        let span = self.span(node);
+        if let Node::Bool(value) = node.value {
+            return Some(Located { value, span });
+        }
+        let got = self.got(node);
+        self.error(
+            span,
+            format!("debug must be true or false, got {got}"),
+            None,
+        );
+        None
+    }
+
+    fn workdir(&mut self, node: &Spanned<Node>) -> Option<Located<String>> {
+        let value = self.string(node, "workdir")?;
+        if !value.value.starts_with('/') {
+            let message = format!(
+                "workdir must be an absolute path, got `{}`",
+                show(&value.value)
+            );
+            let hint = Some("start it with `/`, e.g. `/app`".to_owned());
+            self.error(value.span, message, hint);
+            return None;
+        }
+        Some(value)
+    }
+
+    fn user(&mut self, node: &Spanned<Node>) -> Option<Located<User>> {
+        let span = self.span(node);
+        let parsed = match &node.value {
+            Node::Int(n) => u32::try_from(*n).ok().map(|uid| User::Id { uid, gid: uid }),
+            Node::Str(s) => parse_user(s),
+            _ => None,
+        };
+        if parsed.is_none() {
+            let message = match (&node.value, self.text(node)) {
+                (Node::Str(_) | Node::Int(_), Some(text)) => {
+                    format!("invalid user `{}`", show(&text))
+                }
+                _ => format!("user must be a name or a uid, got {}", self.got(node)),
+            };
+            self.error(span, message, Some(USER_HINT.to_owned()));
+        }
+        parsed.map(|value| Located { value, span })
+    }
+
+    fn images(&mut self, node: &Spanned<Node>) -> Images {
+        let mut images = Images::default();
+        let Node::Map(entries) = &node.value else {
+            let span = self.span(node);
+            let got = self.got(node);
+            let message = format!("images must be a mapping, got {got}");
+            let hint = "write `images: {builder: <ref>, runtime: <ref>}`".to_owned();
+            self.error(span, message, Some(hint));
+            return images;
+        };
+        for (key, key_span, value) in self.entries(entries, Some("images")) {
+            let slot = match key.as_str() {
+                "builder" => &mut images.builder,
+                "runtime" => &mut images.runtime,
+                _ => {
+                    self.unknown_key(&key, key_span, IMAGE_KEYS, Some("images"));
+                    continue;
+                }
+            };
+            *slot = self.image_ref(value, &format!("images.{key}"));
+        }
+        images
+    }
+
+    fn image_ref(&mut self, node: &Spanned<Node>, what: &str) -> Option<Located<String>> {
+        let value = self.string(node, what)?;
+        if value.value.is_empty() {
+            self.error(value.span, format!("{what} must not be empty"), None);
+            return None;
+        }
+        if value.value.chars().any(char::is_whitespace) {
+            let message = format!(
+                "{what} must not contain whitespace, got `{}`",
+                show(&value.value)
+            );
+            let hint = "write an image reference like `node:22-trixie-slim`".to_owned();
+            self.error(value.span, message, Some(hint));
+            return None;
+        }
+        Some(value)
+    }
+}
+
+/// `nonroot`, `root`, `1000` or `1000:1000`.
+fn parse_user(s: &str) -> Option<User> {
+    fn id(s: &str) -> Option<u32> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    }
+    match s {
+        "nonroot" => Some(User::Nonroot),
+        "root" => Some(User::Root),
+        _ => match s.split_once(':') {
+            Some((uid, gid)) => Some(User::Id {
+                uid: id(uid)?,
+                gid: id(gid)?,
+            }),
+            None => id(s).map(|uid| User::Id { uid, gid: uid }),
+        },
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The first of `candidates` within edit distance 2 of `name`, closest first.
+fn closest<'c>(name: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    if name.chars().count() > 64 {
+        return None;
+    }
+    candidates
+        .iter()
+        .map(|c| (levenshtein(name, c), *c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(prev.len());
+        cur.push(i + 1);
+        for (cb, pair) in b.iter().zip(prev.windows(2)) {
+            if let [diag, up] = *pair {
+                let left = cur.last().copied().unwrap_or(usize::MAX - 1);
+                cur.push((diag + usize::from(ca != *cb)).min(up + 1).min(left + 1));
+            }
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// User text for a message: control characters escaped, cut to a sane length.
+pub(super) fn show(text: &str) -> String {
+    let mut out = clean(text);
+    if let Some((cut, _)) = out.char_indices().nth(MAX_SHOWN_CHARS) {
+        out.truncate(cut);
+        out.push_str("...");
+    }
+    out
+}
+
+/// Escapes control characters so messages stay on one line and carry no terminal escapes.
+pub(super) fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}

@@ -1,1 +1,850 @@
+//! Tests for `llb`: golden graphs of the node example, determinism, and the builder's rules
+//! (inputs first, sorted mounts, shared inputs once, caps, normalized refs).
 
+use super::*;
+use crate::plan::{Facts, Options, Plan};
+use std::fmt::Write as _;
+
+const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
+const EXAMPLE_PACKAGE: &str = include_str!("../../examples/node/package.json");
+const EXAMPLE_LOCK: &str = include_str!("../../examples/node/package-lock.json");
+const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../examples/node/.dockerignore");
+
+fn example_plan() -> Plan {
+    let spec = crate::spec::parse(EXAMPLE_SPEC, &crate::runtimes::names()).unwrap();
+    let facts = Facts {
+        files: BTreeMap::from([
+            (
+                "package.json".to_string(),
+                EXAMPLE_PACKAGE.as_bytes().to_vec(),
+            ),
+            (
+                "package-lock.json".to_string(),
+                EXAMPLE_LOCK.as_bytes().to_vec(),
+            ),
+        ]),
+        dockerignore: Some(EXAMPLE_DOCKERIGNORE.to_string()),
+    };
+    Plan::from_spec(&spec, &facts, &Options::default()).unwrap()
+}
+
+fn example_env() -> BuildEnv {
+    BuildEnv {
+        session: Some("test-session".to_string()),
+        platform: None,
+        builder_env: vec![],
+        needs_default_path: false,
+        spec: Some(SourceFile {
+            filename: "shallot.yaml".to_string(),
+            data: EXAMPLE_SPEC.as_bytes().to_vec(),
+            language: "YAML".to_string(),
+        }),
+        context_name: "context".to_string(),
+        context_input: None,
+    }
+}
+
+fn example(stage: Stage) -> Definition {
+    from_plan(&example_plan(), &example_env(), stage)
+}
+
+fn custom_name<'a>(def: &'a Definition, digest: &Digest) -> Option<&'a str> {
+    def.pb
+        .metadata
+        .get(digest.as_str())
+        .and_then(|m| m.description.get("llb.customname"))
+        .map(String::as_str)
+}
+
+/// The ops whose progress name starts with `prefix`.
+fn op_named(def: &Definition, prefix: &str) -> (Digest, pb::Op) {
+    let found: Vec<_> = def
+        .ops()
+        .into_iter()
+        .filter(|(d, _)| custom_name(def, d).is_some_and(|n| n.starts_with(prefix)))
+        .collect();
+    assert_eq!(found.len(), 1, "exactly one op named {prefix:?}");
+    found.into_iter().next().unwrap()
+}
+
+fn exec(op: &pb::Op) -> &pb::ExecOp {
+    match &op.op {
+        Some(pb::op::Op::Exec(exec)) => exec,
+        other => panic!("expected an exec op, got {other:?}"),
+    }
+}
+
+fn file(op: &pb::Op) -> &pb::FileOp {
+    match &op.op {
+        Some(pb::op::Op::File(file)) => file,
+        other => panic!("expected a file op, got {other:?}"),
+    }
+}
+
+fn source(op: &pb::Op) -> &pb::SourceOp {
+    match &op.op {
+        Some(pb::op::Op::Source(source)) => source,
+        other => panic!("expected a source op, got {other:?}"),
+    }
+}
+
+/// The definition as readable text: per op its digest, progress name, caps and body; then the
+/// caps and the source map.
+fn dump(def: &Definition) -> String {
+    let mut out = String::new();
+    for (i, (digest, op)) in def.ops().iter().enumerate() {
+        let meta = def.pb.metadata.get(digest.as_str());
+        writeln!(out, "== op {i}: {digest}").unwrap();
+        writeln!(out, "name: {}", custom_name(def, digest).unwrap_or("-")).unwrap();
+        let caps: Vec<&str> = meta
+            .map(|m| m.caps.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        writeln!(out, "caps: {}", caps.join(", ")).unwrap();
+        writeln!(out, "{op:#?}").unwrap();
+    }
+    writeln!(out, "== caps").unwrap();
+    for cap in &def.caps {
+        writeln!(out, "{cap}").unwrap();
+    }
+    writeln!(out, "== source map").unwrap();
+    if let Some(source) = &def.pb.source {
+        for info in &source.infos {
+            writeln!(
+                out,
+                "file {} ({}, {} bytes)",
+                info.filename,
+                info.language,
+                info.data.len()
+            )
+            .unwrap();
+        }
+        for (digest, locations) in &source.locations {
+            let name = custom_name(def, &Digest(digest.clone())).unwrap_or("-");
+            for location in &locations.locations {
+                for range in &location.ranges {
+                    let at = |p: Option<&pb::Position>| p.map_or((0, 0), |p| (p.line, p.character));
+                    let (start_line, start_char) = at(range.start.as_ref());
+                    let (end_line, end_char) = at(range.end.as_ref());
+                    writeln!(
+                        out,
+                        "{name}: source {} line {start_line}:{start_char} to {end_line}:{end_char} ({digest})",
+                        location.source_index,
+                    )
+                    .unwrap();
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every input refers to an op that comes earlier, and the last op is the terminal.
+fn assert_inputs_first(def: &Definition) {
+    let ops = def.ops();
+    let mut earlier: BTreeSet<&str> = BTreeSet::new();
+    for (digest, op) in &ops {
+        for input in &op.inputs {
+            assert!(
+                earlier.contains(input.digest.as_str()),
+                "{digest} uses {} before it is defined",
+                input.digest
+            );
+        }
+        assert!(
+            earlier.insert(digest.as_str()),
+            "{digest} is serialized twice"
+        );
+    }
+    let (_, terminal) = ops.last().expect("a definition has a terminal");
+    assert_eq!(terminal.inputs.len(), 1, "terminal has one input");
+    assert_eq!(terminal.op, None, "terminal has no body");
+    for (digest, _) in &ops {
+        assert!(
+            def.pb.metadata.contains_key(digest.as_str()),
+            "{digest} has metadata"
+        );
+    }
+}
+
+/// Mounts sorted by dest, `/` first as output 0, cache mounts without input or output.
+fn assert_mounts_ok(def: &Definition) {
+    let mut execs = 0;
+    for (digest, op) in def.ops() {
+        let Some(pb::op::Op::Exec(exec)) = &op.op else {
+            continue;
+        };
+        execs += 1;
+        let dests: Vec<&str> = exec.mounts.iter().map(|m| m.dest.as_str()).collect();
+        let mut sorted = dests.clone();
+        sorted.sort_unstable();
+        assert_eq!(dests, sorted, "{digest}: mounts sorted by dest");
+        let root = &exec.mounts[0];
+        assert_eq!(root.dest, "/");
+        assert_eq!(root.output, 0);
+        assert_eq!(root.input, 0);
+        assert!(!root.readonly);
+        for mount in &exec.mounts[1..] {
+            if mount.mount_type == pb::MountType::Cache as i32 {
+                assert_eq!(mount.input, -1, "{digest}: cache mount has no input");
+                assert_eq!(mount.output, -1, "{digest}: cache mount has no output");
+                let cache = mount.cache_opt.as_ref().expect("cache options");
+                assert_eq!(cache.id, "shallot-npm");
+                assert_eq!(cache.sharing, pb::CacheSharingOpt::Shared as i32);
+            }
+        }
+    }
+    assert!(execs > 0, "the graph has runs");
+}
+
+fn sha256_of(bytes: &[u8]) -> String {
+    Digest::of(bytes).as_str().to_string()
+}
+
+// ---- golden graphs ------------------------------------------------------------------------------
+
+#[test]
+fn example_runtime_golden() {
+    let def = example(Stage::Runtime);
+    assert_inputs_first(&def);
+    assert_mounts_ok(&def);
+    insta::assert_snapshot!("node_example_runtime", dump(&def));
+}
+
+#[test]
+fn example_builder_golden() {
+    let def = example(Stage::Builder);
+    assert_inputs_first(&def);
+    assert_mounts_ok(&def);
+    insta::assert_snapshot!("node_example_builder", dump(&def));
+}
+
+#[test]
+fn example_progress_names_read_like_a_dockerfile() {
+    let def = example(Stage::Runtime);
+    let names: Vec<String> = def
+        .ops()
+        .iter()
+        .filter_map(|(d, _)| custom_name(&def, d).map(str::to_string))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "[builder 1/6] FROM docker.io/library/node:24-trixie-slim",
+            "[internal] load build context",
+            "[builder 2/6] COPY package.json package-lock.json packages/greeting packages/stamp ./",
+            "[builder 3/6] RUN npm ci",
+            "[builder 4/6] COPY . .",
+            "[builder 5/6] RUN npm run build",
+            "[builder 6/6] RUN npm prune --omit=dev",
+            "[runtime 1/2] FROM gcr.io/distroless/nodejs24-debian13:nonroot",
+            "[runtime 2/2] COPY --from=builder --chown=65532:65532 /app /app",
+        ]
+    );
+}
+
+#[test]
+fn example_sources() {
+    let def = example(Stage::Runtime);
+    let (_, context) = op_named(&def, "[internal] load build context");
+    let context = source(&context);
+    assert_eq!(context.identifier, "local://context");
+    assert_eq!(
+        context.attrs,
+        BTreeMap::from([
+            (
+                "local.excludepatterns".to_string(),
+                r#"["node_modules","dist"]"#.to_string()
+            ),
+            ("local.session".to_string(), "test-session".to_string()),
+            ("local.sharedkeyhint".to_string(), "context".to_string()),
+        ])
+    );
+    let (_, builder) = op_named(&def, "[builder 1/6]");
+    assert_eq!(
+        source(&builder).identifier,
+        "docker-image://docker.io/library/node:24-trixie-slim"
+    );
+    let (_, runtime) = op_named(&def, "[runtime 1/2]");
+    assert_eq!(
+        source(&runtime).identifier,
+        "docker-image://gcr.io/distroless/nodejs24-debian13:nonroot"
+    );
+}
+
+#[test]
+fn example_runs_have_the_builder_settings() {
+    let def = example(Stage::Builder);
+    let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
+    let exec = exec(&op);
+    let meta = exec.meta.as_ref().unwrap();
+    assert_eq!(meta.args, vec!["/bin/sh", "-c", "npm ci"]);
+    assert_eq!(meta.cwd, "/app");
+    assert_eq!(meta.user, "");
+    assert_eq!(
+        meta.env,
+        vec![
+            "NPM_CONFIG_AUDIT=false",
+            "NPM_CONFIG_FUND=false",
+            "NPM_CONFIG_UPDATE_NOTIFIER=false",
+        ]
+    );
+    let dests: Vec<&str> = exec.mounts.iter().map(|m| m.dest.as_str()).collect();
+    assert_eq!(dests, vec!["/", "/root/.npm"]);
+    // The run's root is the manifest copy.
+    let (copy, _) = op_named(&def, "[builder 2/6]");
+    assert_eq!(op.inputs.len(), 1);
+    assert_eq!(op.inputs[0].digest, copy.as_str());
+}
+
+#[test]
+fn example_manifest_copy_chains_its_actions() {
+    let def = example(Stage::Builder);
+    let (_, op) = op_named(&def, "[builder 2/6]");
+    let (builder_image, _) = op_named(&def, "[builder 1/6]");
+    let (context, _) = op_named(&def, "[internal] load build context");
+    let inputs: Vec<&str> = op.inputs.iter().map(|i| i.digest.as_str()).collect();
+    assert_eq!(inputs, vec![builder_image.as_str(), context.as_str()]);
+    let actions = &file(&op).actions;
+    let copies: Vec<(i64, i64, i64, &str, &str)> = actions
+        .iter()
+        .map(|a| match &a.action {
+            Some(pb::file_action::Action::Copy(c)) => (
+                a.input,
+                a.secondary_input,
+                a.output,
+                c.src.as_str(),
+                c.dest.as_str(),
+            ),
+            other => panic!("expected a copy, got {other:?}"),
+        })
+        .collect();
+    // Action 0 starts from input 0 (the builder image); each later action starts from the
+    // previous action's output (index 2 + i - 1, after the op's 2 inputs); the last is output 0.
+    assert_eq!(
+        copies,
+        vec![
+            (0, 1, -1, "/package.json", "/app/package.json"),
+            (2, 1, -1, "/package-lock.json", "/app/package-lock.json"),
+            (3, 1, -1, "/packages/greeting", "/app/packages/greeting"),
+            (4, 1, 0, "/packages/stamp", "/app/packages/stamp"),
+        ]
+    );
+}
+
+#[test]
+fn example_runtime_copy_makes_the_workdir_first() {
+    let def = example(Stage::Runtime);
+    let (_, op) = op_named(&def, "[runtime 2/2]");
+    let (runtime_image, _) = op_named(&def, "[runtime 1/2]");
+    let (prune, _) = op_named(&def, "[builder 6/6]");
+    let inputs: Vec<(&str, i64)> = op
+        .inputs
+        .iter()
+        .map(|i| (i.digest.as_str(), i.index))
+        .collect();
+    assert_eq!(
+        inputs,
+        vec![(runtime_image.as_str(), 0), (prune.as_str(), 0)]
+    );
+    let nonroot = Some(pb::ChownOpt {
+        user: Some(pb::UserOpt {
+            user: Some(pb::user_opt::User::ById(65532)),
+        }),
+        group: Some(pb::UserOpt {
+            user: Some(pb::user_opt::User::ById(65532)),
+        }),
+    });
+    let actions = &file(&op).actions;
+    assert_eq!(actions.len(), 2);
+    let mkdir = &actions[0];
+    assert_eq!(
+        (mkdir.input, mkdir.secondary_input, mkdir.output),
+        (0, -1, -1)
+    );
+    match &mkdir.action {
+        Some(pb::file_action::Action::Mkdir(m)) => {
+            assert_eq!(m.path, "/app");
+            assert_eq!(m.mode, 0o755);
+            assert!(m.make_parents);
+            assert_eq!(m.owner, nonroot);
+            assert_eq!(m.timestamp, -1);
+        }
+        other => panic!("expected a mkdir, got {other:?}"),
+    }
+    let copy = &actions[1];
+    // Input 2 is the output of action 0 (the mkdir): the op has 2 inputs.
+    assert_eq!((copy.input, copy.secondary_input, copy.output), (2, 1, 0));
+    match &copy.action {
+        Some(pb::file_action::Action::Copy(c)) => {
+            assert_eq!((c.src.as_str(), c.dest.as_str()), ("/app", "/app"));
+            assert_eq!(c.owner, nonroot);
+            assert!(c.dir_copy_contents);
+            assert!(c.follow_symlink);
+            assert_eq!(c.mode, -1);
+            assert_eq!(c.timestamp, -1);
+        }
+        other => panic!("expected a copy, got {other:?}"),
+    }
+}
+
+#[test]
+fn example_source_map_points_at_the_spec() {
+    let def = example(Stage::Runtime);
+    let source = def.pb.source.as_ref().expect("a source map");
+    assert_eq!(source.infos.len(), 1);
+    assert_eq!(source.infos[0].filename, "shallot.yaml");
+    assert_eq!(source.infos[0].data, EXAMPLE_SPEC.as_bytes());
+    assert_eq!(source.infos[0].language, "YAML");
+
+    let (build, _) = op_named(&def, "[builder 5/6] RUN npm run build");
+    let locations = &source.locations[build.as_str()].locations;
+    assert_eq!(locations.len(), 1);
+    assert_eq!(locations[0].source_index, 0);
+    // `  - npm run build` is line 6; characters are 0-based with an exclusive end.
+    assert_eq!(
+        locations[0].ranges,
+        vec![pb::Range {
+            start: Some(pb::Position {
+                line: 6,
+                character: 4
+            }),
+            end: Some(pb::Position {
+                line: 6,
+                character: 17
+            }),
+        }]
+    );
+    let line = EXAMPLE_SPEC.lines().nth(5).unwrap();
+    assert_eq!(&line[4..17], "npm run build");
+
+    // Ops with no spec line have no location.
+    let (context, _) = op_named(&def, "[internal] load build context");
+    assert!(!source.locations.contains_key(context.as_str()));
+}
+
+#[test]
+fn without_a_spec_file_there_is_no_source_map() {
+    let env = BuildEnv {
+        spec: None,
+        ..example_env()
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Runtime);
+    assert_eq!(def.pb.source, None);
+}
+
+// ---- determinism --------------------------------------------------------------------------------
+
+#[test]
+fn example_bytes_are_deterministic() {
+    for stage in [Stage::Runtime, Stage::Builder] {
+        let first = example(stage).to_bytes();
+        for _ in 0..25 {
+            assert_eq!(example(stage).to_bytes(), first, "{stage:?}");
+        }
+    }
+}
+
+#[test]
+fn one_graph_marshals_to_the_same_bytes_each_time() {
+    let plan = example_plan();
+    let env = example_env();
+    let first = from_plan(&plan, &env, Stage::Runtime);
+    for _ in 0..25 {
+        let again = from_plan(&plan, &env, Stage::Runtime);
+        assert_eq!(again.to_bytes(), first.to_bytes());
+        assert_eq!(again, first);
+    }
+}
+
+fn hand_built_graph() -> State {
+    let base = State::image("alpine:3", None, Meta::default())
+        .env("B", "2")
+        .env("A", "1")
+        .dir("/src");
+    let context = State::local("context", &LocalOptions::default(), Meta::default());
+    let copied = base.copy(&context, Copy::contents("/", "/src"), Meta::default());
+    copied.run(
+        Exec::shell("make")
+            .mount(Mount::Cache {
+                target: "/root/.cache".to_string(),
+                id: "c".to_string(),
+                sharing: CacheSharing::Locked,
+            })
+            .mount(Mount::ReadOnly {
+                target: "/ctx".to_string(),
+                source: context.clone(),
+                selector: "/".to_string(),
+            }),
+    )
+}
+
+#[test]
+fn separately_built_identical_graphs_give_identical_bytes() {
+    let a = hand_built_graph().marshal(None);
+    let b = hand_built_graph().marshal(None);
+    assert_eq!(a.to_bytes(), b.to_bytes());
+    assert_eq!(a.caps, b.caps);
+}
+
+#[test]
+fn mount_order_does_not_change_the_bytes() {
+    let base = State::image("alpine", None, Meta::default());
+    let cache = |target: &str| Mount::Cache {
+        target: target.to_string(),
+        id: target.to_string(),
+        sharing: CacheSharing::Shared,
+    };
+    let a = base
+        .run(Exec::shell("x").mount(cache("/b")).mount(cache("/a")))
+        .marshal(None);
+    let b = base
+        .run(Exec::shell("x").mount(cache("/a")).mount(cache("/b")))
+        .marshal(None);
+    assert_eq!(a.to_bytes(), b.to_bytes());
+    let (_, op) = &a.ops()[1];
+    let dests: Vec<&str> = exec(op).mounts.iter().map(|m| m.dest.as_str()).collect();
+    assert_eq!(dests, vec!["/", "/a", "/b"]);
+}
+
+#[test]
+fn env_is_sorted_and_later_values_win() {
+    let state = State::image("alpine", None, Meta::default())
+        .env("Z", "1")
+        .env("A", "1")
+        .env("Z", "2");
+    let def = state.run(Exec::shell("x").env("M", "3")).marshal(None);
+    let (_, op) = &def.ops()[1];
+    assert_eq!(
+        exec(op).meta.as_ref().unwrap().env,
+        vec!["A=1", "M=3", "Z=2"]
+    );
+}
+
+// ---- pieces -------------------------------------------------------------------------------------
+
+#[test]
+fn digest_of_empty_input() {
+    assert_eq!(
+        Digest::of(b"").as_str(),
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert_eq!(
+        Digest::of(b"abc").to_string(),
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}
+
+#[test]
+fn digests_are_the_sha256_of_the_op_bytes() {
+    let def = example(Stage::Runtime);
+    for (bytes, (digest, _)) in def.pb.def.iter().zip(def.ops()) {
+        assert_eq!(digest.as_str(), sha256_of(bytes));
+    }
+}
+
+#[test]
+fn normalize_image_table() {
+    let digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let by_digest = format!("node@{digest}");
+    let by_digest_full = format!("docker.io/library/node@{digest}");
+    let cases: Vec<(&str, &str)> = vec![
+        ("node", "docker.io/library/node:latest"),
+        ("node:24", "docker.io/library/node:24"),
+        (
+            "node:24-trixie-slim",
+            "docker.io/library/node:24-trixie-slim",
+        ),
+        ("user/app:1", "docker.io/user/app:1"),
+        ("user/app", "docker.io/user/app:latest"),
+        (
+            "gcr.io/distroless/nodejs24-debian13:nonroot",
+            "gcr.io/distroless/nodejs24-debian13:nonroot",
+        ),
+        ("localhost:5000/app", "localhost:5000/app:latest"),
+        ("localhost/app", "localhost/app:latest"),
+        (&by_digest, &by_digest_full),
+        ("registry:5000/a/b:tag", "registry:5000/a/b:tag"),
+        ("registry:5000/a/b", "registry:5000/a/b:latest"),
+        ("docker.io/library/node:24", "docker.io/library/node:24"),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(
+            normalize_image(input),
+            expected,
+            "normalize_image({input:?})"
+        );
+    }
+}
+
+#[test]
+#[ignore = "bug: normalize_image leaves `docker.io/node` without `library/`, unlike Docker"]
+fn normalize_image_adds_library_to_docker_hub_official_images() {
+    assert_eq!(
+        normalize_image("docker.io/node:24"),
+        "docker.io/library/node:24"
+    );
+    assert_eq!(
+        normalize_image("index.docker.io/node"),
+        "docker.io/library/node:latest"
+    );
+}
+
+// ---- imported definitions -----------------------------------------------------------------------
+
+fn small_definition() -> Definition {
+    State::image("alpine", None, Meta::default())
+        .run(Exec::shell("echo hi > /hi"))
+        .marshal(None)
+}
+
+#[test]
+fn from_definition_imports_ops_once() {
+    let imported = small_definition();
+    let imported_ops = imported.ops();
+    let head = imported_ops.last().unwrap().1.inputs[0].clone();
+    let state = State::from_definition(&imported.pb).expect("a non-empty definition");
+
+    // Use the imported state twice: as the root and as a read-only mount.
+    let def = state
+        .run(Exec::shell("cat /hi").mount(Mount::ReadOnly {
+            target: "/other".to_string(),
+            source: state.clone(),
+            selector: "/".to_string(),
+        }))
+        .marshal(None);
+    assert_inputs_first(&def);
+    let ops = def.ops();
+    // The imported ops (less their terminal), then the new run, then the terminal.
+    assert_eq!(ops.len(), imported_ops.len() - 1 + 2);
+    for (i, (digest, _)) in imported_ops[..imported_ops.len() - 1].iter().enumerate() {
+        assert_eq!(&ops[i].0, digest);
+        assert_eq!(ops.iter().filter(|(d, _)| d == digest).count(), 1);
+    }
+    let (_, run) = &ops[ops.len() - 2];
+    assert_eq!(run.inputs, vec![head.clone()]);
+    let mounts: Vec<(&str, i64)> = exec(run)
+        .mounts
+        .iter()
+        .map(|m| (m.dest.as_str(), m.input))
+        .collect();
+    assert_eq!(mounts, vec![("/", 0), ("/other", 0)]);
+    // Imported caps carry over.
+    assert!(def.caps.contains("source.image"));
+    assert!(def.caps.contains("exec.meta.base"));
+}
+
+#[test]
+fn from_definition_of_an_empty_definition_is_none() {
+    assert!(State::from_definition(&pb::Definition::default()).is_none());
+    // A terminal without an input (scratch) has no head either.
+    let scratch = State::scratch().marshal(None);
+    assert_eq!(scratch.pb.def.len(), 1);
+    assert!(State::from_definition(&scratch.pb).is_none());
+    // Bytes that are not an op.
+    let garbage = pb::Definition {
+        def: vec![vec![0xff, 0xff, 0xff]],
+        ..Default::default()
+    };
+    assert!(State::from_definition(&garbage).is_none());
+}
+
+#[test]
+fn context_input_replaces_the_local_context() {
+    let imported = small_definition();
+    let head = imported.ops().last().unwrap().1.inputs[0].digest.clone();
+    let env = BuildEnv {
+        context_input: Some(imported.pb.clone()),
+        ..example_env()
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Builder);
+    assert_inputs_first(&def);
+    for (_, op) in def.ops() {
+        if let Some(pb::op::Op::Source(s)) = &op.op {
+            assert!(!s.identifier.starts_with("local://"), "{}", s.identifier);
+        }
+    }
+    let (_, copy) = op_named(&def, "[builder 4/6] COPY . .");
+    assert_eq!(copy.inputs[1].digest, head);
+}
+
+// ---- shared inputs ------------------------------------------------------------------------------
+
+#[test]
+fn same_state_twice_is_one_input() {
+    let base = State::image("alpine", None, Meta::default());
+    let context = State::local("context", &LocalOptions::default(), Meta::default());
+    let def = base
+        .run(
+            Exec::shell("x")
+                .mount(Mount::ReadOnly {
+                    target: "/a".to_string(),
+                    source: context.clone(),
+                    selector: "/".to_string(),
+                })
+                .mount(Mount::ReadOnly {
+                    target: "/b".to_string(),
+                    source: context.clone(),
+                    selector: "/sub".to_string(),
+                }),
+        )
+        .marshal(None);
+    let ops = def.ops();
+    let (_, run) = &ops[ops.len() - 2];
+    assert_eq!(run.inputs.len(), 2);
+    let mounts: Vec<(&str, i64, &str, bool)> = exec(run)
+        .mounts
+        .iter()
+        .map(|m| (m.dest.as_str(), m.input, m.selector.as_str(), m.readonly))
+        .collect();
+    assert_eq!(
+        mounts,
+        vec![
+            ("/", 0, "", false),
+            ("/a", 1, "", true),
+            ("/b", 1, "/sub", true),
+        ]
+    );
+    assert!(def.caps.contains("exec.mount.bind"));
+    assert!(def.caps.contains("exec.mount.selector"));
+
+    let copied = base
+        .file(
+            vec![
+                FileAction::Copy(context.clone(), Copy::new("/a", "/a")),
+                FileAction::Copy(context.clone(), Copy::new("/b", "/b")),
+            ],
+            Meta::default(),
+        )
+        .marshal(None);
+    let ops = copied.ops();
+    let (_, op) = &ops[ops.len() - 2];
+    assert_eq!(op.inputs.len(), 2);
+    let secondary: Vec<i64> = file(op).actions.iter().map(|a| a.secondary_input).collect();
+    assert_eq!(secondary, vec![1, 1]);
+}
+
+#[test]
+fn shared_vertex_is_serialized_once() {
+    let base = State::image("alpine", None, Meta::default());
+    let left = base.run(Exec::shell("make left"));
+    let right = base.run(Exec::shell("make right"));
+    let def = left
+        .copy(&right, Copy::new("/out", "/out"), Meta::default())
+        .marshal(None);
+    assert_inputs_first(&def);
+    // image, left, right, copy, terminal.
+    assert_eq!(def.ops().len(), 5);
+    let images = def
+        .ops()
+        .iter()
+        .filter(|(_, op)| matches!(op.op, Some(pb::op::Op::Source(_))))
+        .count();
+    assert_eq!(images, 1);
+}
+
+#[test]
+fn identical_vertices_built_apart_are_serialized_once() {
+    let left = State::image("alpine", None, Meta::default());
+    let right = State::image("alpine", None, Meta::default());
+    let def = left
+        .copy(&right, Copy::new("/x", "/x"), Meta::default())
+        .marshal(None);
+    assert_inputs_first(&def);
+    assert_eq!(def.ops().len(), 3);
+}
+
+// ---- caps ---------------------------------------------------------------------------------------
+
+#[test]
+fn example_caps() {
+    let def = example(Stage::Runtime);
+    for cap in [
+        "exec.mount.cache",
+        "file.base",
+        "source.local",
+        "source.image",
+        "meta.description",
+    ] {
+        assert!(def.caps.contains(cap), "missing cap {cap}: {:?}", def.caps);
+    }
+    // The definition's caps are exactly the union of its ops' caps.
+    let union: BTreeSet<String> = def
+        .pb
+        .metadata
+        .values()
+        .flat_map(|m| m.caps.keys().cloned())
+        .collect();
+    assert_eq!(def.caps, union);
+}
+
+#[test]
+fn default_path_is_set_when_the_daemon_needs_it() {
+    let env = BuildEnv {
+        needs_default_path: true,
+        ..example_env()
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Builder);
+    let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
+    let path: Vec<&String> = exec(&op)
+        .meta
+        .as_ref()
+        .unwrap()
+        .env
+        .iter()
+        .filter(|e| e.starts_with("PATH="))
+        .collect();
+    assert_eq!(
+        path,
+        vec!["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+    );
+    assert!(!def.caps.contains("exec.meta.setsdefaultpath"));
+}
+
+#[test]
+fn default_path_is_left_to_the_daemon_otherwise() {
+    let def = example(Stage::Builder);
+    let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
+    let env = &exec(&op).meta.as_ref().unwrap().env;
+    assert!(!env.iter().any(|e| e.starts_with("PATH=")), "{env:?}");
+    assert!(def.caps.contains("exec.meta.setsdefaultpath"));
+}
+
+#[test]
+fn image_path_is_kept_and_needs_no_cap() {
+    let env = BuildEnv {
+        builder_env: vec![("PATH".to_string(), "/opt/node/bin:/usr/bin".to_string())],
+        needs_default_path: true,
+        ..example_env()
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Builder);
+    let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
+    let env = &exec(&op).meta.as_ref().unwrap().env;
+    assert!(
+        env.contains(&"PATH=/opt/node/bin:/usr/bin".to_string()),
+        "{env:?}"
+    );
+    assert!(!def.caps.contains("exec.meta.setsdefaultpath"));
+}
+
+#[test]
+fn platform_is_set_on_every_op() {
+    let platform = pb::Platform {
+        architecture: "arm64".to_string(),
+        os: "linux".to_string(),
+        ..Default::default()
+    };
+    let env = BuildEnv {
+        platform: Some(platform.clone()),
+        ..example_env()
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Runtime);
+    let ops = def.ops();
+    for (digest, op) in &ops[..ops.len() - 1] {
+        if custom_name(&def, digest) == Some("[internal] load build context") {
+            // Local sources are platform-independent.
+            continue;
+        }
+        assert_eq!(op.platform.as_ref(), Some(&platform), "{digest}");
+    }
+    assert!(def.caps.contains("platform"));
+}

@@ -1,1 +1,664 @@
+//! Tests for `plan`: the node example's plan as a golden file, and each setting that shapes it.
 
+use super::*;
+use crate::spec::{self, Span};
+
+const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
+const EXAMPLE_PACKAGE: &str = include_str!("../../examples/node/package.json");
+const EXAMPLE_LOCK: &str = include_str!("../../examples/node/package-lock.json");
+const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../examples/node/.dockerignore");
+
+/// A minimal package.json with no local packages.
+const PACKAGE: &str = r#"{"name": "app", "version": "1.0.0"}"#;
+
+fn parse(src: &str) -> Spec {
+    match spec::parse(src, &runtimes::names()) {
+        Ok(spec) => spec,
+        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+fn facts(files: &[(&str, &str)], dockerignore: Option<&str>) -> Facts {
+    Facts {
+        files: files
+            .iter()
+            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+            .collect(),
+        dockerignore: dockerignore.map(str::to_string),
+    }
+}
+
+fn example_facts() -> Facts {
+    facts(
+        &[
+            ("package.json", EXAMPLE_PACKAGE),
+            ("package-lock.json", EXAMPLE_LOCK),
+        ],
+        Some(EXAMPLE_DOCKERIGNORE),
+    )
+}
+
+/// Package and lockfile, no `.dockerignore`.
+fn locked_facts() -> Facts {
+    facts(
+        &[("package.json", PACKAGE), ("package-lock.json", "{}")],
+        None,
+    )
+}
+
+fn plan_with(src: &str, facts: &Facts, options: &Options) -> Plan {
+    let spec = parse(src);
+    match Plan::from_spec(&spec, facts, options) {
+        Ok(plan) => plan,
+        Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+fn plan(src: &str, facts: &Facts) -> Plan {
+    plan_with(src, facts, &Options::default())
+}
+
+fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
+    let spec = parse(src);
+    match Plan::from_spec(&spec, facts, &Options::default()) {
+        Ok(plan) => panic!("expected errors, got {plan:#?}"),
+        Err(d) => d,
+    }
+}
+
+fn commands(plan: &Plan) -> Vec<&str> {
+    plan.builder
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Run(run) => Some(run.command.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn env<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn span(line: u32, col: u32, end_line: u32, end_col: u32) -> Span {
+    Span {
+        line,
+        col,
+        end_line,
+        end_col,
+    }
+}
+
+// ---- the example --------------------------------------------------------------------------------
+
+#[test]
+fn example_plan_golden() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    insta::assert_json_snapshot!("node_example_plan", plan);
+}
+
+#[test]
+fn example_plan_shape() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    let npm = Cache {
+        target: "/root/.npm".to_string(),
+        id: "shallot-npm".to_string(),
+        locked: false,
+    };
+    let run = |command: &str, span: Span| {
+        Step::Run(Run {
+            command: command.to_string(),
+            caches: vec![npm.clone()],
+            span: Some(span),
+        })
+    };
+    let runtime_span = span(2, 10, 2, 14);
+    assert_eq!(
+        plan.builder.steps,
+        vec![
+            Step::CopyFiles {
+                paths: vec![
+                    "package.json".to_string(),
+                    "package-lock.json".to_string(),
+                    "packages/greeting".to_string(),
+                    "packages/stamp".to_string(),
+                ],
+            },
+            run("npm ci", runtime_span),
+            Step::CopySource,
+            run("npm run build", span(6, 5, 6, 18)),
+            run("npm prune --omit=dev", runtime_span),
+        ]
+    );
+    assert_eq!(plan.runtime, "node");
+    assert_eq!(plan.builder.image, "node:24-trixie-slim");
+    assert_eq!(plan.builder.workdir, "/app");
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/nodejs24-debian13:nonroot"
+    );
+    assert_eq!(
+        plan.runtime_stage.artifacts,
+        vec![Artifact {
+            from: "/app".to_string(),
+            to: "/app".to_string(),
+            owner: (65532, 65532),
+            directory: true,
+            span: Some(span(3, 13, 3, 22)),
+        }]
+    );
+    assert_eq!(
+        plan.config,
+        ImageConfig {
+            entrypoint: Entrypoint::Inherit {
+                fallback: vec!["/nodejs/bin/node".to_string()],
+            },
+            cmd: vec!["server.js".to_string()],
+            env: vec![
+                ("NODE_ENV".to_string(), "production".to_string()),
+                ("PORT".to_string(), "8080".to_string()),
+            ],
+            exposed_ports: vec!["8080/tcp".to_string()],
+            user: "65532:65532".to_string(),
+            workdir: "/app".to_string(),
+            labels: BTreeMap::new(),
+        }
+    );
+    // The example's .dockerignore already lists node_modules: it is not repeated.
+    assert_eq!(plan.context.exclude, vec!["node_modules", "dist"]);
+}
+
+#[test]
+fn plan_is_pure() {
+    let a = plan(EXAMPLE_SPEC, &example_facts());
+    let b = plan(EXAMPLE_SPEC, &example_facts());
+    assert_eq!(a, b);
+}
+
+// ---- install steps ------------------------------------------------------------------------------
+
+#[test]
+fn without_build_installs_production_dependencies_once() {
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
+    assert_eq!(commands(&plan), vec!["npm ci --omit=dev"]);
+    assert_eq!(
+        plan.builder.steps[0],
+        Step::CopyFiles {
+            paths: vec!["package.json".to_string(), "package-lock.json".to_string()],
+        }
+    );
+    assert_eq!(plan.builder.steps[2], Step::CopySource);
+    assert_eq!(plan.builder.steps.len(), 3);
+}
+
+#[test]
+fn without_lockfile_uses_npm_install() {
+    let facts = facts(&[("package.json", PACKAGE)], None);
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
+    assert_eq!(commands(&plan), vec!["npm install --omit=dev"]);
+    assert_eq!(
+        plan.builder.steps[0],
+        Step::CopyFiles {
+            paths: vec!["package.json".to_string()],
+        }
+    );
+}
+
+#[test]
+fn without_lockfile_build_uses_npm_install_then_prune() {
+    let facts = facts(&[("package.json", PACKAGE)], None);
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nbuild: [npm run build]\n",
+        &facts,
+    );
+    assert_eq!(
+        commands(&plan),
+        vec!["npm install", "npm run build", "npm prune --omit=dev"]
+    );
+}
+
+#[test]
+fn shrinkwrap_and_npmrc_are_manifests() {
+    let facts = facts(
+        &[
+            ("package.json", PACKAGE),
+            ("npm-shrinkwrap.json", "{}"),
+            (".npmrc", "registry=https://example.invalid/\n"),
+        ],
+        None,
+    );
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
+    assert_eq!(
+        plan.builder.steps[0],
+        Step::CopyFiles {
+            paths: vec![
+                "package.json".to_string(),
+                "npm-shrinkwrap.json".to_string(),
+                ".npmrc".to_string(),
+            ],
+        }
+    );
+    assert_eq!(commands(&plan), vec!["npm ci --omit=dev"]);
+}
+
+#[test]
+fn without_package_json_there_is_no_install() {
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &Facts::default());
+    assert_eq!(plan.builder.steps, vec![Step::CopySource]);
+}
+
+#[test]
+fn without_package_json_build_runs_without_prune() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nbuild: [make]\n",
+        &Facts::default(),
+    );
+    assert_eq!(plan.builder.steps.len(), 2);
+    assert_eq!(plan.builder.steps[0], Step::CopySource);
+    assert_eq!(commands(&plan), vec!["make"]);
+}
+
+#[test]
+fn builder_env_silences_npm() {
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
+    assert_eq!(
+        plan.builder.env,
+        vec![
+            ("NPM_CONFIG_AUDIT".to_string(), "false".to_string()),
+            ("NPM_CONFIG_FUND".to_string(), "false".to_string()),
+            (
+                "NPM_CONFIG_UPDATE_NOTIFIER".to_string(),
+                "false".to_string()
+            ),
+        ]
+    );
+}
+
+// ---- user and workdir ---------------------------------------------------------------------------
+
+#[test]
+fn user_root_owns_artifacts_as_zero() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nuser: root\n",
+        &locked_facts(),
+    );
+    assert_eq!(plan.runtime_stage.artifacts[0].owner, (0, 0));
+    assert_eq!(plan.config.user, "0:0");
+}
+
+#[test]
+fn user_ids_are_used_as_written() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nuser: 1000:2000\n",
+        &locked_facts(),
+    );
+    assert_eq!(plan.runtime_stage.artifacts[0].owner, (1000, 2000));
+    assert_eq!(plan.config.user, "1000:2000");
+}
+
+#[test]
+fn bare_uid_is_also_the_gid() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nuser: 1000\n",
+        &locked_facts(),
+    );
+    assert_eq!(plan.runtime_stage.artifacts[0].owner, (1000, 1000));
+    assert_eq!(plan.config.user, "1000:1000");
+}
+
+#[test]
+fn workdir_reaches_builder_artifacts_and_config() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nworkdir: /srv/app\n",
+        &locked_facts(),
+    );
+    assert_eq!(plan.builder.workdir, "/srv/app");
+    assert_eq!(plan.config.workdir, "/srv/app");
+    let artifact = &plan.runtime_stage.artifacts[0];
+    assert_eq!(artifact.from, "/srv/app");
+    assert_eq!(artifact.to, "/srv/app");
+    assert!(artifact.directory);
+}
+
+// ---- images -------------------------------------------------------------------------------------
+
+const IMAGES_SPEC: &str = "runtime: node\nentrypoint: server.js\nimages:\n  builder: my/builder:1\n  runtime: my/runtime:nonroot\n";
+
+#[test]
+fn recipe_images_by_default() {
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
+    assert_eq!(plan.builder.image, "node:24-trixie-slim");
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/nodejs24-debian13:nonroot"
+    );
+}
+
+#[test]
+fn spec_images_replace_recipe_images() {
+    let plan = plan(IMAGES_SPEC, &locked_facts());
+    assert_eq!(plan.builder.image, "my/builder:1");
+    assert_eq!(plan.runtime_stage.image, "my/runtime:nonroot");
+}
+
+#[test]
+fn options_replace_spec_images() {
+    let options = Options {
+        builder_image: Some("arg/builder:2".to_string()),
+        runtime_image: Some("arg/runtime:3".to_string()),
+    };
+    let plan = plan_with(IMAGES_SPEC, &locked_facts(), &options);
+    assert_eq!(plan.builder.image, "arg/builder:2");
+    assert_eq!(plan.runtime_stage.image, "arg/runtime:3");
+}
+
+#[test]
+fn options_replace_recipe_images_one_at_a_time() {
+    let options = Options {
+        builder_image: None,
+        runtime_image: Some("arg/runtime:3".to_string()),
+    };
+    let plan = plan_with(
+        "runtime: node\nentrypoint: server.js\n",
+        &locked_facts(),
+        &options,
+    );
+    assert_eq!(plan.builder.image, "node:24-trixie-slim");
+    assert_eq!(plan.runtime_stage.image, "arg/runtime:3");
+}
+
+#[test]
+fn node_version_picks_its_images() {
+    let plan = plan("runtime: node@22\nentrypoint: server.js\n", &locked_facts());
+    assert_eq!(plan.builder.image, "node:22-trixie-slim");
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/nodejs22-debian13:nonroot"
+    );
+}
+
+#[test]
+fn debug_uses_the_debug_variant() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\ndebug: true\n",
+        &locked_facts(),
+    );
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/nodejs24-debian13:debug-nonroot"
+    );
+    // The builder is not affected.
+    assert_eq!(plan.builder.image, "node:24-trixie-slim");
+}
+
+#[test]
+fn debug_applies_to_overridden_runtime_images() {
+    let options = Options {
+        builder_image: None,
+        runtime_image: Some("registry.example/app:nonroot".to_string()),
+    };
+    let plan = plan_with(
+        "runtime: node\nentrypoint: server.js\ndebug: true\n",
+        &locked_facts(),
+        &options,
+    );
+    assert_eq!(
+        plan.runtime_stage.image,
+        "registry.example/app:debug-nonroot"
+    );
+}
+
+#[test]
+fn debug_variant_table() {
+    let digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    let pinned = format!("gcr.io/distroless/nodejs24-debian13@{digest}");
+    let pinned_tagged = format!("gcr.io/distroless/nodejs24-debian13:nonroot@{digest}");
+    let cases: Vec<(&str, &str)> = vec![
+        (
+            "gcr.io/distroless/nodejs24-debian13:nonroot",
+            "gcr.io/distroless/nodejs24-debian13:debug-nonroot",
+        ),
+        (
+            "gcr.io/distroless/nodejs24-debian13:latest",
+            "gcr.io/distroless/nodejs24-debian13:debug",
+        ),
+        (
+            "gcr.io/distroless/nodejs24-debian13",
+            "gcr.io/distroless/nodejs24-debian13:debug",
+        ),
+        (&pinned, &pinned),
+        (&pinned_tagged, &pinned_tagged),
+        (
+            "gcr.io/distroless/nodejs24-debian13:debug",
+            "gcr.io/distroless/nodejs24-debian13:debug",
+        ),
+        (
+            "gcr.io/distroless/nodejs24-debian13:debug-nonroot",
+            "gcr.io/distroless/nodejs24-debian13:debug-nonroot",
+        ),
+        ("my/runtime:1.2.3", "my/runtime:1.2.3"),
+        ("localhost:5000/x", "localhost:5000/x:debug"),
+        ("localhost:5000/x:nonroot", "localhost:5000/x:debug-nonroot"),
+        ("localhost:5000/x:latest", "localhost:5000/x:debug"),
+        ("localhost:5000/x:v1", "localhost:5000/x:v1"),
+        ("distroless", "distroless:debug"),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(debug_variant(input), expected, "debug_variant({input:?})");
+    }
+}
+
+// ---- errors -------------------------------------------------------------------------------------
+
+#[test]
+fn missing_entrypoint_points_at_runtime_and_suggests_main() {
+    let facts = facts(
+        &[(
+            "package.json",
+            r#"{"name": "app", "main": "dist/index.js"}"#,
+        )],
+        None,
+    );
+    let d = plan_err("# comment\nruntime: node\nport: 8080\n", &facts);
+    assert_eq!(
+        d.0,
+        vec![Diagnostic {
+            span: span(2, 10, 2, 14),
+            message: "runtime `node` needs `entrypoint`, the script that starts the app"
+                .to_string(),
+            hint: Some("add `entrypoint: dist/index.js`".to_string()),
+        }]
+    );
+    assert_eq!(
+        d.short("shallot.yaml"),
+        "shallot.yaml:2:10: runtime `node` needs `entrypoint`, the script that starts the app (hint: add `entrypoint: dist/index.js`)"
+    );
+}
+
+#[test]
+fn missing_entrypoint_without_main_suggests_server_js() {
+    let d = plan_err("runtime: node\n", &locked_facts());
+    assert_eq!(
+        d.short("shallot.yaml"),
+        "shallot.yaml:1:10: runtime `node` needs `entrypoint`, the script that starts the app (hint: add `entrypoint: server.js`)"
+    );
+}
+
+#[test]
+fn unsupported_node_version_lists_supported_ones() {
+    let d = plan_err("runtime: node@18\nentrypoint: server.js\n", &locked_facts());
+    assert_eq!(
+        d.0,
+        vec![Diagnostic {
+            span: span(1, 15, 1, 17),
+            message: "node 18 has no distroless image".to_string(),
+            hint: Some("use one of: 22, 24, 26".to_string()),
+        }]
+    );
+}
+
+#[test]
+fn invalid_package_json_is_reported_at_runtime() {
+    let facts = facts(&[("package.json", "{\n  \"name\": \"app\",\n}\n")], None);
+    let d = plan_err("runtime: node\nentrypoint: server.js\n", &facts);
+    assert_eq!(
+        d.short("shallot.yaml"),
+        "shallot.yaml:1:10: package.json in the build context is not valid JSON: trailing comma at line 3, column 1"
+    );
+}
+
+#[test]
+fn non_utf8_package_json_is_reported() {
+    let facts = Facts {
+        files: BTreeMap::from([("package.json".to_string(), vec![0xff, 0xfe, b'{'])]),
+        dockerignore: None,
+    };
+    let d = plan_err("runtime: node\nentrypoint: server.js\n", &facts);
+    assert_eq!(
+        d.short("shallot.yaml"),
+        "shallot.yaml:1:10: package.json in the build context is not UTF-8 text"
+    );
+}
+
+#[test]
+fn all_recipe_problems_are_reported_together() {
+    let facts = facts(&[("package.json", "not json")], None);
+    let d = plan_err("runtime: node@18\n", &facts);
+    let lines: Vec<String> = d.0.iter().map(|d| d.message.clone()).collect();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert_eq!(lines[0], "node 18 has no distroless image");
+    assert!(lines[1].starts_with("package.json in the build context is not valid JSON"));
+    assert_eq!(
+        lines[2],
+        "runtime `node` needs `entrypoint`, the script that starts the app"
+    );
+}
+
+#[test]
+fn unknown_runtime_is_an_error_not_a_panic() {
+    // `spec::parse` refuses unknown runtimes, but a Spec built by other means must not panic.
+    let mut spec = parse("runtime: node\nentrypoint: server.js\n");
+    spec.runtime.value = "cobol".to_string();
+    let d = Plan::from_spec(&spec, &Facts::default(), &Options::default()).unwrap_err();
+    assert_eq!(
+        d.short("shallot.yaml"),
+        "shallot.yaml:1:10: unknown runtime `cobol` (hint: expected one of: node)"
+    );
+}
+
+// ---- context excludes ---------------------------------------------------------------------------
+
+#[test]
+fn default_excludes_without_dockerignore() {
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
+    assert_eq!(plan.context.exclude, vec![".git", ".env", "node_modules"]);
+}
+
+#[test]
+fn dockerignore_replaces_default_excludes() {
+    let facts = facts(
+        &[("package.json", PACKAGE)],
+        Some("# build output\n\ndist\n./coverage\n  *.log  \n"),
+    );
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
+    assert_eq!(
+        plan.context.exclude,
+        vec!["dist", "coverage", "*.log", "node_modules"]
+    );
+}
+
+#[test]
+fn empty_dockerignore_still_excludes_node_modules() {
+    let facts = facts(&[("package.json", PACKAGE)], Some(""));
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
+    assert_eq!(plan.context.exclude, vec!["node_modules"]);
+}
+
+#[test]
+fn dockerignore_patterns_skip_comments_and_blank_lines() {
+    let text = "# comment\n\n   \nnode_modules\n  # indented comment\n./build\r\n!keep.txt\n";
+    assert_eq!(
+        dockerignore_patterns(text),
+        vec!["node_modules", "build", "!keep.txt"]
+    );
+    assert!(dockerignore_patterns("").is_empty());
+    assert!(dockerignore_patterns("# only a comment\n").is_empty());
+}
+
+// ---- config -------------------------------------------------------------------------------------
+
+#[test]
+fn spec_env_overrides_recipe_env() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nport: 3000\nenv:\n  NODE_ENV: development\n  LOG: debug\n",
+        &locked_facts(),
+    );
+    assert_eq!(
+        plan.config.env,
+        vec![
+            ("LOG".to_string(), "debug".to_string()),
+            ("NODE_ENV".to_string(), "development".to_string()),
+            ("PORT".to_string(), "3000".to_string()),
+        ]
+    );
+    assert_eq!(plan.config.exposed_ports, vec!["3000/tcp"]);
+}
+
+#[test]
+fn spec_env_overrides_port_env() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nport: 3000\nenv:\n  PORT: \"4000\"\n",
+        &locked_facts(),
+    );
+    assert_eq!(env(&plan.config.env, "PORT"), Some("4000"));
+    assert_eq!(plan.config.exposed_ports, vec!["3000/tcp"]);
+}
+
+#[test]
+fn without_port_nothing_is_exposed() {
+    let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
+    assert!(plan.config.exposed_ports.is_empty());
+    assert_eq!(env(&plan.config.env, "PORT"), None);
+    assert_eq!(env(&plan.config.env, "NODE_ENV"), Some("production"));
+}
+
+#[test]
+fn args_follow_the_entrypoint() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nargs: [--verbose, \"--port=1\"]\n",
+        &locked_facts(),
+    );
+    assert_eq!(plan.config.cmd, vec!["server.js", "--verbose", "--port=1"]);
+}
+
+#[test]
+fn labels_pass_through() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nlabels:\n  org.opencontainers.image.source: https://example.com/app\n  team: web\n",
+        &locked_facts(),
+    );
+    assert_eq!(
+        plan.config.labels,
+        BTreeMap::from([
+            (
+                "org.opencontainers.image.source".to_string(),
+                "https://example.com/app".to_string()
+            ),
+            ("team".to_string(), "web".to_string()),
+        ])
+    );
+}
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+#[test]
+fn join_table() {
+    assert_eq!(join("/app", "package.json"), "/app/package.json");
+    assert_eq!(join("/app/", "package.json"), "/app/package.json");
+    assert_eq!(join("/", "x"), "/x");
+    assert_eq!(join("/app", "./packages/a"), "/app/packages/a");
+}

@@ -1,0 +1,243 @@
+//! End-to-end harness: a real BuildKit (dockerd's), the frontend image and local stand-ins for
+//! the base images. Outside CI a missing daemon skips the tests loudly; in CI it fails them.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The Docker 20.10 client (with BuildKit v0.8 behind it).
+pub const DOCKER: &str = "/usr/bin/docker";
+/// Frontend image the examples name in `# syntax=`.
+pub const FRONTEND: &str = "shallot:dev";
+/// Stand-ins for `node:24-trixie-slim` and distroless node (see scripts/stand-in-images).
+pub const NODE_BUILDER: &str = "shallot-test/node-builder:latest";
+/// Stand-in for `gcr.io/distroless/nodejs24-debian13:nonroot`.
+pub const NODE_RUNTIME: &str = "shallot-test/nodejs-runtime:nonroot";
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Makes sure BuildKit, the frontend image and the stand-ins are there, once per test binary.
+/// Returns false (after saying so loudly) when the tests must be skipped.
+pub fn ready() -> bool {
+    static READY: OnceLock<Result<(), Setup>> = OnceLock::new();
+    let state = READY.get_or_init(|| {
+        let daemon = Command::new(DOCKER)
+            .args(["info", "--format", "{{.ServerVersion}}"])
+            .output();
+        match daemon {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => {
+                let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+                return Err(Setup::NoDaemon(format!(
+                    "docker daemon not reachable: {why}"
+                )));
+            }
+            Err(e) => return Err(Setup::NoDaemon(format!("{DOCKER} cannot run: {e}"))),
+        }
+        for (script, arg) in [
+            ("scripts/frontend-image", Some(FRONTEND)),
+            ("scripts/stand-in-images", None),
+        ] {
+            let mut cmd = Command::new("bash");
+            cmd.arg(repo().join(script)).args(arg).current_dir(repo());
+            let out = cmd
+                .output()
+                .map_err(|e| Setup::Failed(format!("{script}: {e}")))?;
+            if !out.status.success() {
+                let log = String::from_utf8_lossy(&out.stderr).into_owned();
+                return Err(Setup::Failed(format!("{script} failed:\n{log}")));
+            }
+        }
+        Ok(())
+    });
+    match state {
+        Ok(()) => true,
+        Err(Setup::Failed(why)) => panic!("{why}"),
+        Err(Setup::NoDaemon(why)) if in_ci() => {
+            panic!("end-to-end tests need BuildKit in CI: {why}")
+        }
+        Err(Setup::NoDaemon(why)) => {
+            eprintln!(
+                "\n!!! SKIPPING end-to-end test: no BuildKit ({why}); run scripts/dockerd-up !!!\n"
+            );
+            false
+        }
+    }
+}
+
+/// Why the harness is not ready.
+enum Setup {
+    /// No daemon: skip outside CI.
+    NoDaemon(String),
+    /// A setup script failed: always a failure.
+    Failed(String),
+}
+
+/// The result of a docker command.
+pub struct Run {
+    /// Exit status was zero.
+    pub ok: bool,
+    /// stdout and stderr together (BuildKit progress goes to stderr).
+    pub text: String,
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out: Output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    Run {
+        ok: out.status.success(),
+        text,
+    }
+}
+
+/// `docker <args>`.
+pub fn docker(args: &[&str]) -> Run {
+    run(Command::new(DOCKER).args(args))
+}
+
+/// `docker <args>` that must succeed; returns stdout+stderr.
+pub fn docker_ok(args: &[&str]) -> String {
+    let r = docker(args);
+    assert!(r.ok, "docker {args:?} failed:\n{}", r.text);
+    r.text
+}
+
+/// `docker build` with BuildKit, plain progress, the stand-in images and `extra` arguments.
+pub fn build(context: &Path, spec: &str, tag: &str, extra: &[&str]) -> Run {
+    let mut cmd = Command::new(DOCKER);
+    cmd.env("DOCKER_BUILDKIT", "1")
+        .args(["build", "--progress=plain", "-f"])
+        .arg(context.join(spec))
+        .args(["-t", tag])
+        .args([
+            "--build-arg",
+            &format!("SHALLOT_BUILDER_IMAGE={NODE_BUILDER}"),
+        ])
+        .args([
+            "--build-arg",
+            &format!("SHALLOT_RUNTIME_IMAGE={NODE_RUNTIME}"),
+        ])
+        .args(extra)
+        .arg(context);
+    run(&mut cmd)
+}
+
+/// A copy of `examples/<name>` in a temporary directory (so tests can change files).
+pub fn example_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    copy_dir(&repo().join("examples").join(name), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
+    for entry in std::fs::read_dir(from)
+        .unwrap_or_else(|e| panic!("read {}: {e}", from.display()))
+        .flatten()
+    {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "node_modules" || name == "dist" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_dir(&path, &to.join(&name));
+        } else {
+            std::fs::copy(&path, to.join(&name))
+                .unwrap_or_else(|e| panic!("copy {}: {e}", path.display()));
+        }
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// `GET /` on 127.0.0.1:port, retried for up to 10 s while the app starts.
+pub fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let attempt = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+            s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+            let mut body = String::new();
+            s.read_to_string(&mut body)?;
+            Ok(body)
+        });
+        match attempt {
+            Ok(body) if !body.is_empty() => return body,
+            _ if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(200))
+            }
+            Ok(_) => panic!("empty answer on port {port}"),
+            Err(e) => panic!("no answer on port {port}: {e}"),
+        }
+    }
+}
+
+/// A running container, removed when dropped.
+pub struct Container(pub String);
+
+impl Container {
+    /// `docker run -d` of `image` publishing container port `inner` on 127.0.0.1:`outer`.
+    pub fn start(image: &str, outer: u16, inner: u16) -> Container {
+        let id = docker_ok(&[
+            "run",
+            "-d",
+            "-p",
+            &format!("127.0.0.1:{outer}:{inner}"),
+            image,
+        ]);
+        Container(id.trim().to_string())
+    }
+
+    /// The container's log.
+    pub fn logs(&self) -> String {
+        docker(&["logs", &self.0]).text
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = docker(&["rm", "-f", &self.0]);
+    }
+}
+
+/// Whether a step named `step` (e.g. `[builder 3/6] RUN npm ci`) ran from cache in a plain
+/// progress log: BuildKit prints `#N <name>` and later `#N CACHED`.
+pub fn step_cached(log: &str, step: &str) -> Option<bool> {
+    let id = log.lines().find_map(|l| {
+        let (num, rest) = l.split_once(' ')?;
+        (num.starts_with('#') && rest.trim_end() == step).then(|| num.to_string())
+    })?;
+    Some(log.lines().any(|l| l.trim_end() == format!("{id} CACHED")))
+}
+
+/// The files of an image as `tar -tv --numeric-owner` lists them.
+pub fn image_files(image: &str) -> String {
+    let id = docker_ok(&["create", image]);
+    let id = id.trim();
+    let listing = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{DOCKER} export {id} | tar -tv --numeric-owner"))
+        .output()
+        .unwrap_or_else(|e| panic!("export: {e}"));
+    let _ = docker(&["rm", "-f", id]);
+    String::from_utf8_lossy(&listing.stdout).into_owned()
+}

@@ -194,11 +194,8 @@ mod tests {
         let out = config(&plan_config(), None, &amd64(), Some("2024-01-01T00:00:00Z"));
         assert_eq!(out["config"]["Entrypoint"], json!(["/nodejs/bin/node"]));
         assert_eq!(out["created"], json!("2024-01-01T00:00:00Z"));
-        assert!(
-            out["config"]["Env"][0]
-                .as_str()
-                .is_some_and(|p| p.starts_with("PATH="))
-        );
+        // No base: a default PATH, then the plan's own PATH replaces it.
+        assert_eq!(out["config"]["Env"], json!(["PORT=8080", "PATH=/x"]));
         assert_eq!(out["os"], json!("linux"));
     }
 }

@@ -80,6 +80,8 @@ struct Vertex {
 }
 
 /// What a vertex is.
+// A graph has a handful of these; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum Body {
     /// An op without `inputs`; marshal fills them from the vertex's inputs.
@@ -464,6 +466,14 @@ pub fn normalize_image(reference: &str) -> String {
     };
     let is_host = first.contains('.') || first.contains(':') || first == "localhost";
     let full = match (rest, is_host) {
+        // Docker Hub written out: `docker.io/node` is the official `docker.io/library/node`.
+        (Some(rest), true) if first == "docker.io" || first == "index.docker.io" => {
+            if rest.contains('/') {
+                format!("docker.io/{rest}")
+            } else {
+                format!("docker.io/library/{rest}")
+            }
+        }
         (Some(_), true) => name.to_string(),
         (Some(rest), false) => format!("docker.io/{first}/{rest}"),
         (None, _) => format!("docker.io/library/{name}"),

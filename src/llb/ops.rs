@@ -19,6 +19,8 @@ pub enum CacheSharing {
 }
 
 /// A filesystem mounted into a run besides its root.
+// A graph has a handful of these; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Mount {
     /// A persistent cache directory that is never part of a layer.
@@ -277,6 +279,8 @@ impl Copy {
 }
 
 /// One action of a file op.
+// A graph has a handful of these; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum FileAction {
     /// Copy from a state into the op's filesystem.

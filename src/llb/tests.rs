@@ -228,7 +228,10 @@ fn example_progress_names_read_like_a_dockerfile() {
         .collect();
     assert_eq!(
         names,
+        // Inputs first, depth first: the runtime copy's inputs are the runtime image, then
+        // the builder.
         vec![
+            "[runtime 1/2] FROM gcr.io/distroless/nodejs24-debian13:nonroot",
             "[builder 1/6] FROM docker.io/library/node:24-trixie-slim",
             "[internal] load build context",
             "[builder 2/6] COPY package.json package-lock.json packages/greeting packages/stamp ./",
@@ -236,7 +239,6 @@ fn example_progress_names_read_like_a_dockerfile() {
             "[builder 4/6] COPY . .",
             "[builder 5/6] RUN npm run build",
             "[builder 6/6] RUN npm prune --omit=dev",
-            "[runtime 1/2] FROM gcr.io/distroless/nodejs24-debian13:nonroot",
             "[runtime 2/2] COPY --from=builder --chown=65532:65532 /app /app",
         ]
     );
@@ -577,7 +579,6 @@ fn normalize_image_table() {
 }
 
 #[test]
-#[ignore = "bug: normalize_image leaves `docker.io/node` without `library/`, unlike Docker"]
 fn normalize_image_adds_library_to_docker_hub_official_images() {
     assert_eq!(
         normalize_image("docker.io/node:24"),

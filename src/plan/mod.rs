@@ -218,7 +218,10 @@ impl Plan {
                 hint: Some(format!("expected one of: {}", runtimes::names().join(", "))),
             }])
         })?;
-        let recipe_plan = (recipe.plan)(RecipeInput { spec, facts })?;
+        let recipe_plan = (recipe.plan)(RecipeInput { spec, facts }).map_err(|mut d| {
+            d.0.sort_by_key(|d| (d.span.line, d.span.col));
+            d
+        })?;
         Ok(assemble(recipe, spec, facts, options, recipe_plan))
     }
 }
@@ -339,13 +342,54 @@ pub fn debug_variant(reference: &str) -> String {
     }
 }
 
-/// The patterns of a `.dockerignore`: one per line, `#` comments and blank lines skipped.
+/// The patterns of a `.dockerignore`, normalized as Docker does: one per line, `#` comments
+/// and blank lines skipped, each path cleaned and made relative to the context root (`/.env`
+/// is `.env`), a leading `!` kept. BuildKit matches excludes against relative paths, so an
+/// unnormalized `/.env` would exclude nothing.
 pub fn dockerignore_patterns(text: &str) -> Vec<String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.trim_start_matches("./").to_string())
+        .filter_map(|line| {
+            let (negated, path) = match line.strip_prefix('!') {
+                Some(rest) => (true, rest.trim()),
+                None => (false, line),
+            };
+            let cleaned = clean_path(path);
+            let cleaned = cleaned.trim_start_matches('/');
+            if cleaned.is_empty() || cleaned == "." {
+                return None;
+            }
+            Some(if negated {
+                format!("!{cleaned}")
+            } else {
+                cleaned.to_string()
+            })
+        })
         .collect()
+}
+
+/// Lexically cleans a slash-separated path (Go's `filepath.Clean`): no `.`, no `..` that can
+/// be resolved, no repeated or trailing `/`.
+fn clean_path(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            part => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    if rooted { format!("/{joined}") } else { joined }
 }
 
 /// `dir` joined with a relative `path`.

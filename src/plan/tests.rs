@@ -242,7 +242,8 @@ fn shrinkwrap_and_npmrc_are_manifests() {
             ],
         }
     );
-    assert_eq!(commands(&plan), vec!["npm ci --omit=dev"]);
+    // npm's config may hold tokens: removed before the app reaches the runtime image.
+    assert_eq!(commands(&plan), vec!["npm ci --omit=dev", "rm -f .npmrc"]);
 }
 
 #[test]
@@ -530,12 +531,13 @@ fn all_recipe_problems_are_reported_together() {
     let d = plan_err("runtime: node@18\n", &facts);
     let lines: Vec<String> = d.0.iter().map(|d| d.message.clone()).collect();
     assert_eq!(lines.len(), 3, "{lines:#?}");
-    assert_eq!(lines[0], "node 18 has no distroless image");
-    assert!(lines[1].starts_with("package.json in the build context is not valid JSON"));
+    // Sorted by position: the two at `node` (1:10), then the version (1:15).
+    assert!(lines[0].starts_with("package.json in the build context is not valid JSON"));
     assert_eq!(
-        lines[2],
+        lines[1],
         "runtime `node` needs `entrypoint`, the script that starts the app"
     );
+    assert_eq!(lines[2], "node 18 has no distroless image");
 }
 
 #[test]
@@ -580,13 +582,26 @@ fn empty_dockerignore_still_excludes_node_modules() {
 
 #[test]
 fn dockerignore_patterns_skip_comments_and_blank_lines() {
-    let text = "# comment\n\n   \nnode_modules\n  # indented comment\n./build\r\n!keep.txt\n";
+    let text = "# comment\n\n   \nnode_modules\n./build\r\n!keep.txt\n";
     assert_eq!(
         dockerignore_patterns(text),
         vec!["node_modules", "build", "!keep.txt"]
     );
     assert!(dockerignore_patterns("").is_empty());
     assert!(dockerignore_patterns("# only a comment\n").is_empty());
+}
+
+#[test]
+fn dockerignore_patterns_normalize_like_docker() {
+    // Docker (moby/patternmatcher ignorefile.ReadAll, used by BuildKit's Dockerfile frontend)
+    // cleans each pattern, drops a leading `/` (also after `!`) and strips a BOM, because the
+    // daemon's exclude matcher compares against paths relative to the context root: `/.env`
+    // passed through as-is excludes nothing, so the secret is sent and copied into the image.
+    let text = "\u{feff}node_modules\n/.env\n/dist/\n!/dist/keep.txt\nsecrets/../.npmrc\n";
+    assert_eq!(
+        dockerignore_patterns(text),
+        vec!["node_modules", ".env", "dist", "!dist/keep.txt", ".npmrc"]
+    );
 }
 
 // ---- config -------------------------------------------------------------------------------------

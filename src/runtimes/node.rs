@@ -139,6 +139,15 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         }));
     }
 
+    if facts.has(".npmrc") {
+        // npm's config may hold registry tokens: it was needed to install, not to run.
+        steps.push(Step::Run(Run {
+            command: "rm -f .npmrc".to_string(),
+            caches: vec![],
+            span: Some(spec.runtime.span),
+        }));
+    }
+
     Ok(RecipePlan {
         builder_image: format!("node:{version}-trixie-slim"),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),

@@ -1,0 +1,325 @@
+//! The `shallot` binary end to end: exit codes, messages and what it writes.
+
+use prost::Message as _;
+use shallot::proto::pb;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BAD_SPEC: &str = "\
+# syntax=shallot:dev
+runtime: node
+entrypoint: server.js
+port: 70000
+buidl:
+  - npm run build
+";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `shallot` in `dir`.
+fn shallot(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shallot"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("shallot runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// A scratch context holding `shallot.yaml` with this text.
+fn context_with(spec: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("shallot.yaml"), spec).expect("spec written");
+    dir
+}
+
+fn llb_bytes(args: &[&str]) -> Vec<u8> {
+    let out = shallot(&root(), args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    out.stdout
+}
+
+// ---- check --------------------------------------------------------------------------------------
+
+#[test]
+fn check_example_is_ok() {
+    let out = shallot(&root(), &["check", "examples/node/shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "examples/node/shallot.yaml: ok\n");
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn check_reports_every_problem_with_its_location() {
+    let dir = context_with(BAD_SPEC);
+    let out = shallot(dir.path(), &["check", "shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    let lines: Vec<String> = stderr(&out).lines().map(str::to_string).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "shallot.yaml:4:7: port must be between 1 and 65535, got 70000 (hint: use the port your app listens on, e.g. 8080)",
+            "shallot.yaml:5:1: unknown key `buidl` (hint: did you mean `build`?)",
+        ]
+    );
+}
+
+#[test]
+fn check_pretty_shows_snippets_with_carets() {
+    let dir = context_with(BAD_SPEC);
+    let out = shallot(dir.path(), &["check", "--pretty", "shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("check_pretty_bad_spec", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("4 | port: 70000\n  |       ^^^^^ use the port"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "no ANSI escapes");
+}
+
+#[test]
+fn check_reports_recipe_errors_too() {
+    let dir = context_with("runtime: node@18\n");
+    let out = shallot(dir.path(), &["check", "shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let mut lines: Vec<&str> = err.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        vec![
+            "shallot.yaml:1:10: runtime `node` needs `entrypoint`, the script that starts the app (hint: add `entrypoint: server.js`)",
+            "shallot.yaml:1:15: node 18 has no distroless image (hint: use one of: 22, 24, 26)",
+        ]
+    );
+}
+
+#[test]
+fn check_reads_the_context_next_to_the_spec() {
+    let dir = context_with("runtime: node\nentrypoint: server.js\n");
+    std::fs::write(dir.path().join("package.json"), "{ not json").unwrap();
+    let out = shallot(dir.path(), &["check", "shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .starts_with("shallot.yaml:1:10: package.json in the build context is not valid JSON"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// ---- missing input ------------------------------------------------------------------------------
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["check", "plan", "llb"] {
+        let out = shallot(dir.path(), &[command, "missing.yaml"]);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        assert_eq!(stdout(&out), "", "{command}");
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("shallot: cannot read missing.yaml: "),
+            "{command}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{command}: {err}");
+    }
+}
+
+#[test]
+fn default_spec_is_shallot_yaml_in_the_current_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = shallot(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("shallot: cannot read shallot.yaml: "),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(
+        dir.path().join("shallot.yaml"),
+        "runtime: node\nentrypoint: a.js\n",
+    )
+    .unwrap();
+    let out = shallot(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "shallot.yaml: ok\n");
+}
+
+// ---- plan ---------------------------------------------------------------------------------------
+
+#[test]
+fn plan_prints_json() {
+    let out = shallot(&root(), &["plan", "examples/node/shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("plan is JSON");
+    assert_eq!(plan["runtime"], "node");
+    assert_eq!(plan["builder"]["image"], "node:24-trixie-slim");
+    assert_eq!(
+        plan["runtime_stage"]["image"],
+        "gcr.io/distroless/nodejs24-debian13:nonroot"
+    );
+    // The context was read: the example's local packages are manifests.
+    assert_eq!(
+        plan["builder"]["steps"][0]["CopyFiles"]["paths"],
+        serde_json::json!([
+            "package.json",
+            "package-lock.json",
+            "packages/greeting",
+            "packages/stamp"
+        ])
+    );
+    assert_eq!(
+        plan["context"]["exclude"],
+        serde_json::json!(["node_modules", "dist"])
+    );
+}
+
+#[test]
+fn plan_image_flags_win() {
+    let out = shallot(
+        &root(),
+        &[
+            "plan",
+            "examples/node/shallot.yaml",
+            "--builder-image",
+            "example.com/b:1",
+            "--runtime-image",
+            "example.com/r:2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(plan["builder"]["image"], "example.com/b:1");
+    assert_eq!(plan["runtime_stage"]["image"], "example.com/r:2");
+}
+
+#[test]
+fn plan_of_a_bad_spec_fails() {
+    let dir = context_with(BAD_SPEC);
+    let out = shallot(dir.path(), &["plan", "shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).starts_with("shallot: shallot.yaml:4:7: port must be between"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// ---- llb ----------------------------------------------------------------------------------------
+
+#[test]
+fn llb_json_lists_the_ops() {
+    let out = shallot(&root(), &["llb", "--json", "examples/node/shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ops: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(ops.len(), 10);
+    for op in &ops {
+        assert!(op["digest"].as_str().unwrap().starts_with("sha256:"));
+    }
+    let last = ops.last().unwrap()["op"].as_str().unwrap();
+    assert!(last.ends_with("op: None }"), "{last}");
+}
+
+#[test]
+fn llb_writes_a_definition_into_a_pipe() {
+    let bytes = llb_bytes(&["llb", "examples/node/shallot.yaml"]);
+    let def = pb::Definition::decode(bytes.as_slice()).expect("a pb.Definition");
+    assert_eq!(def.def.len(), 10);
+    let terminal = pb::Op::decode(def.def.last().unwrap().as_slice()).unwrap();
+    assert_eq!(terminal.inputs.len(), 1);
+    assert_eq!(terminal.op, None);
+    // Every op has metadata, and the spec rides along for the source map.
+    assert_eq!(def.metadata.len(), def.def.len());
+    let source = def.source.expect("a source map");
+    assert_eq!(source.infos[0].filename, "examples/node/shallot.yaml");
+    assert_eq!(
+        source.infos[0].data,
+        include_bytes!("../examples/node/shallot.yaml")
+    );
+
+    // The CLI has no daemon to ask, so runs carry their own PATH.
+    let runs: Vec<pb::ExecOp> = def
+        .def
+        .iter()
+        .filter_map(|b| match pb::Op::decode(b.as_slice()).unwrap().op {
+            Some(pb::op::Op::Exec(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(runs.len(), 3);
+    for run in runs {
+        let env = run.meta.unwrap().env;
+        assert!(env.iter().any(|e| e.starts_with("PATH=")), "{env:?}");
+    }
+}
+
+#[test]
+fn llb_is_deterministic() {
+    let args = ["llb", "examples/node/shallot.yaml"];
+    assert_eq!(llb_bytes(&args), llb_bytes(&args));
+}
+
+#[test]
+fn llb_targets() {
+    let decode = |target: &str| {
+        let bytes = llb_bytes(&["llb", "--target", target, "examples/node/shallot.yaml"]);
+        let def = pb::Definition::decode(bytes.as_slice()).unwrap();
+        def.def
+            .iter()
+            .filter_map(|b| match pb::Op::decode(b.as_slice()).unwrap().op {
+                Some(pb::op::Op::Source(s)) => Some(s.identifier),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        decode("runtime"),
+        vec![
+            "docker-image://gcr.io/distroless/nodejs24-debian13:nonroot",
+            "docker-image://docker.io/library/node:24-trixie-slim",
+            "local://context",
+        ]
+    );
+    assert_eq!(
+        decode("debug"),
+        vec![
+            "docker-image://gcr.io/distroless/nodejs24-debian13:debug-nonroot",
+            "docker-image://docker.io/library/node:24-trixie-slim",
+            "local://context",
+        ]
+    );
+    assert_eq!(
+        decode("builder"),
+        vec![
+            "docker-image://docker.io/library/node:24-trixie-slim",
+            "local://context",
+        ]
+    );
+}
+
+#[test]
+fn llb_of_a_bad_spec_writes_nothing() {
+    let dir = context_with(BAD_SPEC);
+    let out = shallot(dir.path(), &["llb", "shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).starts_with("shallot: shallot.yaml:4:7: "),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,12 +1,11 @@
 //! Reading the few facts a recipe needs from the build context.
 //!
-//! A recipe names the files it looks at ([`Recipe::probes`]); [`gather`] reads those that exist
+//! A recipe names the files it looks at ([`Recipe::probes`](crate::runtimes::Recipe::probes)); [`gather`] reads those that exist
 //! plus `.dockerignore` through [`Context`], which both BuildKit's context (in `gateway`) and a
 //! directory on disk ([`LocalDir`], for the CLI) implement. Nothing else of the context is read:
 //! the app's source goes to BuildKit as a local source and never through the frontend.
 
 use crate::plan::Facts;
-use crate::runtimes::Recipe;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -26,9 +25,10 @@ pub trait Context {
     ) -> impl Future<Output = Result<BTreeMap<String, Vec<u8>>, Self::Error>>;
 }
 
-/// Reads the recipe's probe files and `.dockerignore`.
-pub async fn gather<C: Context>(context: &mut C, recipe: &Recipe) -> Result<Facts, C::Error> {
-    let mut paths: Vec<&str> = recipe.probes.to_vec();
+/// Reads the probe files (a recipe's, or every recipe's when the runtime is not known yet)
+/// and `.dockerignore`.
+pub async fn gather<C: Context>(context: &mut C, probes: &[&str]) -> Result<Facts, C::Error> {
+    let mut paths: Vec<&str> = probes.to_vec();
     paths.push(".dockerignore");
     let mut files = context.read_existing(&paths).await?;
     let dockerignore = files

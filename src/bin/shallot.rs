@@ -180,7 +180,7 @@ fn plan(input: &Input, loaded: &Loaded, debug: bool) -> Result<Plan, spec::Diagn
     let facts = match runtimes::find(&spec.runtime.value) {
         Some(recipe) => {
             let mut dir = LocalDir::new(context_dir);
-            let read = gather(&mut dir, recipe);
+            let read = gather(&mut dir, recipe.probes);
             match block_on(read) {
                 Ok(facts) => facts,
                 Err(e) => {

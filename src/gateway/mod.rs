@@ -156,23 +156,6 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
     let request = Request::from(inv)?;
     let inputs = bridge.inputs().await?;
 
-    let spec_file = load_spec(bridge, inv, &request, &inputs).await?;
-    let text = String::from_utf8_lossy(&spec_file.data).into_owned();
-    let spec_error = |diagnostics| Failure::Spec {
-        diagnostics,
-        file: spec_file.clone(),
-    };
-    let mut spec = spec::parse(&text, &runtimes::names()).map_err(spec_error)?;
-    if request.debug {
-        spec.debug.value = true;
-    }
-    let recipe = runtimes::find(&spec.runtime.value).ok_or_else(|| {
-        Failure::Internal(format!(
-            "runtime `{}` passed validation but has no recipe",
-            spec.runtime.value
-        ))
-    })?;
-
     let context_source = match inputs.get(&request.context_key) {
         Some(def) => ContextSource::Input(def.clone()),
         None => ContextSource::Local(request.context_key.clone()),
@@ -182,40 +165,63 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         source: context_source.clone(),
         session: inv.session_id.clone(),
     };
-    let facts: Facts = context::gather(&mut reader, recipe).await?;
+    // The spec and the context's manifests are read at the same time; every recipe's probes
+    // are read because the runtime is not known before the spec is.
+    let probes = runtimes::all_probes();
+    let mut spec_bridge = bridge.clone();
+    let (spec_file, facts) = tokio::join!(
+        load_spec(&mut spec_bridge, inv, &request, &inputs),
+        context::gather(&mut reader, &probes)
+    );
+    let spec_file = spec_file?;
+    let text = String::from_utf8_lossy(&spec_file.data).into_owned();
+    let spec_error = |diagnostics| Failure::Spec {
+        diagnostics,
+        file: spec_file.clone(),
+    };
+    let mut spec = spec::parse(&text, &runtimes::names()).map_err(spec_error)?;
+    if request.debug {
+        spec.debug.value = true;
+    }
+    let facts: Facts = facts?;
     let plan = Plan::from_spec(&spec, &facts, &request.options).map_err(spec_error)?;
 
-    let builder_config = bridge
-        .resolve_image_config(
+    let log_name = |image: &str| {
+        format!(
+            "[internal] load metadata for {}",
+            llb::normalize_image(image)
+        )
+    };
+    let final_image = match request.stage {
+        Stage::Runtime => plan.runtime_stage.image.clone(),
+        Stage::Builder => plan.builder.image.clone(),
+    };
+    let (mut b1, mut b2) = (bridge.clone(), bridge.clone());
+    let (builder_log, final_log) = (log_name(&plan.builder.image), log_name(&final_image));
+    let (builder_config, base_config) = tokio::join!(
+        b1.resolve_image_config(
             &plan.builder.image,
             &request.platform,
             &request.resolve_mode,
-            &format!(
-                "[internal] load metadata for {}",
-                llb::normalize_image(&plan.builder.image)
-            ),
-        )
-        .await?;
-    let (final_image, base_config) = match request.stage {
-        Stage::Runtime => (plan.runtime_stage.image.clone(), None),
-        Stage::Builder => (plan.builder.image.clone(), Some(builder_config.clone())),
-    };
-    let base_config = match base_config {
-        Some(config) => config,
-        None => {
-            bridge
-                .resolve_image_config(
-                    &final_image,
-                    &request.platform,
-                    &request.resolve_mode,
-                    &format!(
-                        "[internal] load metadata for {}",
-                        llb::normalize_image(&final_image)
-                    ),
-                )
-                .await?
+            &builder_log
+        ),
+        async {
+            match request.stage {
+                Stage::Runtime => b2
+                    .resolve_image_config(
+                        &final_image,
+                        &request.platform,
+                        &request.resolve_mode,
+                        &final_log,
+                    )
+                    .await
+                    .map(Some),
+                Stage::Builder => Ok(None),
+            }
         }
-    };
+    );
+    let builder_config = builder_config?;
+    let base_config = base_config?.unwrap_or_else(|| builder_config.clone());
 
     let env = BuildEnv {
         session: inv.session_id.clone(),
@@ -241,14 +247,12 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         Stage::Builder => base_config,
     };
     let platform_id = platform_id(&request.platform);
-    let platforms = json!({"Platforms": [{
-        "ID": platform_id,
-        "Platform": {
-            "architecture": request.platform.architecture,
-            "os": request.platform.os,
-            "variant": (!request.platform.variant.is_empty()).then_some(&request.platform.variant),
-        },
-    }]});
+    let mut platform =
+        json!({"architecture": request.platform.architecture, "os": request.platform.os});
+    if !request.platform.variant.is_empty() {
+        platform["variant"] = json!(request.platform.variant);
+    }
+    let platforms = json!({"Platforms": [{"ID": platform_id, "Platform": platform}]});
     let metadata = BTreeMap::from([
         (
             "containerimage.config".to_string(),

@@ -32,3 +32,12 @@ pub fn find(name: &str) -> Option<&'static Recipe> {
 pub fn names() -> Vec<&'static str> {
     ALL.iter().map(|r| r.name).collect()
 }
+
+/// Every recipe's probes, once each: what the gateway reads from the context while the spec
+/// is still being read, so that the two transfers overlap.
+pub fn all_probes() -> Vec<&'static str> {
+    let mut probes: Vec<&'static str> = ALL.iter().flat_map(|r| r.probes.iter().copied()).collect();
+    probes.sort_unstable();
+    probes.dedup();
+    probes
+}

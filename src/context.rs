@@ -12,16 +12,21 @@ use std::path::PathBuf;
 
 /// Largest context file a recipe may read; manifests are far smaller.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
+/// How much of a file named by the spec is read: enough for an ELF header and its program
+/// headers, never a whole binary.
+pub const HEADER_BYTES: usize = 4096;
 
 /// Files of a build context, read by relative path.
 pub trait Context {
     /// The error of this context.
     type Error: std::error::Error;
 
-    /// The contents of those `paths` that exist (relative to the context root).
+    /// The contents (at most `limit` bytes of each) of those `paths` that exist as files,
+    /// relative to the context root.
     fn read_existing(
         &mut self,
         paths: &[&str],
+        limit: usize,
     ) -> impl Future<Output = Result<BTreeMap<String, Vec<u8>>, Self::Error>>;
 }
 
@@ -30,7 +35,7 @@ pub trait Context {
 pub async fn gather<C: Context>(context: &mut C, probes: &[&str]) -> Result<Facts, C::Error> {
     let mut paths: Vec<&str> = probes.to_vec();
     paths.push(".dockerignore");
-    let mut files = context.read_existing(&paths).await?;
+    let mut files = context.read_existing(&paths, MAX_FILE_BYTES).await?;
     let dockerignore = files
         .remove(".dockerignore")
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
@@ -38,6 +43,22 @@ pub async fn gather<C: Context>(context: &mut C, probes: &[&str]) -> Result<Fact
         files,
         dockerignore,
     })
+}
+
+/// Adds the beginnings of the files a recipe names from the spec (e.g. a prebuilt binary,
+/// whose ELF header decides its runtime image) to `facts`.
+pub async fn gather_headers<C: Context>(
+    context: &mut C,
+    paths: &[String],
+    facts: &mut Facts,
+) -> Result<(), C::Error> {
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let headers = context.read_existing(&paths, HEADER_BYTES).await?;
+    facts.files.extend(headers);
+    Ok(())
 }
 
 /// A build context on the local disk.
@@ -65,12 +86,6 @@ pub enum LocalError {
         /// Why.
         source: std::io::Error,
     },
-    /// The file is larger than a manifest can reasonably be.
-    #[error("{path} is larger than {MAX_FILE_BYTES} bytes")]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-    },
 }
 
 impl Context for LocalDir {
@@ -79,24 +94,28 @@ impl Context for LocalDir {
     async fn read_existing(
         &mut self,
         paths: &[&str],
+        limit: usize,
     ) -> Result<BTreeMap<String, Vec<u8>>, LocalError> {
+        use std::io::Read;
         let mut files = BTreeMap::new();
         for path in paths {
             let full = self.root.join(path);
+            let read_error = |source| LocalError::Read {
+                path: full.clone(),
+                source,
+            };
             match std::fs::metadata(&full) {
                 Ok(meta) if meta.is_file() => {
-                    if meta.len() > MAX_FILE_BYTES as u64 {
-                        return Err(LocalError::TooLarge { path: full });
-                    }
-                    let bytes = std::fs::read(&full).map_err(|source| LocalError::Read {
-                        path: full.clone(),
-                        source,
-                    })?;
+                    let file = std::fs::File::open(&full).map_err(read_error)?;
+                    let mut bytes = Vec::new();
+                    file.take(limit as u64)
+                        .read_to_end(&mut bytes)
+                        .map_err(read_error)?;
                     files.insert((*path).to_string(), bytes);
                 }
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(LocalError::Read { path: full, source }),
+                Err(source) => return Err(read_error(source)),
             }
         }
         Ok(files)

@@ -2,7 +2,7 @@
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use shallot::context::{LocalDir, gather};
+use shallot::context::{LocalDir, gather, gather_headers};
 use shallot::llb::{self, BuildEnv, SourceFile, Stage};
 use shallot::plan::{Options, Plan};
 use shallot::{runtimes, spec};
@@ -180,7 +180,12 @@ fn plan(input: &Input, loaded: &Loaded, debug: bool) -> Result<Plan, spec::Diagn
     let facts = match runtimes::find(&spec.runtime.value) {
         Some(recipe) => {
             let mut dir = LocalDir::new(context_dir);
-            let read = gather(&mut dir, recipe.probes);
+            let extra = (recipe.spec_probes)(&spec);
+            let read = async {
+                let mut facts = gather(&mut dir, recipe.probes).await?;
+                gather_headers(&mut dir, &extra, &mut facts).await?;
+                Ok::<_, shallot::context::LocalError>(facts)
+            };
             match block_on(read) {
                 Ok(facts) => facts,
                 Err(e) => {

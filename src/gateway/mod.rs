@@ -183,7 +183,10 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
     if request.debug {
         spec.debug.value = true;
     }
-    let facts: Facts = facts?;
+    let mut facts: Facts = facts?;
+    if let Some(recipe) = runtimes::find(&spec.runtime.value) {
+        context::gather_headers(&mut reader, &(recipe.spec_probes)(&spec), &mut facts).await?;
+    }
     let plan = Plan::from_spec(&spec, &facts, &request.options).map_err(spec_error)?;
 
     let log_name = |image: &str| {
@@ -192,41 +195,44 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
             llb::normalize_image(image)
         )
     };
-    let final_image = match request.stage {
-        Stage::Runtime => plan.runtime_stage.image.clone(),
-        Stage::Builder => plan.builder.image.clone(),
+    let builder_image = plan.builder.as_ref().map(|b| b.image.clone());
+    let final_image = match (request.stage, &builder_image) {
+        (Stage::Runtime, _) => Some(plan.runtime_stage.image.clone()),
+        (Stage::Builder, Some(_)) => None,
+        (Stage::Builder, None) => {
+            return Err(Failure::BadOption {
+                key: "target".to_string(),
+                value: "builder".to_string(),
+                why: format!("runtime `{}` has no builder stage", plan.runtime),
+            });
+        }
     };
-    let (mut b1, mut b2) = (bridge.clone(), bridge.clone());
-    let (builder_log, final_log) = (log_name(&plan.builder.image), log_name(&final_image));
-    let (builder_config, base_config) = tokio::join!(
-        b1.resolve_image_config(
-            &plan.builder.image,
-            &request.platform,
-            &request.resolve_mode,
-            &builder_log
-        ),
-        async {
-            match request.stage {
-                Stage::Runtime => b2
-                    .resolve_image_config(
-                        &final_image,
-                        &request.platform,
-                        &request.resolve_mode,
-                        &final_log,
-                    )
+    let resolve = |image: Option<String>| {
+        let mut bridge = bridge.clone();
+        let platform = request.platform.clone();
+        let mode = request.resolve_mode.clone();
+        async move {
+            match image {
+                Some(image) => bridge
+                    .resolve_image_config(&image, &platform, &mode, &log_name(&image))
                     .await
                     .map(Some),
-                Stage::Builder => Ok(None),
+                None => Ok(None),
             }
         }
-    );
+    };
+    // Both base images are resolved at once.
+    let (builder_config, final_config) = tokio::join!(resolve(builder_image), resolve(final_image));
     let builder_config = builder_config?;
-    let base_config = base_config?.unwrap_or_else(|| builder_config.clone());
+    let base_config = match final_config? {
+        Some(config) => config,
+        None => builder_config.clone().unwrap_or_default(),
+    };
 
     let env = BuildEnv {
         session: inv.session_id.clone(),
         platform: Some(request.platform.clone()),
-        builder_env: config_env(&builder_config),
+        builder_env: builder_config.as_ref().map(config_env).unwrap_or_default(),
         needs_default_path: !bridge.caps.llb.contains("exec.meta.setsdefaultpath"),
         spec: Some(spec_file.clone()),
         context_name: request.context_key.clone(),
@@ -366,6 +372,7 @@ impl Context for GatewayContext {
     async fn read_existing(
         &mut self,
         paths: &[&str],
+        limit: usize,
     ) -> Result<BTreeMap<String, Vec<u8>>, CallError> {
         let definition = match &self.source {
             ContextSource::Input(def) => def.clone(),
@@ -406,10 +413,7 @@ impl Context for GatewayContext {
                     .any(|(name, is_dir, _)| name == file && !is_dir)
             });
             if exists {
-                let data = self
-                    .bridge
-                    .read_file(&id, path, context::MAX_FILE_BYTES)
-                    .await?;
+                let data = self.bridge.read_file(&id, path, limit).await?;
                 files.insert(path.to_string(), data);
             }
         }

@@ -4,7 +4,7 @@
 use super::{
     Copy, Definition, Exec, FileAction, LocalOptions, Meta, Mount, Range, SourceFile, State,
 };
-use crate::plan::{Plan, Step};
+use crate::plan::{Builder, Plan, Source, Step};
 use crate::proto::pb;
 use crate::spec::Span;
 
@@ -58,27 +58,86 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
         )
     });
 
-    let total = plan.builder.steps.len() + 1;
+    let source = env.spec.as_ref();
+    let builder = plan
+        .builder
+        .as_ref()
+        .map(|b| builder_stage(b, env, &context));
+    if stage == Stage::Builder {
+        // Without a builder stage, the "builder" is the context itself.
+        return builder.unwrap_or(context).marshal(source);
+    }
+
+    let artifacts = &plan.runtime_stage.artifacts;
+    let total = artifacts.len() + 1;
+    let image = super::normalize_image(&plan.runtime_stage.image);
+    let from = match &plan.runtime_stage.note {
+        Some(note) => format!("[runtime 1/{total}] FROM {image} ({note})"),
+        None => format!("[runtime 1/{total}] FROM {image}"),
+    };
+    let mut runtime = State::image(&plan.runtime_stage.image, platform, named(&from, None));
+    for (i, artifact) in artifacts.iter().enumerate() {
+        let (uid, gid) = artifact.owner;
+        let chmod = artifact
+            .mode
+            .map(|m| format!(" --chmod={m:o}"))
+            .unwrap_or_default();
+        let (origin, from, path) = match (&artifact.from, &builder) {
+            (Source::Builder(path), Some(builder)) => (builder, "--from=builder ", path.clone()),
+            // A recipe without a builder stage takes everything from the context.
+            (Source::Builder(path), None) | (Source::Context(path), _) => {
+                let path = path.trim_start_matches("./").trim_start_matches('/');
+                let path = if path == "." { "" } else { path };
+                (&context, "", format!("/{path}"))
+            }
+        };
+        let name = format!(
+            "[runtime {}/{total}] COPY {from}--chown={uid}:{gid}{chmod} {} {}",
+            i + 2,
+            path,
+            artifact.to
+        );
+        let mut copy = if artifact.directory {
+            Copy::contents(&path, &artifact.to)
+        } else {
+            Copy::new(&path, &artifact.to)
+        }
+        .owner(uid, gid);
+        copy.mode = artifact.mode.and_then(|m| i32::try_from(m).ok());
+        let copy = FileAction::Copy(origin.clone(), copy);
+        let actions = if artifact.directory {
+            // The directory itself is made first so that it, too, belongs to the runtime user.
+            let mkdir = FileAction::Mkdir {
+                path: artifact.to.clone(),
+                mode: 0o755,
+                owner: Some(artifact.owner),
+            };
+            vec![mkdir, copy]
+        } else {
+            vec![copy]
+        };
+        runtime = runtime.file(actions, named(&name, artifact.span));
+    }
+    runtime.marshal(source)
+}
+
+/// The builder stage: its image, environment and steps.
+fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
+    let total = plan.steps.len() + 1;
     let step_name = |n: usize, what: &str| format!("[builder {n}/{total}] {what}");
-    let image_span = None::<Span>;
+    let from = format!("FROM {}", super::normalize_image(&plan.image));
     let mut builder = State::image(
-        &plan.builder.image,
-        platform,
-        named(
-            &step_name(
-                1,
-                &format!("FROM {}", super::normalize_image(&plan.builder.image)),
-            ),
-            image_span,
-        ),
+        &plan.image,
+        env.platform.as_ref(),
+        named(&step_name(1, &from), None),
     );
-    for (key, value) in env.builder_env.iter().chain(&plan.builder.env) {
+    for (key, value) in env.builder_env.iter().chain(&plan.env) {
         builder = builder.env(key, value);
     }
-    builder = builder.dir(&plan.builder.workdir);
-    let workdir = plan.builder.workdir.as_str();
+    builder = builder.dir(&plan.workdir);
+    let workdir = plan.workdir.as_str();
 
-    for (i, step) in plan.builder.steps.iter().enumerate() {
+    for (i, step) in plan.steps.iter().enumerate() {
         let n = i + 2;
         builder = match step {
             Step::CopyFiles { paths } => {
@@ -95,7 +154,7 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
                 builder.file(actions, named(&step_name(n, &name), None))
             }
             Step::CopySource => builder.copy(
-                &context,
+                context,
                 Copy::contents("/", workdir),
                 named(&step_name(n, "COPY . ."), None),
             ),
@@ -121,51 +180,7 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
             }
         };
     }
-
-    let source = env.spec.as_ref();
-    if stage == Stage::Builder {
-        return builder.marshal(source);
-    }
-
-    let artifacts = &plan.runtime_stage.artifacts;
-    let total = artifacts.len() + 1;
-    let mut runtime = State::image(
-        &plan.runtime_stage.image,
-        platform,
-        named(
-            &format!(
-                "[runtime 1/{total}] FROM {}",
-                super::normalize_image(&plan.runtime_stage.image)
-            ),
-            None,
-        ),
-    );
-    for (i, artifact) in artifacts.iter().enumerate() {
-        let (uid, gid) = artifact.owner;
-        let name = format!(
-            "[runtime {}/{total}] COPY --from=builder --chown={uid}:{gid} {} {}",
-            i + 2,
-            artifact.from,
-            artifact.to
-        );
-        let copy = FileAction::Copy(
-            builder.clone(),
-            Copy::contents(&artifact.from, &artifact.to).owner(uid, gid),
-        );
-        let actions = if artifact.directory {
-            // The directory itself is made first so that it, too, belongs to the runtime user.
-            let mkdir = FileAction::Mkdir {
-                path: artifact.to.clone(),
-                mode: 0o755,
-                owner: Some(artifact.owner),
-            };
-            vec![mkdir, copy]
-        } else {
-            vec![copy]
-        };
-        runtime = runtime.file(actions, named(&name, artifact.span));
-    }
-    runtime.marshal(source)
+    builder
 }
 
 fn named(name: &str, span: Option<Span>) -> Meta {

@@ -50,8 +50,9 @@ pub struct Plan {
     pub runtime: String,
     /// How the build context is sent.
     pub context: ContextUse,
-    /// The builder stage.
-    pub builder: Builder,
+    /// The builder stage; `None` when the runtime image takes files straight from the context
+    /// (a prebuilt binary).
+    pub builder: Option<Builder>,
     /// The runtime stage.
     pub runtime_stage: Runtime,
     /// The runtime image's config (what we set on top of the base image's).
@@ -115,26 +116,40 @@ pub struct Cache {
     pub locked: bool,
 }
 
-/// The runtime stage: a distroless image and what is copied into it from the builder.
+/// The runtime stage: a distroless image and what is copied into it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Runtime {
     /// Image reference.
     pub image: String,
-    /// Copies from the builder.
+    /// Why this image, shown in the progress line (e.g. `server is statically linked`).
+    pub note: Option<String>,
+    /// Copies from the builder or the context.
     pub artifacts: Vec<Artifact>,
 }
 
-/// A path copied from the builder into the runtime image.
+/// Where an artifact comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Source {
+    /// A path in the builder stage (absolute in [`Plan`]; relative to the workdir in a
+    /// [`RecipePlan`], `.` for the workdir itself).
+    Builder(String),
+    /// A path in the build context (relative to its root).
+    Context(String),
+}
+
+/// A path copied into the runtime image.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Artifact {
-    /// Absolute path in the builder.
-    pub from: String,
+    /// Where it comes from.
+    pub from: Source,
     /// Absolute path in the runtime image.
     pub to: String,
     /// Owner `(uid, gid)` of the copy: the runtime user, so the app can write its own files.
     pub owner: (u32, u32),
     /// A directory (made first, so that it too belongs to the owner) rather than a file.
     pub directory: bool,
+    /// Permission bits to set (e.g. `0o755` for a binary); `None` keeps the source's.
+    pub mode: Option<u32>,
     /// Where in the spec this comes from.
     pub span: Option<Span>,
 }
@@ -174,17 +189,14 @@ pub enum Entrypoint {
 /// What a recipe decides for one spec; [`Plan::from_spec`] adds what all runtimes share.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecipePlan {
-    /// Builder image.
-    pub builder_image: String,
+    /// The builder stage, if the runtime needs one.
+    pub builder: Option<RecipeBuilder>,
     /// Runtime image (the `nonroot` variant).
     pub runtime_image: String,
-    /// Builder environment.
-    pub builder_env: Vec<(String, String)>,
-    /// Builder steps.
-    pub steps: Vec<Step>,
-    /// Paths the runtime image receives, relative to the workdir: `.` for all of it, a
-    /// trailing `/` for a directory, else a file.
-    pub artifacts: Vec<String>,
+    /// Why this runtime image, for the progress output.
+    pub runtime_note: Option<String>,
+    /// What the runtime image receives.
+    pub artifacts: Vec<RecipeArtifact>,
     /// Entrypoint.
     pub entrypoint: Entrypoint,
     /// Command.
@@ -193,6 +205,43 @@ pub struct RecipePlan {
     pub env: Vec<(String, String)>,
     /// Context patterns never sent.
     pub exclude: Vec<String>,
+}
+
+/// A recipe's builder stage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipeBuilder {
+    /// Builder image.
+    pub image: String,
+    /// Environment for every step.
+    pub env: Vec<(String, String)>,
+    /// Steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// A path a recipe puts into the runtime image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecipeArtifact {
+    /// Where it comes from: a builder path relative to the workdir (`.` for all of it) or
+    /// absolute, or a context path.
+    pub from: Source,
+    /// Where it goes: relative to the workdir (`.` for the workdir itself) or absolute.
+    pub to: String,
+    /// A directory rather than a file.
+    pub directory: bool,
+    /// Permission bits to set; `None` keeps the source's.
+    pub mode: Option<u32>,
+}
+
+impl RecipeArtifact {
+    /// The whole workdir of the builder, as the runtime's workdir.
+    pub fn workdir() -> RecipeArtifact {
+        RecipeArtifact {
+            from: Source::Builder(".".to_string()),
+            to: ".".to_string(),
+            directory: true,
+            mode: None,
+        }
+    }
 }
 
 /// What a recipe gets to decide with.
@@ -233,11 +282,13 @@ fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: R
         User::Root => (0, 0),
         User::Id { uid, gid } => (uid, gid),
     };
-    let builder_image = options
-        .builder_image
-        .clone()
-        .or_else(|| spec.images.builder.as_ref().map(|l| l.value.clone()))
-        .unwrap_or(r.builder_image);
+    let builder_image = |default: String| {
+        options
+            .builder_image
+            .clone()
+            .or_else(|| spec.images.builder.as_ref().map(|l| l.value.clone()))
+            .unwrap_or(default)
+    };
     let runtime_image = options
         .runtime_image
         .clone()
@@ -267,23 +318,24 @@ fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: R
         }
     }
 
+    let absolute = |path: &str| match path {
+        "." => workdir.clone(),
+        p if p.starts_with('/') => p.to_string(),
+        p => join(&workdir, p),
+    };
     let artifacts = r
         .artifacts
         .iter()
-        .map(|path| {
-            let directory = path == "." || path.ends_with('/');
-            let path = if path == "." {
-                workdir.clone()
-            } else {
-                join(&workdir, path.trim_end_matches('/'))
-            };
-            Artifact {
-                from: path.clone(),
-                to: path,
-                owner: (uid, gid),
-                directory,
-                span: spec.entrypoint.as_ref().map(|l| l.span),
-            }
+        .map(|a| Artifact {
+            from: match &a.from {
+                Source::Builder(path) => Source::Builder(absolute(path)),
+                Source::Context(path) => Source::Context(path.clone()),
+            },
+            to: absolute(&a.to),
+            owner: (uid, gid),
+            directory: a.directory,
+            mode: a.mode,
+            span: spec.entrypoint.as_ref().map(|l| l.span),
         })
         .collect();
 
@@ -294,14 +346,15 @@ fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: R
     Plan {
         runtime: recipe.name.to_string(),
         context: ContextUse { exclude },
-        builder: Builder {
-            image: builder_image,
+        builder: r.builder.map(|b| Builder {
+            image: builder_image(b.image),
             workdir: workdir.clone(),
-            env: r.builder_env,
-            steps: r.steps,
-        },
+            env: b.env,
+            steps: b.steps,
+        }),
         runtime_stage: Runtime {
             image: runtime_image,
+            note: r.runtime_note,
             artifacts,
         },
         config: ImageConfig {

@@ -66,8 +66,13 @@ fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
     }
 }
 
+/// The builder stage, which node plans always have.
+fn builder(plan: &Plan) -> &Builder {
+    plan.builder.as_ref().expect("a builder stage")
+}
+
 fn commands(plan: &Plan) -> Vec<&str> {
-    plan.builder
+    builder(plan)
         .steps
         .iter()
         .filter_map(|step| match step {
@@ -118,7 +123,7 @@ fn example_plan_shape() {
     };
     let runtime_span = span(2, 10, 2, 14);
     assert_eq!(
-        plan.builder.steps,
+        builder(&plan).steps,
         vec![
             Step::CopyFiles {
                 paths: vec![
@@ -135,8 +140,8 @@ fn example_plan_shape() {
         ]
     );
     assert_eq!(plan.runtime, "node");
-    assert_eq!(plan.builder.image, "node:24-trixie-slim");
-    assert_eq!(plan.builder.workdir, "/app");
+    assert_eq!(builder(&plan).image, "node:24-trixie-slim");
+    assert_eq!(builder(&plan).workdir, "/app");
     assert_eq!(
         plan.runtime_stage.image,
         "gcr.io/distroless/nodejs24-debian13:nonroot"
@@ -144,10 +149,11 @@ fn example_plan_shape() {
     assert_eq!(
         plan.runtime_stage.artifacts,
         vec![Artifact {
-            from: "/app".to_string(),
+            from: Source::Builder("/app".to_string()),
             to: "/app".to_string(),
             owner: (65532, 65532),
             directory: true,
+            mode: None,
             span: Some(span(3, 13, 3, 22)),
         }]
     );
@@ -186,13 +192,13 @@ fn without_build_installs_production_dependencies_once() {
     let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
     assert_eq!(commands(&plan), vec!["npm ci --omit=dev"]);
     assert_eq!(
-        plan.builder.steps[0],
+        builder(&plan).steps[0],
         Step::CopyFiles {
             paths: vec!["package.json".to_string(), "package-lock.json".to_string()],
         }
     );
-    assert_eq!(plan.builder.steps[2], Step::CopySource);
-    assert_eq!(plan.builder.steps.len(), 3);
+    assert_eq!(builder(&plan).steps[2], Step::CopySource);
+    assert_eq!(builder(&plan).steps.len(), 3);
 }
 
 #[test]
@@ -201,7 +207,7 @@ fn without_lockfile_uses_npm_install() {
     let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
     assert_eq!(commands(&plan), vec!["npm install --omit=dev"]);
     assert_eq!(
-        plan.builder.steps[0],
+        builder(&plan).steps[0],
         Step::CopyFiles {
             paths: vec!["package.json".to_string()],
         }
@@ -233,7 +239,7 @@ fn shrinkwrap_and_npmrc_are_manifests() {
     );
     let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
     assert_eq!(
-        plan.builder.steps[0],
+        builder(&plan).steps[0],
         Step::CopyFiles {
             paths: vec![
                 "package.json".to_string(),
@@ -249,7 +255,7 @@ fn shrinkwrap_and_npmrc_are_manifests() {
 #[test]
 fn without_package_json_there_is_no_install() {
     let plan = plan("runtime: node\nentrypoint: server.js\n", &Facts::default());
-    assert_eq!(plan.builder.steps, vec![Step::CopySource]);
+    assert_eq!(builder(&plan).steps, vec![Step::CopySource]);
 }
 
 #[test]
@@ -258,8 +264,8 @@ fn without_package_json_build_runs_without_prune() {
         "runtime: node\nentrypoint: server.js\nbuild: [make]\n",
         &Facts::default(),
     );
-    assert_eq!(plan.builder.steps.len(), 2);
-    assert_eq!(plan.builder.steps[0], Step::CopySource);
+    assert_eq!(builder(&plan).steps.len(), 2);
+    assert_eq!(builder(&plan).steps[0], Step::CopySource);
     assert_eq!(commands(&plan), vec!["make"]);
 }
 
@@ -267,7 +273,7 @@ fn without_package_json_build_runs_without_prune() {
 fn builder_env_silences_npm() {
     let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
     assert_eq!(
-        plan.builder.env,
+        builder(&plan).env,
         vec![
             ("NPM_CONFIG_AUDIT".to_string(), "false".to_string()),
             ("NPM_CONFIG_FUND".to_string(), "false".to_string()),
@@ -317,10 +323,10 @@ fn workdir_reaches_builder_artifacts_and_config() {
         "runtime: node\nentrypoint: server.js\nworkdir: /srv/app\n",
         &locked_facts(),
     );
-    assert_eq!(plan.builder.workdir, "/srv/app");
+    assert_eq!(builder(&plan).workdir, "/srv/app");
     assert_eq!(plan.config.workdir, "/srv/app");
     let artifact = &plan.runtime_stage.artifacts[0];
-    assert_eq!(artifact.from, "/srv/app");
+    assert_eq!(artifact.from, Source::Builder("/srv/app".to_string()));
     assert_eq!(artifact.to, "/srv/app");
     assert!(artifact.directory);
 }
@@ -332,7 +338,7 @@ const IMAGES_SPEC: &str = "runtime: node\nentrypoint: server.js\nimages:\n  buil
 #[test]
 fn recipe_images_by_default() {
     let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
-    assert_eq!(plan.builder.image, "node:24-trixie-slim");
+    assert_eq!(builder(&plan).image, "node:24-trixie-slim");
     assert_eq!(
         plan.runtime_stage.image,
         "gcr.io/distroless/nodejs24-debian13:nonroot"
@@ -342,7 +348,7 @@ fn recipe_images_by_default() {
 #[test]
 fn spec_images_replace_recipe_images() {
     let plan = plan(IMAGES_SPEC, &locked_facts());
-    assert_eq!(plan.builder.image, "my/builder:1");
+    assert_eq!(builder(&plan).image, "my/builder:1");
     assert_eq!(plan.runtime_stage.image, "my/runtime:nonroot");
 }
 
@@ -353,7 +359,7 @@ fn options_replace_spec_images() {
         runtime_image: Some("arg/runtime:3".to_string()),
     };
     let plan = plan_with(IMAGES_SPEC, &locked_facts(), &options);
-    assert_eq!(plan.builder.image, "arg/builder:2");
+    assert_eq!(builder(&plan).image, "arg/builder:2");
     assert_eq!(plan.runtime_stage.image, "arg/runtime:3");
 }
 
@@ -368,14 +374,14 @@ fn options_replace_recipe_images_one_at_a_time() {
         &locked_facts(),
         &options,
     );
-    assert_eq!(plan.builder.image, "node:24-trixie-slim");
+    assert_eq!(builder(&plan).image, "node:24-trixie-slim");
     assert_eq!(plan.runtime_stage.image, "arg/runtime:3");
 }
 
 #[test]
 fn node_version_picks_its_images() {
     let plan = plan("runtime: node@22\nentrypoint: server.js\n", &locked_facts());
-    assert_eq!(plan.builder.image, "node:22-trixie-slim");
+    assert_eq!(builder(&plan).image, "node:22-trixie-slim");
     assert_eq!(
         plan.runtime_stage.image,
         "gcr.io/distroless/nodejs22-debian13:nonroot"
@@ -393,7 +399,7 @@ fn debug_uses_the_debug_variant() {
         "gcr.io/distroless/nodejs24-debian13:debug-nonroot"
     );
     // The builder is not affected.
-    assert_eq!(plan.builder.image, "node:24-trixie-slim");
+    assert_eq!(builder(&plan).image, "node:24-trixie-slim");
 }
 
 #[test]

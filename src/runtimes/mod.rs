@@ -7,7 +7,7 @@
 mod node;
 
 use crate::plan::{RecipeInput, RecipePlan};
-use crate::spec::Diagnostics;
+use crate::spec::{Diagnostics, Spec};
 
 /// How one runtime is built and run.
 #[derive(Debug)]
@@ -16,6 +16,9 @@ pub struct Recipe {
     pub name: &'static str,
     /// Context files (relative paths) whose presence and contents the recipe looks at.
     pub probes: &'static [&'static str],
+    /// Context files named by the spec whose beginning the recipe looks at (at most
+    /// [`HEADER_BYTES`](crate::context::HEADER_BYTES) of each), e.g. a prebuilt binary.
+    pub spec_probes: fn(&Spec) -> Vec<String>,
     /// Decides the runtime-specific part of the plan.
     pub plan: fn(RecipeInput<'_>) -> Result<RecipePlan, Diagnostics>,
 }
@@ -40,4 +43,9 @@ pub fn all_probes() -> Vec<&'static str> {
     probes.sort_unstable();
     probes.dedup();
     probes
+}
+
+/// For recipes that need nothing named by the spec.
+pub fn no_spec_probes(_: &Spec) -> Vec<String> {
+    Vec::new()
 }

@@ -8,7 +8,9 @@
 //! just the script (repeating `node` there is a classic distroless mistake).
 
 use super::Recipe;
-use crate::plan::{Cache, Entrypoint, RecipeInput, RecipePlan, Run, Step, error_at};
+use crate::plan::{
+    Cache, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Step, error_at,
+};
 use crate::spec::{Diagnostic, Diagnostics};
 
 /// The node recipe.
@@ -20,6 +22,7 @@ pub const NODE: Recipe = Recipe {
         "npm-shrinkwrap.json",
         ".npmrc",
     ],
+    spec_probes: super::no_spec_probes,
     plan,
 };
 
@@ -149,19 +152,22 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     }
 
     Ok(RecipePlan {
-        builder_image: format!("node:{version}-trixie-slim"),
+        builder: Some(RecipeBuilder {
+            image: format!("node:{version}-trixie-slim"),
+            env: vec![
+                // npm would otherwise try the registry for audits, funding notes and updates.
+                ("NPM_CONFIG_AUDIT".to_string(), "false".to_string()),
+                ("NPM_CONFIG_FUND".to_string(), "false".to_string()),
+                (
+                    "NPM_CONFIG_UPDATE_NOTIFIER".to_string(),
+                    "false".to_string(),
+                ),
+            ],
+            steps,
+        }),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
-        builder_env: vec![
-            // npm would otherwise try the registry for audits, funding notes and updates.
-            ("NPM_CONFIG_AUDIT".to_string(), "false".to_string()),
-            ("NPM_CONFIG_FUND".to_string(), "false".to_string()),
-            (
-                "NPM_CONFIG_UPDATE_NOTIFIER".to_string(),
-                "false".to_string(),
-            ),
-        ],
-        steps,
-        artifacts: vec![".".to_string()],
+        runtime_note: None,
+        artifacts: vec![RecipeArtifact::workdir()],
         entrypoint: Entrypoint::Inherit {
             fallback: vec!["/nodejs/bin/node".to_string()],
         },

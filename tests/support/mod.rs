@@ -8,8 +8,15 @@ use std::sync::OnceLock;
 
 /// The Docker 20.10 client (with BuildKit v0.8 behind it).
 pub const DOCKER: &str = "/usr/bin/docker";
-/// Frontend image the examples name in `# syntax=`.
-pub const FRONTEND: &str = "shallot:dev";
+/// The frontend image under test: `shallot:dev` (what the examples name in `# syntax=`), or
+/// `SHALLOT_E2E_FRONTEND`, so that several checkouts can test side by side. Builds pass it as
+/// `BUILDKIT_SYNTAX`, which wins over the `# syntax=` line.
+pub fn frontend() -> String {
+    std::env::var("SHALLOT_E2E_FRONTEND")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "shallot:dev".to_string())
+}
 /// Stand-ins for `node:24-trixie-slim` and distroless node (see scripts/stand-in-images).
 pub const NODE_BUILDER: &str = "shallot-test/node-builder:latest";
 /// Stand-in for `gcr.io/distroless/nodejs24-debian13:nonroot`.
@@ -42,8 +49,9 @@ pub fn ready() -> bool {
             }
             Err(e) => return Err(Setup::NoDaemon(format!("{DOCKER} cannot run: {e}"))),
         }
+        let frontend = frontend();
         for (script, arg) in [
-            ("scripts/frontend-image", Some(FRONTEND)),
+            ("scripts/frontend-image", Some(frontend.as_str())),
             ("scripts/stand-in-images", None),
         ] {
             let mut cmd = Command::new("bash");
@@ -113,23 +121,32 @@ pub fn docker_ok(args: &[&str]) -> String {
     r.text
 }
 
-/// `docker build` with BuildKit, plain progress, the stand-in images and `extra` arguments.
+/// `docker build` with BuildKit, plain progress, the node stand-in images and `extra` arguments.
 pub fn build(context: &Path, spec: &str, tag: &str, extra: &[&str]) -> Run {
+    build_on(context, spec, tag, Some(NODE_BUILDER), NODE_RUNTIME, extra)
+}
+
+/// `docker build` of `context/spec` through the frontend under test, with these base images
+/// (`SHALLOT_BUILDER_IMAGE`, `SHALLOT_RUNTIME_IMAGE`) and `extra` arguments.
+pub fn build_on(
+    context: &Path,
+    spec: &str,
+    tag: &str,
+    builder: Option<&str>,
+    runtime: &str,
+    extra: &[&str],
+) -> Run {
     let mut cmd = Command::new(DOCKER);
     cmd.env("DOCKER_BUILDKIT", "1")
         .args(["build", "--progress=plain", "-f"])
         .arg(context.join(spec))
         .args(["-t", tag])
-        .args([
-            "--build-arg",
-            &format!("SHALLOT_BUILDER_IMAGE={NODE_BUILDER}"),
-        ])
-        .args([
-            "--build-arg",
-            &format!("SHALLOT_RUNTIME_IMAGE={NODE_RUNTIME}"),
-        ])
-        .args(extra)
-        .arg(context);
+        .args(["--build-arg", &format!("BUILDKIT_SYNTAX={}", frontend())])
+        .args(["--build-arg", &format!("SHALLOT_RUNTIME_IMAGE={runtime}")]);
+    if let Some(builder) = builder {
+        cmd.args(["--build-arg", &format!("SHALLOT_BUILDER_IMAGE={builder}")]);
+    }
+    cmd.args(extra).arg(context);
     run(&mut cmd)
 }
 

@@ -145,6 +145,10 @@ pub struct Spec {
     pub user: Located<User>,
     /// `images`: image overrides. By default, none.
     pub images: Images,
+    /// `cgo`: build Go code with cgo (and run it on a glibc image). By default, `false`.
+    pub cgo: Located<bool>,
+    /// `jvm_options`: JVM flags, passed as `JAVA_TOOL_OPTIONS`. By default, none.
+    pub jvm_options: Option<Located<String>>,
     /// The whole document (line 1 to the last line), for errors about missing keys.
     pub whole: Span,
 }

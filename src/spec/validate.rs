@@ -21,6 +21,8 @@ const KEYS: &[&str] = &[
     "workdir",
     "user",
     "images",
+    "cgo",
+    "jvm_options",
 ];
 /// Keys of `images`.
 const IMAGE_KEYS: &[&str] = &["builder", "runtime"];
@@ -217,6 +219,11 @@ impl Cx<'_, '_> {
             span: Span::default(),
         };
         let mut images = Images::default();
+        let mut cgo = Located {
+            value: false,
+            span: Span::default(),
+        };
+        let mut jvm_options = None;
 
         for (key, key_span, value) in self.entries(entries, None) {
             match key.as_str() {
@@ -231,7 +238,9 @@ impl Cx<'_, '_> {
                 "args" => args = self.strings(value, "args"),
                 "env" => env = self.env(value),
                 "build" => build = self.strings(value, "build"),
-                "debug" => debug = self.debug(value).unwrap_or(debug),
+                "debug" => debug = self.boolean(value, "debug").unwrap_or(debug),
+                "cgo" => cgo = self.boolean(value, "cgo").unwrap_or(cgo),
+                "jvm_options" => jvm_options = self.non_empty(value, "jvm_options"),
                 "labels" => labels = self.labels(value),
                 "workdir" => workdir = self.workdir(value).unwrap_or(workdir),
                 "user" => user = self.user(value).unwrap_or(user),
@@ -267,6 +276,8 @@ impl Cx<'_, '_> {
             workdir,
             user,
             images,
+            cgo,
+            jvm_options,
             whole,
         })
     }
@@ -498,7 +509,7 @@ impl Cx<'_, '_> {
         })
     }
 
-    fn debug(&mut self, node: &Spanned<Node>) -> Option<Located<bool>> {
+    fn boolean(&mut self, node: &Spanned<Node>, key: &str) -> Option<Located<bool>> {
         let span = self.span(node);
         if let Node::Bool(value) = node.value {
             return Some(Located { value, span });
@@ -506,7 +517,7 @@ impl Cx<'_, '_> {
         let got = self.got(node);
         self.error(
             span,
-            format!("debug must be true or false, got {got}"),
+            format!("{key} must be true or false, got {got}"),
             None,
         );
         None

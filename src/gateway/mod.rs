@@ -9,6 +9,7 @@ mod bridge;
 mod errors;
 mod opts;
 mod stdio;
+pub mod testbridge;
 
 pub use bridge::{Bridge, CallError, Caps};
 pub use errors::{Failure, source_detail};

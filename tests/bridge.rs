@@ -1,0 +1,351 @@
+//! The frontend against an in-process BuildKit stand-in (`gateway::testbridge`): the calls it
+//! makes, what it returns, and the error paths a real daemon rarely shows.
+
+use prost::Message;
+use serde_json::json;
+use shallot::gateway::Invocation;
+use shallot::gateway::testbridge::{Recorded, Setup, TestBridge};
+use shallot::proto::pb;
+use std::collections::BTreeMap;
+
+const SPEC: &str = "# syntax=shallot:dev\nruntime: node\nentrypoint: server.js\nport: 8080\n";
+const PACKAGE: &str = r#"{"name":"app","version":"1.0.0","dependencies":{}}"#;
+
+fn node_images(setup: Setup) -> Setup {
+    setup
+        .image(
+            "node:24-trixie-slim",
+            json!({"config": {"Env": ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_VERSION=24.1.0"]}}),
+        )
+        .image(
+            "gcr.io/distroless/nodejs24-debian13:nonroot",
+            json!({"architecture": "amd64", "os": "linux", "config": {
+                "Entrypoint": ["/nodejs/bin/node"], "User": "65532", "WorkingDir": "/home/nonroot",
+                "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"]}}),
+        )
+}
+
+fn app(setup: Setup, spec: &str) -> Setup {
+    node_images(setup)
+        .file("dockerfile", "shallot.yaml", spec)
+        .file("context", "package.json", PACKAGE)
+        .file("context", "package-lock.json", "{}")
+        .file("context", "server.js", "require('http')")
+}
+
+fn invocation(opts: &[(&str, &str)]) -> Invocation {
+    Invocation {
+        opts: opts
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        session_id: Some("session-1".to_string()),
+        worker_platform: None,
+    }
+}
+
+fn run(setup: Setup, opts: &[(&str, &str)]) -> Recorded {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(TestBridge::new(setup).run(invocation(opts)))
+}
+
+fn ops(definition: &pb::Definition) -> Vec<pb::Op> {
+    definition
+        .def
+        .iter()
+        .map(|b| pb::Op::decode(b.as_slice()).expect("op"))
+        .collect()
+}
+
+fn error_message(recorded: &Recorded) -> String {
+    recorded
+        .error()
+        .map(|e| e.message.clone())
+        .unwrap_or_else(|| panic!("no error returned: {:?}", recorded.returned))
+}
+
+#[test]
+fn builds_on_buildkit_v0_8_and_returns_the_image_config() {
+    let recorded = run(app(Setup::v0_8(), SPEC), &[("filename", "shallot.yaml")]);
+    let result = recorded
+        .result()
+        .unwrap_or_else(|| panic!("no result: {:?}", recorded.error()));
+    assert!(matches!(
+        result.result,
+        Some(shallot::proto::gateway::result::Result::Ref(_))
+    ));
+    let config = recorded.image_config().expect("containerimage.config");
+    assert_eq!(config["config"]["User"], "65532:65532");
+    assert_eq!(config["config"]["Cmd"], json!(["server.js"]));
+    assert_eq!(config["config"]["Entrypoint"], json!(["/nodejs/bin/node"]));
+    assert_eq!(config["config"]["ExposedPorts"], json!({"8080/tcp": {}}));
+    let platforms: serde_json::Value =
+        serde_json::from_slice(&result.metadata["refs.platforms"]).expect("refs.platforms");
+    assert_eq!(platforms["Platforms"][0]["ID"], platform_id());
+    // Both base images were resolved; the builder's env reaches its runs.
+    assert_eq!(
+        recorded.resolved,
+        vec![
+            "node:24-trixie-slim",
+            "gcr.io/distroless/nodejs24-debian13:nonroot"
+        ]
+    );
+    let build = recorded.solves.last().expect("a build solve");
+    let install = ops(build)
+        .into_iter()
+        .find_map(|op| match op.op {
+            Some(pb::op::Op::Exec(e)) => e
+                .meta
+                .filter(|m| m.args.iter().any(|a| a.contains("npm ci"))),
+            _ => None,
+        })
+        .expect("an npm ci exec");
+    assert!(
+        install.env.contains(&"NODE_VERSION=24.1.0".to_string()),
+        "{:?}",
+        install.env
+    );
+    assert!(
+        install
+            .env
+            .contains(&"PATH=/usr/local/bin:/usr/bin:/bin".to_string())
+    );
+}
+
+fn platform_id() -> &'static str {
+    if cfg!(target_arch = "aarch64") {
+        "linux/arm64"
+    } else {
+        "linux/amd64"
+    }
+}
+
+#[test]
+fn reads_only_the_spec_and_the_manifests_before_the_build() {
+    let recorded = run(app(Setup::v0_8(), SPEC), &[]);
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    let follow = |def: &pb::Definition| -> Option<(String, String)> {
+        ops(def).into_iter().find_map(|op| match op.op {
+            Some(pb::op::Op::Source(s)) if s.identifier.starts_with("local://") => Some((
+                s.identifier.clone(),
+                s.attrs
+                    .get("local.followpaths")
+                    .cloned()
+                    .unwrap_or_default(),
+            )),
+            _ => None,
+        })
+    };
+    let (spec_source, spec_follow) = follow(&recorded.solves[0]).expect("spec source");
+    assert_eq!(spec_source, "local://dockerfile");
+    assert_eq!(spec_follow, r#"["shallot.yaml"]"#);
+    let (context_source, probes) = follow(&recorded.solves[1]).expect("probe source");
+    assert_eq!(context_source, "local://context");
+    assert!(
+        probes.contains("package.json") && probes.contains(".dockerignore"),
+        "{probes}"
+    );
+    assert_eq!(recorded.solves.len(), 3, "spec, probes, build");
+}
+
+#[test]
+fn a_bad_spec_returns_its_location_as_a_buildkit_source_detail() {
+    let spec = "# syntax=shallot:dev\nruntime: node\nentrypoint: server.js\nport: 70000\n";
+    let recorded = run(app(Setup::v0_8(), spec), &[]);
+    let error = recorded.error().expect("an error");
+    assert_eq!(error.code, 2);
+    assert_eq!(
+        error.message,
+        "shallot.yaml:4:7: port must be between 1 and 65535, got 70000 (hint: use the port your app listens on, e.g. 8080)"
+    );
+    let detail = error.details.first().expect("a source detail");
+    assert_eq!(
+        detail.type_url,
+        "github.com/moby/buildkit/errdefs.Source+json"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&detail.value).expect("JSON detail");
+    assert_eq!(body["info"]["filename"], "shallot.yaml");
+    assert_eq!(body["ranges"][0]["start"]["line"], 4);
+    let data = body["info"]["data"].as_str().expect("base64 data");
+    assert!(!data.is_empty());
+    // Nothing was built.
+    assert_eq!(
+        recorded.solves.len(),
+        2,
+        "only the spec and the probes were solved"
+    );
+}
+
+#[test]
+fn a_missing_spec_file_says_how_to_name_it() {
+    let setup = node_images(Setup::v0_8()).file("context", "package.json", PACKAGE);
+    let recorded = run(setup, &[("filename", "app.yaml")]);
+    let message = error_message(&recorded);
+    assert!(
+        message.starts_with("cannot read app.yaml from the build definition"),
+        "{message}"
+    );
+    assert!(message.contains("-f app.yaml"), "{message}");
+}
+
+#[test]
+fn a_daemon_without_cache_mounts_is_refused_by_name() {
+    let mut setup = app(Setup::v0_8(), SPEC);
+    setup.llb_caps.retain(|c| c != "exec.mount.cache");
+    let recorded = run(setup, &[]);
+    let error = recorded.error().expect("an error");
+    assert_eq!(error.code, 12, "Unimplemented");
+    assert!(
+        error.message.contains("exec.mount.cache"),
+        "{}",
+        error.message
+    );
+}
+
+#[test]
+fn an_unresolvable_base_image_names_it() {
+    let setup = Setup::v0_8().file("dockerfile", "shallot.yaml", SPEC).file(
+        "context",
+        "package.json",
+        PACKAGE,
+    );
+    let recorded = run(setup, &[]);
+    let message = error_message(&recorded);
+    assert!(message.contains("node:24-trixie-slim"), "{message}");
+}
+
+#[test]
+fn image_overrides_come_from_build_args() {
+    let setup = app(Setup::v0_8(), SPEC)
+        .image("mirror.local/node:24", json!({"config": {}}))
+        .image(
+            "mirror.local/distroless-node:nonroot",
+            json!({"config": {"Entrypoint": ["/nodejs/bin/node"]}}),
+        );
+    let recorded = run(
+        setup,
+        &[
+            ("build-arg:SHALLOT_BUILDER_IMAGE", "mirror.local/node:24"),
+            (
+                "build-arg:SHALLOT_RUNTIME_IMAGE",
+                "mirror.local/distroless-node:nonroot",
+            ),
+        ],
+    );
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    assert_eq!(
+        recorded.resolved,
+        vec![
+            "mirror.local/node:24",
+            "mirror.local/distroless-node:nonroot"
+        ]
+    );
+}
+
+#[test]
+fn bad_options_are_answered_not_ignored() {
+    for (key, value, expected) in [
+        (
+            "target",
+            "prod",
+            "option target=prod: shallot's targets are `runtime` (default), `debug` and `builder`",
+        ),
+        (
+            "platform",
+            "linux",
+            "option platform=linux: expected os/arch[/variant], e.g. linux/amd64",
+        ),
+        (
+            "image-resolve-mode",
+            "sometimes",
+            "option image-resolve-mode=sometimes: expected default, pull or local",
+        ),
+    ] {
+        let recorded = run(app(Setup::v0_8(), SPEC), &[(key, value)]);
+        assert_eq!(error_message(&recorded), expected);
+    }
+}
+
+#[test]
+fn platform_option_sets_the_config_and_the_ops() {
+    let setup = app(Setup::v0_8(), SPEC);
+    let recorded = run(setup, &[("platform", "linux/arm64/v8")]);
+    let config = recorded.image_config().expect("config");
+    assert_eq!(config["architecture"], "arm64");
+    assert_eq!(config["variant"], "v8");
+    let result = recorded.result().expect("result");
+    let platforms: serde_json::Value =
+        serde_json::from_slice(&result.metadata["refs.platforms"]).expect("json");
+    assert_eq!(platforms["Platforms"][0]["ID"], "linux/arm64/v8");
+    let build = recorded.solves.last().expect("build");
+    // Images and runs are for the target platform (local sources are platform-free).
+    let targeted = ops(build)
+        .into_iter()
+        .filter(|op| match &op.op {
+            Some(pb::op::Op::Exec(_)) => true,
+            Some(pb::op::Op::Source(s)) => s.identifier.starts_with("docker-image://"),
+            _ => false,
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(targeted.len(), 3, "two images and npm ci");
+    assert!(targeted.iter().all(|op| {
+        op.platform
+            .as_ref()
+            .is_some_and(|p| p.architecture == "arm64" && p.variant == "v8")
+    }));
+}
+
+#[test]
+fn the_builder_target_returns_the_builder_stage() {
+    let recorded = run(app(Setup::v0_8(), SPEC), &[("target", "builder")]);
+    let config = recorded.image_config().expect("config");
+    // The builder image's own config, not the runtime's.
+    assert_eq!(config["config"]["Env"][1], "NODE_VERSION=24.1.0");
+    assert_eq!(recorded.resolved, vec!["node:24-trixie-slim"]);
+}
+
+#[test]
+fn a_context_input_replaces_the_local_context() {
+    // A caller (bake, a nested frontend) passes the context as an input definition.
+    let input = shallot::llb::State::local("elsewhere", &Default::default(), Default::default())
+        .marshal(None)
+        .pb;
+    let mut setup = app(Setup::v0_8(), SPEC).file("elsewhere", "package.json", PACKAGE);
+    setup.inputs = BTreeMap::from([("context".to_string(), input)]);
+    let recorded = run(setup, &[]);
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    let build = recorded.solves.last().expect("build");
+    let sources: Vec<String> = ops(build)
+        .into_iter()
+        .filter_map(|op| match op.op {
+            Some(pb::op::Op::Source(s)) => Some(s.identifier),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        sources.contains(&"local://elsewhere".to_string()),
+        "{sources:?}"
+    );
+    assert!(
+        !sources.contains(&"local://context".to_string()),
+        "{sources:?}"
+    );
+}
+
+#[test]
+fn without_the_inputs_cap_inputs_are_not_asked_for() {
+    let mut setup = app(Setup::v0_8(), SPEC);
+    setup.gateway_caps.retain(|c| c != "frontend.inputs");
+    let recorded = run(setup, &[]);
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    assert!(!recorded.calls.contains(&"Inputs"), "{:?}", recorded.calls);
+}
+
+#[test]
+fn a_current_daemon_builds_too() {
+    let recorded = run(app(Setup::current(), SPEC), &[]);
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+}

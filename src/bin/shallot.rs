@@ -60,6 +60,16 @@ struct Input {
     /// Use this runtime image (like the `SHALLOT_RUNTIME_IMAGE` build arg).
     #[arg(long, value_name = "REF")]
     runtime_image: Option<String>,
+    /// A build argument, as `docker build --build-arg` passes it: `${NAME}` in the spec's
+    /// env, labels, args and build commands becomes VALUE.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = build_arg)]
+    build_arg: Vec<(String, String)>,
+}
+
+fn build_arg(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -202,6 +212,8 @@ fn plan(input: &Input, loaded: &Loaded, debug: bool) -> Result<Plan, spec::Diagn
     let options = Options {
         builder_image: input.builder_image.clone(),
         runtime_image: input.runtime_image.clone(),
+        build_args: input.build_arg.iter().cloned().collect(),
+        labels: Default::default(),
     };
     Plan::from_spec(&spec, &facts, &options)
 }

@@ -8,17 +8,19 @@
 mod bridge;
 mod errors;
 mod opts;
+mod request;
 mod stdio;
 pub mod testbridge;
 
 pub use bridge::{Bridge, CallError, Caps};
 pub use errors::{Failure, source_detail};
 pub use opts::{Invocation, host_platform, parse_platform, platform_id};
+pub use request::{BUILD_ARGS, Request};
 pub use stdio::{Stream, channel, stdio};
 
 use crate::context::{self, Context};
 use crate::llb::{self, BuildEnv, LocalOptions, Meta, SourceFile, Stage, State};
-use crate::plan::{Facts, Options, Plan};
+use crate::plan::{Facts, Plan};
 use crate::proto::{gateway as gw, pb};
 use crate::{image, runtimes, spec};
 use serde_json::json;
@@ -71,87 +73,6 @@ pub async fn serve<S: Stream + 'static>(
     bridge.r#return(request).await
 }
 
-/// What the caller asked for, from the frontend options.
-#[derive(Clone, Debug, PartialEq)]
-struct Request {
-    filename: String,
-    dockerfile_key: String,
-    context_key: String,
-    stage: Stage,
-    debug: bool,
-    platform: pb::Platform,
-    resolve_mode: String,
-    options: Options,
-}
-
-impl Request {
-    fn from(inv: &Invocation) -> Result<Request, Failure> {
-        let bad = |key: &str, value: &str, why: &str| Failure::BadOption {
-            key: key.to_string(),
-            value: value.to_string(),
-            why: why.to_string(),
-        };
-        let (stage, debug) = match inv.opt("target").unwrap_or_default() {
-            "" | "runtime" => (Stage::Runtime, false),
-            "debug" => (Stage::Runtime, true),
-            "builder" => (Stage::Builder, false),
-            other => {
-                return Err(bad(
-                    "target",
-                    other,
-                    "shallot's targets are `runtime` (default), `debug` and `builder`",
-                ));
-            }
-        };
-        let platform = match inv.opt("platform").filter(|p| !p.is_empty()) {
-            None => inv.worker_platform.clone().unwrap_or_else(host_platform),
-            Some(list) if list.contains(',') => {
-                return Err(bad(
-                    "platform",
-                    list,
-                    "one platform per build for now; build each platform separately",
-                ));
-            }
-            Some(one) => parse_platform(one).ok_or_else(|| {
-                bad(
-                    "platform",
-                    one,
-                    "expected os/arch[/variant], e.g. linux/amd64",
-                )
-            })?,
-        };
-        let resolve_mode = match inv.opt("image-resolve-mode").unwrap_or("default") {
-            mode @ ("default" | "pull" | "local") => mode.to_string(),
-            other => {
-                return Err(bad(
-                    "image-resolve-mode",
-                    other,
-                    "expected default, pull or local",
-                ));
-            }
-        };
-        let nonempty = |key: &str, default: &str| {
-            inv.opt(key)
-                .filter(|v| !v.is_empty())
-                .unwrap_or(default)
-                .to_string()
-        };
-        Ok(Request {
-            filename: nonempty("filename", "shallot.yaml"),
-            dockerfile_key: nonempty("dockerfilekey", "dockerfile"),
-            context_key: nonempty("contextkey", "context"),
-            stage,
-            debug,
-            platform,
-            resolve_mode,
-            options: Options {
-                builder_image: inv.build_arg("SHALLOT_BUILDER_IMAGE").map(str::to_string),
-                runtime_image: inv.build_arg("SHALLOT_RUNTIME_IMAGE").map(str::to_string),
-            },
-        })
-    }
-}
-
 /// Runs the build and returns the result to hand back to BuildKit.
 pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, Failure> {
     let request = Request::from(inv)?;
@@ -188,8 +109,58 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
     if let Some(recipe) = runtimes::find(&spec.runtime.value) {
         context::gather_headers(&mut reader, &(recipe.spec_probes)(&spec), &mut facts).await?;
     }
-    let plan = Plan::from_spec(&spec, &facts, &request.options).map_err(spec_error)?;
+    let mut plan = Plan::from_spec(&spec, &facts, &request.options).map_err(spec_error)?;
+    if let Some(builder) = plan.builder.as_mut() {
+        if let Some(image) = request.named_image("builder", &builder.image)? {
+            builder.image = image;
+        }
+    }
+    if let Some(image) = request.named_image("runtime", &plan.runtime_stage.image)? {
+        plan.runtime_stage.image = image;
+    }
+    if request.stage == Stage::Builder && plan.builder.is_none() {
+        return Err(Failure::BadOption {
+            key: "target".to_string(),
+            value: "builder".to_string(),
+            why: format!("runtime `{}` has no builder stage", plan.runtime),
+        });
+    }
 
+    let mut images = Vec::new();
+    for platform in &request.platforms {
+        images.push(
+            build_platform(
+                bridge,
+                inv,
+                &request,
+                &plan,
+                &spec_file,
+                &context_source,
+                platform,
+            )
+            .await?,
+        );
+    }
+    Ok(result(bridge, &request, images))
+}
+
+/// One platform's image: its ref, its definition and its config.
+struct PlatformImage {
+    platform: pb::Platform,
+    id: String,
+    definition: pb::Definition,
+    config: serde_json::Value,
+}
+
+async fn build_platform(
+    bridge: &mut Bridge,
+    inv: &Invocation,
+    request: &Request,
+    plan: &Plan,
+    spec_file: &SourceFile,
+    context_source: &ContextSource,
+    platform: &pb::Platform,
+) -> Result<PlatformImage, Failure> {
     let log_name = |image: &str| {
         format!(
             "[internal] load metadata for {}",
@@ -197,20 +168,13 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         )
     };
     let builder_image = plan.builder.as_ref().map(|b| b.image.clone());
-    let final_image = match (request.stage, &builder_image) {
-        (Stage::Runtime, _) => Some(plan.runtime_stage.image.clone()),
-        (Stage::Builder, Some(_)) => None,
-        (Stage::Builder, None) => {
-            return Err(Failure::BadOption {
-                key: "target".to_string(),
-                value: "builder".to_string(),
-                why: format!("runtime `{}` has no builder stage", plan.runtime),
-            });
-        }
+    let final_image = match request.stage {
+        Stage::Runtime => Some(plan.runtime_stage.image.clone()),
+        Stage::Builder => None,
     };
     let resolve = |image: Option<String>| {
         let mut bridge = bridge.clone();
-        let platform = request.platform.clone();
+        let platform = platform.clone();
         let mode = request.resolve_mode.clone();
         async move {
             match image {
@@ -232,56 +196,111 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
 
     let env = BuildEnv {
         session: inv.session_id.clone(),
-        platform: Some(request.platform.clone()),
+        platform: Some(platform.clone()),
         builder_env: builder_config.as_ref().map(config_env).unwrap_or_default(),
         needs_default_path: !bridge.caps.llb.contains("exec.meta.setsdefaultpath"),
         spec: Some(spec_file.clone()),
         context_name: request.context_key.clone(),
-        context_input: match &context_source {
+        context_input: match context_source {
             ContextSource::Input(def) => Some(def.clone()),
             ContextSource::Local(_) => None,
         },
+        resolve_mode: (request.resolve_mode != "default").then(|| request.resolve_mode.clone()),
+        no_cache: request.no_cache,
+        epoch: request.epoch,
     };
-    let definition = llb::from_plan(&plan, &env, request.stage);
+    let definition = llb::from_plan(plan, &env, request.stage);
     let missing = bridge.caps.missing_llb(&definition.caps);
     if !missing.is_empty() {
         return Err(Failure::MissingCaps(missing));
     }
-    let id = bridge.solve(definition.pb.clone()).await?;
-
+    let cache_imports = if bridge.caps.gateway("importcaches") {
+        request.cache_imports.clone()
+    } else {
+        Vec::new()
+    };
+    let id = bridge
+        .solve_request(gw::SolveRequest {
+            definition: Some(definition.pb.clone()),
+            cache_imports,
+            ..Default::default()
+        })
+        .await?;
+    let created = request.epoch.map(image::rfc3339);
     let config = match request.stage {
-        Stage::Runtime => image::config(&plan.config, Some(&base_config), &request.platform, None),
+        Stage::Runtime => image::config(
+            &plan.config,
+            Some(&base_config),
+            platform,
+            created.as_deref(),
+        ),
         Stage::Builder => base_config,
     };
-    let platform_id = platform_id(&request.platform);
-    let mut platform =
-        json!({"architecture": request.platform.architecture, "os": request.platform.os});
-    if !request.platform.variant.is_empty() {
-        platform["variant"] = json!(request.platform.variant);
+    Ok(PlatformImage {
+        platform: platform.clone(),
+        id,
+        definition: definition.pb,
+        config,
+    })
+}
+
+/// The answer for BuildKit: one ref (one platform) or a map of refs, with each config and the
+/// `refs.platforms` list (which current BuildKit needs even for one platform).
+fn result(bridge: &Bridge, request: &Request, images: Vec<PlatformImage>) -> gw::Result {
+    let array_refs = bridge.caps.gateway("proto.refarray");
+    let mut metadata = BTreeMap::new();
+    let mut listed = Vec::new();
+    for image in &images {
+        let mut platform =
+            json!({"architecture": image.platform.architecture, "os": image.platform.os});
+        if !image.platform.variant.is_empty() {
+            platform["variant"] = json!(image.platform.variant);
+        }
+        listed.push(json!({"ID": platform_id(&image.platform), "Platform": platform}));
     }
-    let platforms = json!({"Platforms": [{"ID": platform_id, "Platform": platform}]});
-    let metadata = BTreeMap::from([
-        (
-            "containerimage.config".to_string(),
-            config.to_string().into_bytes(),
-        ),
-        (
-            "refs.platforms".to_string(),
-            platforms.to_string().into_bytes(),
-        ),
-    ]);
-    let result = if bridge.caps.gateway("proto.refarray") {
-        gw::result::Result::Ref(gw::Ref {
-            id,
-            def: Some(definition.pb),
-        })
-    } else {
-        gw::result::Result::RefDeprecated(id)
+    metadata.insert(
+        "refs.platforms".to_string(),
+        json!({ "Platforms": listed }).to_string().into_bytes(),
+    );
+    if let Some(epoch) = request.epoch {
+        metadata.insert(
+            "source.date.epoch".to_string(),
+            epoch.to_string().into_bytes(),
+        );
+    }
+    let single = images.len() == 1;
+    let mut refs = BTreeMap::new();
+    let mut deprecated = BTreeMap::new();
+    let mut only = None;
+    for image in images {
+        let id = platform_id(&image.platform);
+        let config = image.config.to_string().into_bytes();
+        if single {
+            metadata.insert("containerimage.config".to_string(), config.clone());
+        }
+        metadata.insert(format!("containerimage.config/{id}"), config);
+        let reference = gw::Ref {
+            id: image.id.clone(),
+            def: Some(image.definition),
+        };
+        if single {
+            only = Some((reference.clone(), image.id.clone()));
+        }
+        deprecated.insert(id.clone(), image.id);
+        refs.insert(id, reference);
+    }
+    let result = match (only, array_refs) {
+        (Some((reference, _)), true) => gw::result::Result::Ref(reference),
+        (Some((_, id)), false) => gw::result::Result::RefDeprecated(id),
+        (None, true) => gw::result::Result::Refs(gw::RefMap { refs }),
+        (None, false) => {
+            gw::result::Result::RefsDeprecated(gw::RefMapDeprecated { refs: deprecated })
+        }
     };
-    Ok(gw::Result {
+    gw::Result {
         result: Some(result),
         metadata,
-    })
+    }
 }
 
 /// The `Env` of an image config.

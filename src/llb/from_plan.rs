@@ -26,6 +26,13 @@ pub struct BuildEnv {
     pub context_name: String,
     /// A frontend input that replaces the local context (callers such as bake pass one).
     pub context_input: Option<pb::Definition>,
+    /// How images are resolved (`pull`, `local`); `None` is the daemon's default.
+    pub resolve_mode: Option<String>,
+    /// Run every op again instead of using the cache (`--no-cache`).
+    pub no_cache: bool,
+    /// `SOURCE_DATE_EPOCH` in seconds: the modification time of the files shallot creates
+    /// in the runtime image.
+    pub epoch: Option<i64>,
 }
 
 /// Which stage to return.
@@ -50,11 +57,12 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
             },
             &LocalOptions {
                 session: env.session.clone(),
+                include_patterns: plan.context.include.clone(),
                 exclude_patterns: plan.context.exclude.clone(),
                 shared_key_hint: Some("context".to_string()),
                 ..Default::default()
             },
-            named("[internal] load build context", None),
+            named(env, "[internal] load build context", None),
         )
     });
 
@@ -75,7 +83,14 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
         Some(note) => format!("[runtime 1/{total}] FROM {image} ({note})"),
         None => format!("[runtime 1/{total}] FROM {image}"),
     };
-    let mut runtime = State::image(&plan.runtime_stage.image, platform, named(&from, None));
+    let resolve_mode = env.resolve_mode.as_deref();
+    let mut runtime = State::image(
+        &plan.runtime_stage.image,
+        platform,
+        resolve_mode,
+        named(env, &from, None),
+    );
+    let timestamp = env.epoch.map(|s| s.saturating_mul(1_000_000_000));
     for (i, artifact) in artifacts.iter().enumerate() {
         let (uid, gid) = artifact.owner;
         let chmod = artifact
@@ -104,6 +119,7 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
         }
         .owner(uid, gid);
         copy.mode = artifact.mode.and_then(|m| i32::try_from(m).ok());
+        copy.timestamp = timestamp;
         let copy = FileAction::Copy(origin.clone(), copy);
         let actions = if artifact.directory {
             // The directory itself is made first so that it, too, belongs to the runtime user.
@@ -111,12 +127,13 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
                 path: artifact.to.clone(),
                 mode: 0o755,
                 owner: Some(artifact.owner),
+                timestamp,
             };
             vec![mkdir, copy]
         } else {
             vec![copy]
         };
-        runtime = runtime.file(actions, named(&name, artifact.span));
+        runtime = runtime.file(actions, named(env, &name, artifact.span));
     }
     runtime.marshal(source)
 }
@@ -129,13 +146,20 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
     let mut builder = State::image(
         &plan.image,
         env.platform.as_ref(),
-        named(&step_name(1, &from), None),
+        env.resolve_mode.as_deref(),
+        named(env, &step_name(1, &from), None),
     );
     for (key, value) in env.builder_env.iter().chain(&plan.env) {
         builder = builder.env(key, value);
     }
     builder = builder.dir(&plan.workdir);
     let workdir = plan.workdir.as_str();
+    // Steps before the source is copied install dependencies: only they see secrets and SSH.
+    let source_at = plan
+        .steps
+        .iter()
+        .position(|s| *s == Step::CopySource)
+        .unwrap_or(plan.steps.len());
 
     for (i, step) in plan.steps.iter().enumerate() {
         let n = i + 2;
@@ -151,17 +175,18 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
                     })
                     .collect();
                 let name = format!("COPY {} ./", paths.join(" "));
-                builder.file(actions, named(&step_name(n, &name), None))
+                builder.file(actions, named(env, &step_name(n, &name), None))
             }
             Step::CopySource => builder.copy(
                 context,
                 Copy::contents("/", workdir),
-                named(&step_name(n, "COPY . ."), None),
+                named(env, &step_name(n, "COPY . ."), None),
             ),
             Step::Run(run) => {
                 let mut exec = Exec::shell(&run.command)
                     .default_path(env.needs_default_path)
                     .meta(named(
+                        env,
                         &step_name(n, &format!("RUN {}", run.command)),
                         run.span,
                     ));
@@ -176,6 +201,21 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
                         },
                     });
                 }
+                if i < source_at {
+                    for secret in &plan.secrets {
+                        exec = exec.mount(Mount::Secret {
+                            target: secret.target.clone(),
+                            id: secret.id.clone(),
+                            optional: !secret.required,
+                        });
+                    }
+                    for (k, id) in plan.ssh.iter().enumerate() {
+                        exec = exec.mount(Mount::Ssh {
+                            target: format!("/run/buildkit/ssh_agent.{k}"),
+                            id: id.clone(),
+                        });
+                    }
+                }
                 builder.run(exec)
             }
         };
@@ -183,7 +223,7 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
     builder
 }
 
-fn named(name: &str, span: Option<Span>) -> Meta {
+fn named(env: &BuildEnv, name: &str, span: Option<Span>) -> Meta {
     Meta {
         name: Some(name.to_string()),
         location: span.map(|s| Range {
@@ -192,6 +232,6 @@ fn named(name: &str, span: Option<Span>) -> Meta {
             end_line: s.end_line.max(s.line),
             end_col: s.end_col,
         }),
-        ignore_cache: false,
+        ignore_cache: env.no_cache,
     }
 }

@@ -123,12 +123,25 @@ impl State {
 
     /// An image, by a reference that is normalized the way Docker does (`node:24` →
     /// `docker.io/library/node:24`).
-    pub fn image(reference: &str, platform: Option<&pb::Platform>, meta: Meta) -> State {
+    ///
+    /// `resolve_mode` (`pull` or `local`) overrides how the daemon finds it; `None` is its
+    /// default (Docker: local images first).
+    pub fn image(
+        reference: &str,
+        platform: Option<&pb::Platform>,
+        resolve_mode: Option<&str>,
+        meta: Meta,
+    ) -> State {
+        let mut attrs = BTreeMap::new();
+        let mut caps = BTreeSet::from(["source.image"]);
+        if let Some(mode) = resolve_mode {
+            attrs.insert("image.resolvemode".to_string(), mode.to_string());
+            caps.insert("source.image.resolvemode");
+        }
         let op = pb::op::Op::Source(pb::SourceOp {
             identifier: format!("docker-image://{}", normalize_image(reference)),
-            attrs: BTreeMap::new(),
+            attrs,
         });
-        let mut caps = BTreeSet::from(["source.image"]);
         if platform.is_some() {
             caps.insert("platform");
         }

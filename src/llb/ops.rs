@@ -32,6 +32,22 @@ pub enum Mount {
         /// How concurrent runs share it.
         sharing: CacheSharing,
     },
+    /// A build secret, readable only by this run (`--secret id=…`).
+    Secret {
+        /// Where it appears, e.g. `/run/secrets/npm_token`.
+        target: String,
+        /// The id the build passes it under.
+        id: String,
+        /// Missing is not an error.
+        optional: bool,
+    },
+    /// The client's SSH agent socket (`--ssh id`); `SSH_AUTH_SOCK` points at it.
+    Ssh {
+        /// Where the socket appears.
+        target: String,
+        /// The agent id.
+        id: String,
+    },
     /// A read-only view of (a directory of) another state.
     ReadOnly {
         /// Where it appears.
@@ -46,7 +62,10 @@ pub enum Mount {
 impl Mount {
     fn target(&self) -> &str {
         match self {
-            Mount::Cache { target, .. } | Mount::ReadOnly { target, .. } => target,
+            Mount::Cache { target, .. }
+            | Mount::Secret { target, .. }
+            | Mount::Ssh { target, .. }
+            | Mount::ReadOnly { target, .. } => target,
         }
     }
 }
@@ -113,6 +132,14 @@ impl Exec {
 
         let mut env: BTreeMap<String, String> = state.env.iter().cloned().collect();
         env.extend(self.env.iter().cloned());
+        // As BuildKit's Go client does: the first agent socket is the default one.
+        let first_ssh = self.mounts.iter().find_map(|m| match m {
+            Mount::Ssh { target, .. } => Some(target.clone()),
+            _ => None,
+        });
+        if let Some(socket) = first_ssh {
+            env.entry("SSH_AUTH_SOCK".to_string()).or_insert(socket);
+        }
         if self.default_path {
             env.entry("PATH".to_string())
                 .or_insert_with(|| DEFAULT_PATH.to_string());
@@ -155,6 +182,44 @@ impl Exec {
                         cache_opt: Some(pb::CacheOpt {
                             id: id.clone(),
                             sharing: sharing as i32,
+                        }),
+                        ..Default::default()
+                    });
+                }
+                Mount::Secret {
+                    target,
+                    id,
+                    optional,
+                } => {
+                    caps.insert("exec.mount.secret");
+                    mounts.push(pb::Mount {
+                        input: -1,
+                        dest: target.clone(),
+                        output: -1,
+                        mount_type: pb::MountType::Secret as i32,
+                        secret_opt: Some(pb::SecretOpt {
+                            id: id.clone(),
+                            uid: 0,
+                            gid: 0,
+                            mode: 0o400,
+                            optional: *optional,
+                        }),
+                        ..Default::default()
+                    });
+                }
+                Mount::Ssh { target, id } => {
+                    caps.insert("exec.mount.ssh");
+                    mounts.push(pb::Mount {
+                        input: -1,
+                        dest: target.clone(),
+                        output: -1,
+                        mount_type: pb::MountType::Ssh as i32,
+                        ssh_opt: Some(pb::SshOpt {
+                            id: id.clone(),
+                            uid: 0,
+                            gid: 0,
+                            mode: 0o600,
+                            optional: false,
                         }),
                         ..Default::default()
                     });
@@ -293,6 +358,8 @@ pub enum FileAction {
         mode: i32,
         /// Owner `(uid, gid)`.
         owner: Option<(u32, u32)>,
+        /// Modification time in Unix nanoseconds (`SOURCE_DATE_EPOCH`); `None` is now.
+        timestamp: Option<i64>,
     },
 }
 
@@ -347,15 +414,18 @@ pub(super) fn file_op(
                 timestamp: copy.timestamp.unwrap_or(-1),
                 ..Default::default()
             }),
-            FileAction::Mkdir { path, mode, owner } => {
-                pb::file_action::Action::Mkdir(pb::FileActionMkDir {
-                    path,
-                    mode,
-                    make_parents: true,
-                    owner: chown(owner),
-                    timestamp: -1,
-                })
-            }
+            FileAction::Mkdir {
+                path,
+                mode,
+                owner,
+                timestamp,
+            } => pb::file_action::Action::Mkdir(pb::FileActionMkDir {
+                path,
+                mode,
+                make_parents: true,
+                owner: chown(owner),
+                timestamp: timestamp.unwrap_or(-1),
+            }),
         };
         pb_actions.push(pb::FileAction {
             input,

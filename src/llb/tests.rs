@@ -40,7 +40,7 @@ fn example_env() -> BuildEnv {
             language: "YAML".to_string(),
         }),
         context_name: "context".to_string(),
-        context_input: None,
+        ..Default::default()
     }
 }
 
@@ -459,7 +459,7 @@ fn one_graph_marshals_to_the_same_bytes_each_time() {
 }
 
 fn hand_built_graph() -> State {
-    let base = State::image("alpine:3", None, Meta::default())
+    let base = State::image("alpine:3", None, None, Meta::default())
         .env("B", "2")
         .env("A", "1")
         .dir("/src");
@@ -490,7 +490,7 @@ fn separately_built_identical_graphs_give_identical_bytes() {
 
 #[test]
 fn mount_order_does_not_change_the_bytes() {
-    let base = State::image("alpine", None, Meta::default());
+    let base = State::image("alpine", None, None, Meta::default());
     let cache = |target: &str| Mount::Cache {
         target: target.to_string(),
         id: target.to_string(),
@@ -510,7 +510,7 @@ fn mount_order_does_not_change_the_bytes() {
 
 #[test]
 fn env_is_sorted_and_later_values_win() {
-    let state = State::image("alpine", None, Meta::default())
+    let state = State::image("alpine", None, None, Meta::default())
         .env("Z", "1")
         .env("A", "1")
         .env("Z", "2");
@@ -593,7 +593,7 @@ fn normalize_image_adds_library_to_docker_hub_official_images() {
 // ---- imported definitions -----------------------------------------------------------------------
 
 fn small_definition() -> Definition {
-    State::image("alpine", None, Meta::default())
+    State::image("alpine", None, None, Meta::default())
         .run(Exec::shell("echo hi > /hi"))
         .marshal(None)
 }
@@ -672,7 +672,7 @@ fn context_input_replaces_the_local_context() {
 
 #[test]
 fn same_state_twice_is_one_input() {
-    let base = State::image("alpine", None, Meta::default());
+    let base = State::image("alpine", None, None, Meta::default());
     let context = State::local("context", &LocalOptions::default(), Meta::default());
     let def = base
         .run(
@@ -726,7 +726,7 @@ fn same_state_twice_is_one_input() {
 
 #[test]
 fn shared_vertex_is_serialized_once() {
-    let base = State::image("alpine", None, Meta::default());
+    let base = State::image("alpine", None, None, Meta::default());
     let left = base.run(Exec::shell("make left"));
     let right = base.run(Exec::shell("make right"));
     let def = left
@@ -745,8 +745,8 @@ fn shared_vertex_is_serialized_once() {
 
 #[test]
 fn identical_vertices_built_apart_are_serialized_once() {
-    let left = State::image("alpine", None, Meta::default());
-    let right = State::image("alpine", None, Meta::default());
+    let left = State::image("alpine", None, None, Meta::default());
+    let right = State::image("alpine", None, None, Meta::default());
     let def = left
         .copy(&right, Copy::new("/x", "/x"), Meta::default())
         .marshal(None);

@@ -41,6 +41,11 @@ pub struct Options {
     pub builder_image: Option<String>,
     /// `SHALLOT_RUNTIME_IMAGE`: replaces the runtime image, whatever the spec says.
     pub runtime_image: Option<String>,
+    /// Build arguments (`--build-arg NAME=value`): `${NAME}` in the spec's `env`, `labels`,
+    /// `args` and `build` is replaced by the value.
+    pub build_args: BTreeMap<String, String>,
+    /// Labels from the build command (`--label`); they win over the spec's.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A complete, runtime-independent description of the build.
@@ -62,7 +67,11 @@ pub struct Plan {
 /// How the build context is sent to BuildKit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ContextUse {
-    /// Patterns never sent: `.dockerignore` plus the recipe's own (e.g. `node_modules`).
+    /// Only paths matching these patterns are sent (the spec's `include` plus the manifests
+    /// the recipe copies); empty sends everything.
+    pub include: Vec<String>,
+    /// Patterns never sent: `.dockerignore`, the spec's `exclude` and the recipe's own
+    /// (e.g. `node_modules`).
     pub exclude: Vec<String>,
 }
 
@@ -77,6 +86,22 @@ pub struct Builder {
     pub env: Vec<(String, String)>,
     /// The steps, in order.
     pub steps: Vec<Step>,
+    /// Secrets mounted into the runs before the source is copied (dependency installation),
+    /// and nowhere else.
+    pub secrets: Vec<SecretMount>,
+    /// SSH agent ids forwarded into those same runs.
+    pub ssh: Vec<String>,
+}
+
+/// A build secret mounted into dependency steps.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SecretMount {
+    /// The id the build passes it under (`--secret id=…`).
+    pub id: String,
+    /// Where it is mounted.
+    pub target: String,
+    /// The build fails when it is not passed.
+    pub required: bool,
 }
 
 /// One step of the builder stage.
@@ -260,6 +285,13 @@ const DEFAULT_EXCLUDES: [&str; 2] = [".git", ".env"];
 impl Plan {
     /// Applies the spec's recipe and the settings all runtimes share.
     pub fn from_spec(spec: &Spec, facts: &Facts, options: &Options) -> Result<Plan, Diagnostics> {
+        let interpolated;
+        let spec = if options.build_args.is_empty() {
+            spec
+        } else {
+            interpolated = interpolate(spec, &options.build_args);
+            &interpolated
+        };
         let recipe = runtimes::find(&spec.runtime.value).ok_or_else(|| {
             Diagnostics(vec![Diagnostic {
                 span: spec.runtime.span,
@@ -307,12 +339,52 @@ fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: R
     for (key, value) in &spec.env {
         env.insert(key.clone(), value.value.clone());
     }
+    let mut labels: BTreeMap<String, String> = spec
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
+    labels.extend(options.labels.clone());
+
+    // With an `include` list, the files the recipe copies first must be sent too.
+    let mut include: Vec<String> = spec.include.iter().map(|l| l.value.clone()).collect();
+    if !include.is_empty() {
+        let steps = r.builder.iter().flat_map(|b| &b.steps);
+        let copied = steps.flat_map(|step| match step {
+            Step::CopyFiles { paths } => paths.clone(),
+            _ => Vec::new(),
+        });
+        let artifacts = r.artifacts.iter().filter_map(|a| match &a.from {
+            Source::Context(path) => Some(path.clone()),
+            Source::Builder(_) => None,
+        });
+        for path in copied.chain(artifacts) {
+            if !include.contains(&path) {
+                include.push(path);
+            }
+        }
+    }
+    let secrets: Vec<SecretMount> = spec
+        .secrets
+        .iter()
+        .map(|s| SecretMount {
+            id: s.id.value.clone(),
+            target: s
+                .target
+                .as_ref()
+                .map(|t| t.value.clone())
+                .unwrap_or_else(|| format!("/run/secrets/{}", s.id.value)),
+            required: s.required,
+        })
+        .collect();
+    let ssh: Vec<String> = spec.ssh.iter().map(|l| l.value.clone()).collect();
 
     let mut exclude: Vec<String> = match &facts.dockerignore {
         Some(text) => dockerignore_patterns(text),
         None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
     };
-    for pattern in r.exclude {
+    let spec_excludes = spec.exclude.iter().map(|l| l.value.clone());
+    for pattern in r.exclude.into_iter().chain(spec_excludes) {
         if !exclude.contains(&pattern) {
             exclude.push(pattern);
         }
@@ -345,12 +417,14 @@ fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: R
         .chain(spec.args.iter().map(|a| a.value.clone()));
     Plan {
         runtime: recipe.name.to_string(),
-        context: ContextUse { exclude },
+        context: ContextUse { include, exclude },
         builder: r.builder.map(|b| Builder {
             image: builder_image(b.image),
             workdir: workdir.clone(),
             env: b.env,
             steps: b.steps,
+            secrets,
+            ssh,
         }),
         runtime_stage: Runtime {
             image: runtime_image,
@@ -368,13 +442,48 @@ fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: R
                 .collect(),
             user: format!("{uid}:{gid}"),
             workdir,
-            labels: spec
-                .labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.value.clone()))
-                .collect(),
+            labels,
         },
     }
+}
+
+/// The spec with `${NAME}` replaced by build args in `env`, `labels`, `args` and `build`.
+/// A `${NAME}` whose build arg is not passed stays as written (a shell in `build` may still
+/// expand it).
+fn interpolate(spec: &Spec, args: &BTreeMap<String, String>) -> Spec {
+    let replace = |text: &mut String| {
+        for (name, value) in args {
+            let pattern = format!("${{{name}}}");
+            if text.contains(&pattern) {
+                *text = text.replace(&pattern, value);
+            }
+        }
+    };
+    let mut spec = spec.clone();
+    spec.env.values_mut().for_each(|v| replace(&mut v.value));
+    spec.labels.values_mut().for_each(|v| replace(&mut v.value));
+    spec.args.iter_mut().for_each(|v| replace(&mut v.value));
+    spec.build.iter_mut().for_each(|v| replace(&mut v.value));
+    spec
+}
+
+/// The `${NAME}` references in `text`, for the outline of build args.
+pub fn references(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find('}') else { break };
+        let name = &rest[..end];
+        let valid = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if valid && !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        rest = &rest[end + 1..];
+    }
+    names
 }
 
 /// The debug variant of a distroless reference: `…:nonroot` → `…:debug-nonroot`,

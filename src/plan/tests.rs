@@ -357,6 +357,7 @@ fn options_replace_spec_images() {
     let options = Options {
         builder_image: Some("arg/builder:2".to_string()),
         runtime_image: Some("arg/runtime:3".to_string()),
+        ..Default::default()
     };
     let plan = plan_with(IMAGES_SPEC, &locked_facts(), &options);
     assert_eq!(builder(&plan).image, "arg/builder:2");
@@ -368,6 +369,7 @@ fn options_replace_recipe_images_one_at_a_time() {
     let options = Options {
         builder_image: None,
         runtime_image: Some("arg/runtime:3".to_string()),
+        ..Default::default()
     };
     let plan = plan_with(
         "runtime: node\nentrypoint: server.js\n",
@@ -407,6 +409,7 @@ fn debug_applies_to_overridden_runtime_images() {
     let options = Options {
         builder_image: None,
         runtime_image: Some("registry.example/app:nonroot".to_string()),
+        ..Default::default()
     };
     let plan = plan_with(
         "runtime: node\nentrypoint: server.js\ndebug: true\n",

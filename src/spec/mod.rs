@@ -149,8 +149,28 @@ pub struct Spec {
     pub cgo: Located<bool>,
     /// `jvm_options`: JVM flags, passed as `JAVA_TOOL_OPTIONS`. By default, none.
     pub jvm_options: Option<Located<String>>,
+    /// `secrets`: build secrets mounted into the dependency steps only. By default, none.
+    pub secrets: Vec<Secret>,
+    /// `ssh`: SSH agent sockets forwarded into the dependency steps (`true` = `default`).
+    /// By default, none.
+    pub ssh: Vec<Located<String>>,
+    /// `include`: only these context paths are sent (patterns). By default, everything.
+    pub include: Vec<Located<String>>,
+    /// `exclude`: these context paths are not sent, on top of `.dockerignore`. By default, none.
+    pub exclude: Vec<Located<String>>,
     /// The whole document (line 1 to the last line), for errors about missing keys.
     pub whole: Span,
+}
+
+/// A build secret (`--secret id=ID,src=FILE`) that the dependency steps may read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Secret {
+    /// The id the build passes it under.
+    pub id: Located<String>,
+    /// Where it is mounted; by default `/run/secrets/<id>`.
+    pub target: Option<Located<String>>,
+    /// Fail the build when it is not passed. By default, `true`.
+    pub required: bool,
 }
 
 /// One problem in a spec.

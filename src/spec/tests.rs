@@ -44,7 +44,7 @@ fn text(value: &str, span: Span) -> Located<String> {
 fn bad_inputs_report_exact_messages() {
     let cases: Vec<(&str, String, &str)> = vec![
         ("typo_key", "runtime: node\nentrypont: server.js\n".to_owned(), "shallot.yaml:2:1: unknown key `entrypont` (hint: did you mean `entrypoint`?)"),
-        ("unknown_key_far", "runtime: node\ncolour: red\n".to_owned(), "shallot.yaml:2:1: unknown key `colour` (hint: valid keys are: runtime, entrypoint, port, args, env, build, debug, labels, workdir, user, images, cgo, jvm_options)"),
+        ("unknown_key_far", "runtime: node\ncolour: red\n".to_owned(), "shallot.yaml:2:1: unknown key `colour` (hint: valid keys are: runtime, entrypoint, port, args, env, build, debug, labels, workdir, user, images, cgo, jvm_options, secrets, ssh, include, exclude)"),
         ("port_zero", "runtime: node\nport: 0\n".to_owned(), "shallot.yaml:2:7: port must be between 1 and 65535, got 0 (hint: use the port your app listens on, e.g. 8080)"),
         ("port_too_big", "runtime: node\nentrypoint: server.js\nport: 70000\n".to_owned(), "shallot.yaml:3:7: port must be between 1 and 65535, got 70000 (hint: use the port your app listens on, e.g. 8080)"),
         ("port_string", "runtime: node\nport: abc\n".to_owned(), "shallot.yaml:2:7: port must be an integer between 1 and 65535, got string `abc` (hint: use the port your app listens on, e.g. 8080)"),
@@ -81,7 +81,7 @@ fn bad_inputs_report_exact_messages() {
         ("runtime_bad_version", "runtime: node@2 2\n".to_owned(), "shallot.yaml:1:15: invalid runtime version `2 2` (hint: a version may contain only letters, digits, `.` and `-`)"),
         ("runtime_no_name", "runtime: \"@22\"\n".to_owned(), "shallot.yaml:1:10: runtime `@22` has no name before `@` (hint: expected one of: node, python, go, rust, java, static)"),
         ("not_a_mapping", "- runtime: node\n".to_owned(), "shallot.yaml:1:1: a spec must be a mapping of keys to values, got a list (hint: start with a line like `runtime: node`)"),
-        ("control_chars_in_key", "runtime: node\n\"bad\\e[31mkey\": x\n".to_owned(), "shallot.yaml:2:1: unknown key `bad\\u{1b}[31mkey` (hint: valid keys are: runtime, entrypoint, port, args, env, build, debug, labels, workdir, user, images, cgo, jvm_options)"),
+        ("control_chars_in_key", "runtime: node\n\"bad\\e[31mkey\": x\n".to_owned(), "shallot.yaml:2:1: unknown key `bad\\u{1b}[31mkey` (hint: valid keys are: runtime, entrypoint, port, args, env, build, debug, labels, workdir, user, images, cgo, jvm_options, secrets, ssh, include, exclude)"),
         ("several_at_once", "runtime: nodejs\nport: 0\nuser: bob\nwrkdir: /srv\n".to_owned(), "shallot.yaml:1:10: unknown runtime `nodejs` (hint: expected one of: node, python, go, rust, java, static)\nshallot.yaml:2:7: port must be between 1 and 65535, got 0 (hint: use the port your app listens on, e.g. 8080)\nshallot.yaml:3:7: invalid user `bob` (hint: expected `nonroot`, `root`, a uid like `1000`, or `uid:gid` like `1000:1000`)\nshallot.yaml:4:1: unknown key `wrkdir` (hint: did you mean `workdir`?)"),
         ("oversized", format!("runtime: node\n#{}\n", "x".repeat(300_000)), "shallot.yaml:1:1: spec is too large: 300016 bytes, the limit is 262144 bytes (hint: a spec only names the runtime and how to start the app)"),
     ];
@@ -174,6 +174,10 @@ fn minimal_spec() {
             span: Span::default(),
         },
         jvm_options: None,
+        secrets: vec![],
+        ssh: vec![],
+        include: vec![],
+        exclude: vec![],
         whole: span(1, 1, 4, 51),
     };
     assert_eq!(ok(src), expected);
@@ -458,5 +462,72 @@ fn odd_inputs_never_panic() {
             assert!(rendered.is_ascii() || src.contains('\u{e9}'), "{rendered}");
             assert!(!rendered.contains('\u{1b}'));
         }
+    }
+}
+
+#[test]
+fn secrets_ssh_include_exclude() {
+    let spec = ok("runtime: node
+secrets:
+  - npm_token
+  - {id: pip-conf, target: /etc/pip.conf, required: false}
+ssh: true
+include: [src, package.json]
+exclude: [tests]
+");
+    assert_eq!(spec.secrets.len(), 2);
+    assert_eq!(spec.secrets[0].id.value, "npm_token");
+    assert_eq!(spec.secrets[0].id.span, span(3, 5, 3, 14));
+    assert!(spec.secrets[0].required && spec.secrets[0].target.is_none());
+    assert_eq!(spec.secrets[1].id.value, "pip-conf");
+    assert_eq!(
+        spec.secrets[1].target.as_ref().map(|t| t.value.as_str()),
+        Some("/etc/pip.conf")
+    );
+    assert!(!spec.secrets[1].required);
+    assert_eq!(spec.ssh.len(), 1);
+    assert_eq!(spec.ssh[0].value, "default");
+    assert_eq!(
+        spec.include
+            .iter()
+            .map(|l| l.value.as_str())
+            .collect::<Vec<_>>(),
+        ["src", "package.json"]
+    );
+    assert_eq!(spec.exclude[0].value, "tests");
+    assert!(ok("runtime: node\nssh: [default, work]\n").ssh.len() == 2);
+    assert!(ok("runtime: node\nssh: false\n").ssh.is_empty());
+}
+
+#[test]
+fn bad_secrets_and_ssh() {
+    let cases = [
+        (
+            "runtime: node\nsecrets: npm\n",
+            "shallot.yaml:2:10: secrets must be a list, got string `npm` (hint: write `secrets: [npm_token]` and build with `--secret id=npm_token,src=FILE`)",
+        ),
+        (
+            "runtime: node\nsecrets: [\"a b\"]\n",
+            "shallot.yaml:2:11: invalid secret id `a b` (hint: an id may contain only letters, digits, `_`, `-` and `.`)",
+        ),
+        (
+            "runtime: node\nsecrets: [{target: /x}]\n",
+            "shallot.yaml:2:11: a secret needs an `id`",
+        ),
+        (
+            "runtime: node\nsecrets: [{id: a, target: x}]\n",
+            "shallot.yaml:2:27: secrets.target must be an absolute path, got `x`",
+        ),
+        (
+            "runtime: node\nsecrets: [{id: a, mode: 1}]\n",
+            "shallot.yaml:2:19: unknown key `mode` in `secrets` (hint: valid keys are: id, target, required)",
+        ),
+        (
+            "runtime: node\nssh: 1\n",
+            "shallot.yaml:2:6: ssh must be true, false or a list of agent ids, got number `1` (hint: write `ssh: true` and build with `--ssh default`)",
+        ),
+    ];
+    for (src, expected) in cases {
+        assert_eq!(err(src).short("shallot.yaml"), expected, "{src}");
     }
 }

@@ -6,7 +6,7 @@ use serde_saphyr::Spanned;
 
 use super::node::Node;
 use super::source::Source;
-use super::{Diagnostic, Diagnostics, Images, Located, Span, Spec, User};
+use super::{Diagnostic, Diagnostics, Images, Located, Secret, Span, Spec, User};
 
 /// Top-level keys, in the order hints list them.
 const KEYS: &[&str] = &[
@@ -23,7 +23,13 @@ const KEYS: &[&str] = &[
     "images",
     "cgo",
     "jvm_options",
+    "secrets",
+    "ssh",
+    "include",
+    "exclude",
 ];
+/// Keys of a `secrets` entry.
+const SECRET_KEYS: &[&str] = &["id", "target", "required"];
 /// Keys of `images`.
 const IMAGE_KEYS: &[&str] = &["builder", "runtime"];
 /// The default `workdir`.
@@ -224,6 +230,10 @@ impl Cx<'_, '_> {
             span: Span::default(),
         };
         let mut jvm_options = None;
+        let mut secrets = Vec::new();
+        let mut ssh = Vec::new();
+        let mut include = Vec::new();
+        let mut exclude = Vec::new();
 
         for (key, key_span, value) in self.entries(entries, None) {
             match key.as_str() {
@@ -241,6 +251,10 @@ impl Cx<'_, '_> {
                 "debug" => debug = self.boolean(value, "debug").unwrap_or(debug),
                 "cgo" => cgo = self.boolean(value, "cgo").unwrap_or(cgo),
                 "jvm_options" => jvm_options = self.non_empty(value, "jvm_options"),
+                "secrets" => secrets = self.secrets(value),
+                "ssh" => ssh = self.ssh(value),
+                "include" => include = self.strings(value, "include"),
+                "exclude" => exclude = self.strings(value, "exclude"),
                 "labels" => labels = self.labels(value),
                 "workdir" => workdir = self.workdir(value).unwrap_or(workdir),
                 "user" => user = self.user(value).unwrap_or(user),
@@ -278,6 +292,10 @@ impl Cx<'_, '_> {
             images,
             cgo,
             jvm_options,
+            secrets,
+            ssh,
+            include,
+            exclude,
             whole,
         })
     }
@@ -578,6 +596,114 @@ impl Cx<'_, '_> {
             *slot = self.image_ref(value, &format!("images.{key}"));
         }
         images
+    }
+
+    /// `secrets`: a list of ids, or of `{id, target, required}` mappings.
+    fn secrets(&mut self, node: &Spanned<Node>) -> Vec<Secret> {
+        let Node::Seq(items) = &node.value else {
+            let span = self.span(node);
+            let got = self.got(node);
+            let hint =
+                "write `secrets: [npm_token]` and build with `--secret id=npm_token,src=FILE`";
+            self.error(
+                span,
+                format!("secrets must be a list, got {got}"),
+                Some(hint.to_owned()),
+            );
+            return Vec::new();
+        };
+        let mut secrets = Vec::new();
+        for item in items {
+            let secret = match &item.value {
+                Node::Map(entries) => {
+                    let mut id = None;
+                    let mut target = None;
+                    let mut required = true;
+                    for (key, key_span, value) in self.entries(entries, Some("secrets")) {
+                        match key.as_str() {
+                            "id" => id = self.secret_id(value),
+                            "target" => target = self.absolute(value, "secrets.target"),
+                            "required" => {
+                                required = self
+                                    .boolean(value, "secrets.required")
+                                    .is_none_or(|b| b.value);
+                            }
+                            _ => self.unknown_key(&key, key_span, SECRET_KEYS, Some("secrets")),
+                        }
+                    }
+                    if id.is_none()
+                        && !entries
+                            .iter()
+                            .any(|(k, _)| matches!(&k.value, Node::Str(s) if s == "id"))
+                    {
+                        self.error(self.span(item), "a secret needs an `id`".to_owned(), None);
+                    }
+                    id.map(|id| Secret {
+                        id,
+                        target,
+                        required,
+                    })
+                }
+                _ => self.secret_id(item).map(|id| Secret {
+                    id,
+                    target: None,
+                    required: true,
+                }),
+            };
+            secrets.extend(secret);
+        }
+        secrets
+    }
+
+    fn secret_id(&mut self, node: &Spanned<Node>) -> Option<Located<String>> {
+        let id = self.non_empty(node, "secret id")?;
+        let valid = id
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !valid {
+            let message = format!("invalid secret id `{}`", show(&id.value));
+            let hint = "an id may contain only letters, digits, `_`, `-` and `.`".to_owned();
+            self.error(id.span, message, Some(hint));
+            return None;
+        }
+        Some(id)
+    }
+
+    /// `ssh: true` (the default agent) or a list of agent ids.
+    fn ssh(&mut self, node: &Spanned<Node>) -> Vec<Located<String>> {
+        let span = self.span(node);
+        match &node.value {
+            Node::Bool(true) => vec![Located {
+                value: "default".to_owned(),
+                span,
+            }],
+            Node::Bool(false) => Vec::new(),
+            Node::Seq(_) => self.strings(node, "ssh"),
+            _ => {
+                let got = self.got(node);
+                let hint = "write `ssh: true` and build with `--ssh default`".to_owned();
+                self.error(
+                    span,
+                    format!("ssh must be true, false or a list of agent ids, got {got}"),
+                    Some(hint),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn absolute(&mut self, node: &Spanned<Node>, what: &str) -> Option<Located<String>> {
+        let value = self.string(node, what)?;
+        if !value.value.starts_with('/') {
+            let message = format!(
+                "{what} must be an absolute path, got `{}`",
+                show(&value.value)
+            );
+            self.error(value.span, message, None);
+            return None;
+        }
+        Some(value)
     }
 
     fn image_ref(&mut self, node: &Spanned<Node>, what: &str) -> Option<Located<String>> {

@@ -1,0 +1,326 @@
+//! What the caller asked for: the frontend options, named as the Dockerfile frontend names
+//! them, checked and typed. A value shallot cannot use is an error, never silently ignored.
+
+use super::errors::Failure;
+use super::opts::{Invocation, host_platform, parse_platform};
+use crate::llb::Stage;
+use crate::plan::Options;
+use crate::proto::{gateway as gw, pb};
+use std::collections::BTreeMap;
+
+/// The build args shallot reads itself (besides `${NAME}` references in the spec).
+pub const BUILD_ARGS: [(&str, &str); 3] = [
+    (
+        "SHALLOT_BUILDER_IMAGE",
+        "replaces the builder image (mirrors, air gaps, pinning)",
+    ),
+    ("SHALLOT_RUNTIME_IMAGE", "replaces the runtime image"),
+    (
+        "SOURCE_DATE_EPOCH",
+        "Unix seconds: the image's created time and the time of the files shallot writes",
+    ),
+];
+
+/// The typed frontend options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// The spec's path in the `dockerfile` source (`filename`, default `shallot.yaml`).
+    pub filename: String,
+    /// The local source that holds the spec (`dockerfilekey`, default `dockerfile`).
+    pub dockerfile_key: String,
+    /// The local source that holds the context (`contextkey`, default `context`).
+    pub context_key: String,
+    /// Which stage to return (`target`).
+    pub stage: Stage,
+    /// `target=debug`: the runtime image's debug variant.
+    pub debug: bool,
+    /// Target platforms (`platform`, comma-separated); one image per platform.
+    pub platforms: Vec<pb::Platform>,
+    /// `image-resolve-mode`: `default`, `pull` or `local`.
+    pub resolve_mode: String,
+    /// `no-cache`: run every op again.
+    pub no_cache: bool,
+    /// `build-arg:SOURCE_DATE_EPOCH`, in seconds.
+    pub epoch: Option<i64>,
+    /// `cache-imports` (JSON) and the legacy `cache-from` (registry refs).
+    pub cache_imports: Vec<gw::CacheOptionsEntry>,
+    /// `context:<name>` options: named contexts, by name.
+    pub contexts: BTreeMap<String, String>,
+    /// `requestid`: a subrequest (outline, targets, lint, describe) instead of a build.
+    pub request_id: Option<String>,
+    /// What the plan takes from the options.
+    pub options: Options,
+}
+
+fn bad(key: &str, value: &str, why: &str) -> Failure {
+    Failure::BadOption {
+        key: key.to_string(),
+        value: value.to_string(),
+        why: why.to_string(),
+    }
+}
+
+impl Request {
+    /// Reads and checks the options.
+    pub fn from(inv: &Invocation) -> Result<Request, Failure> {
+        let (stage, debug) = match inv.opt("target").unwrap_or_default() {
+            "" | "runtime" => (Stage::Runtime, false),
+            "debug" => (Stage::Runtime, true),
+            "builder" => (Stage::Builder, false),
+            other => {
+                return Err(bad(
+                    "target",
+                    other,
+                    "shallot's targets are `runtime` (default), `debug` and `builder`",
+                ));
+            }
+        };
+        let platforms = match inv.opt("platform").filter(|p| !p.trim().is_empty()) {
+            None => vec![inv.worker_platform.clone().unwrap_or_else(host_platform)],
+            Some(list) => {
+                let mut platforms: Vec<pb::Platform> = Vec::new();
+                for one in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    let platform = parse_platform(one).ok_or_else(|| {
+                        bad(
+                            "platform",
+                            one,
+                            "expected os/arch[/variant], e.g. linux/amd64",
+                        )
+                    })?;
+                    if !platforms.contains(&platform) {
+                        platforms.push(platform);
+                    }
+                }
+                platforms
+            }
+        };
+        let resolve_mode = match inv.opt("image-resolve-mode").unwrap_or("default") {
+            "" => "default".to_string(),
+            mode @ ("default" | "pull" | "local") => mode.to_string(),
+            other => {
+                return Err(bad(
+                    "image-resolve-mode",
+                    other,
+                    "expected default, pull or local",
+                ));
+            }
+        };
+        // Empty means every stage; a list names stages, and shallot's are all one build.
+        let no_cache = inv.opt("no-cache").is_some();
+        let epoch = match inv.build_arg("SOURCE_DATE_EPOCH") {
+            None => None,
+            Some(text) => Some(
+                text.trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|s| *s >= 0)
+                    .ok_or_else(|| {
+                        bad(
+                            "build-arg:SOURCE_DATE_EPOCH",
+                            text,
+                            "expected Unix seconds, e.g. 1700000000",
+                        )
+                    })?,
+            ),
+        };
+        let mut cache_imports = Vec::new();
+        if let Some(json) = inv.opt("cache-imports").filter(|v| !v.is_empty()) {
+            let entries: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| {
+                bad(
+                    "cache-imports",
+                    json,
+                    &format!("expected a JSON list of {{\"Type\", \"Attrs\"}}: {e}"),
+                )
+            })?;
+            for entry in entries {
+                let kind = entry
+                    .get("Type")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or_default();
+                let attrs = entry
+                    .get("Attrs")
+                    .and_then(|a| a.as_object())
+                    .map(|a| {
+                        a.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                cache_imports.push(gw::CacheOptionsEntry {
+                    r#type: kind.to_string(),
+                    attrs,
+                });
+            }
+        }
+        if let Some(list) = inv.opt("cache-from").filter(|v| !v.is_empty()) {
+            for reference in list.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+                cache_imports.push(gw::CacheOptionsEntry {
+                    r#type: "registry".to_string(),
+                    attrs: BTreeMap::from([("ref".to_string(), reference.to_string())]),
+                });
+            }
+        }
+        let prefixed = |prefix: &str| -> BTreeMap<String, String> {
+            inv.opts
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
+                .collect()
+        };
+        let nonempty = |key: &str, default: &str| {
+            inv.opt(key)
+                .filter(|v| !v.is_empty())
+                .unwrap_or(default)
+                .to_string()
+        };
+        Ok(Request {
+            filename: nonempty("filename", "shallot.yaml"),
+            dockerfile_key: nonempty("dockerfilekey", "dockerfile"),
+            context_key: nonempty("contextkey", "context"),
+            stage,
+            debug,
+            platforms,
+            resolve_mode,
+            no_cache,
+            epoch,
+            cache_imports,
+            contexts: prefixed("context:"),
+            request_id: inv
+                .opt("requestid")
+                .filter(|v| !v.is_empty())
+                .map(str::to_string),
+            options: Options {
+                builder_image: inv.build_arg("SHALLOT_BUILDER_IMAGE").map(str::to_string),
+                runtime_image: inv.build_arg("SHALLOT_RUNTIME_IMAGE").map(str::to_string),
+                build_args: prefixed("build-arg:"),
+                labels: prefixed("label:"),
+            },
+        })
+    }
+
+    /// The replacement for a base image from a named context (`--build-context`), if any:
+    /// by the image's reference as the plan names it (as the Dockerfile frontend does for
+    /// `FROM`), or by the stage name (`builder`, `runtime`). Only `docker-image://` values
+    /// name an image; other forms are refused.
+    pub fn named_image(&self, stage: &str, reference: &str) -> Result<Option<String>, Failure> {
+        let key = [reference, stage]
+            .into_iter()
+            .find(|k| self.contexts.contains_key(*k));
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        let value = self
+            .contexts
+            .get(key)
+            .map(String::as_str)
+            .unwrap_or_default();
+        match value.strip_prefix("docker-image://") {
+            Some(image) if !image.is_empty() => Ok(Some(image.to_string())),
+            _ => Err(bad(
+                &format!("context:{key}"),
+                value,
+                "a base image's named context must be `docker-image://<ref>`",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(opts: &[(&str, &str)]) -> Result<Request, Failure> {
+        Request::from(&Invocation {
+            opts: opts
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn defaults() {
+        let r = request(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.filename, "shallot.yaml");
+        assert_eq!(r.stage, Stage::Runtime);
+        assert_eq!(r.platforms.len(), 1);
+        assert!(!r.no_cache && r.epoch.is_none() && r.request_id.is_none());
+    }
+
+    #[test]
+    fn options_are_typed() {
+        let r = request(&[
+            ("platform", "linux/amd64, linux/arm64/v8,linux/amd64"),
+            ("no-cache", ""),
+            ("build-arg:SOURCE_DATE_EPOCH", "1700000000"),
+            ("build-arg:VERSION", "1.2"),
+            ("label:team", "web"),
+            (
+                "cache-imports",
+                r#"[{"Type":"local","Attrs":{"src":"/cache"}}]"#,
+            ),
+            ("cache-from", "reg/app:cache"),
+            ("context:builder", "docker-image://mirror/node:24"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.platforms.len(), 2, "duplicates collapse");
+        assert!(r.no_cache);
+        assert_eq!(r.epoch, Some(1_700_000_000));
+        assert_eq!(
+            r.options.build_args.get("VERSION").map(String::as_str),
+            Some("1.2")
+        );
+        assert_eq!(
+            r.options.labels.get("team").map(String::as_str),
+            Some("web")
+        );
+        assert_eq!(r.cache_imports.len(), 2);
+        assert_eq!(r.cache_imports[0].r#type, "local");
+        assert_eq!(
+            r.cache_imports[1].attrs.get("ref").map(String::as_str),
+            Some("reg/app:cache")
+        );
+        assert_eq!(
+            r.named_image("builder", "node:24-trixie-slim")
+                .unwrap_or_default(),
+            Some("mirror/node:24".to_string())
+        );
+        assert_eq!(r.named_image("runtime", "x").unwrap_or_default(), None);
+    }
+
+    #[test]
+    fn named_contexts_by_reference_and_bad_forms() {
+        let r = request(&[
+            (
+                "context:node:24-trixie-slim",
+                "docker-image://local/node:24",
+            ),
+            ("context:runtime", "local:somewhere"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            r.named_image("builder", "node:24-trixie-slim")
+                .unwrap_or_default(),
+            Some("local/node:24".to_string())
+        );
+        let err = r
+            .named_image("runtime", "gcr.io/x")
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "option context:runtime=local:somewhere: a base image's named context must be `docker-image://<ref>`"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        for (key, value) in [
+            ("build-arg:SOURCE_DATE_EPOCH", "yesterday"),
+            ("cache-imports", "not json"),
+            ("platform", "linux/amd64,arm"),
+        ] {
+            assert!(request(&[(key, value)]).is_err(), "{key}={value}");
+        }
+    }
+}

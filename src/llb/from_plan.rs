@@ -120,19 +120,8 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
         .owner(uid, gid);
         copy.mode = artifact.mode.and_then(|m| i32::try_from(m).ok());
         copy.timestamp = timestamp;
-        let copy = FileAction::Copy(origin.clone(), copy);
-        let actions = if artifact.directory {
-            // The directory itself is made first so that it, too, belongs to the runtime user.
-            let mkdir = FileAction::Mkdir {
-                path: artifact.to.clone(),
-                mode: 0o755,
-                owner: Some(artifact.owner),
-                timestamp,
-            };
-            vec![mkdir, copy]
-        } else {
-            vec![copy]
-        };
+        // The copy creates the destination directory owned by the runtime user, too.
+        let actions = vec![FileAction::Copy(origin.clone(), copy)];
         runtime = runtime.file(actions, named(env, &name, artifact.span));
     }
     runtime.marshal(source)

@@ -334,7 +334,7 @@ fn example_manifest_copy_chains_its_actions() {
 }
 
 #[test]
-fn example_runtime_copy_makes_the_workdir_first() {
+fn example_runtime_copy_is_owned_by_the_runtime_user() {
     let def = example(Stage::Runtime);
     let (_, op) = op_named(&def, "[runtime 2/2]");
     let (runtime_image, _) = op_named(&def, "[runtime 1/2]");
@@ -357,25 +357,10 @@ fn example_runtime_copy_makes_the_workdir_first() {
         }),
     });
     let actions = &file(&op).actions;
-    assert_eq!(actions.len(), 2);
-    let mkdir = &actions[0];
-    assert_eq!(
-        (mkdir.input, mkdir.secondary_input, mkdir.output),
-        (0, -1, -1)
-    );
-    match &mkdir.action {
-        Some(pb::file_action::Action::Mkdir(m)) => {
-            assert_eq!(m.path, "/app");
-            assert_eq!(m.mode, 0o755);
-            assert!(m.make_parents);
-            assert_eq!(m.owner, nonroot);
-            assert_eq!(m.timestamp, -1);
-        }
-        other => panic!("expected a mkdir, got {other:?}"),
-    }
-    let copy = &actions[1];
-    // Input 2 is the output of action 0 (the mkdir): the op has 2 inputs.
-    assert_eq!((copy.input, copy.secondary_input, copy.output), (2, 1, 0));
+    // One copy: it creates /app owned by the runtime user as well.
+    assert_eq!(actions.len(), 1);
+    let copy = &actions[0];
+    assert_eq!((copy.input, copy.secondary_input, copy.output), (0, 1, 0));
     match &copy.action {
         Some(pb::file_action::Action::Copy(c)) => {
             assert_eq!((c.src.as_str(), c.dest.as_str()), ("/app", "/app"));
@@ -848,4 +833,38 @@ fn platform_is_set_on_every_op() {
         assert_eq!(op.platform.as_ref(), Some(&platform), "{digest}");
     }
     assert!(def.caps.contains("platform"));
+}
+
+#[test]
+fn chained_file_actions_take_the_previous_output() {
+    let base = State::image("alpine", None, None, Meta::default());
+    let from = State::image("busybox", None, None, Meta::default());
+    let state = base.file(
+        vec![
+            FileAction::Mkdir {
+                path: "/data".to_string(),
+                mode: 0o700,
+                owner: Some((1, 2)),
+                timestamp: Some(5),
+            },
+            FileAction::Copy(from, Copy::new("/bin/sh", "/data/sh")),
+        ],
+        Meta::default(),
+    );
+    let def = state.marshal(None);
+    let (_, op) = def.ops().into_iter().rev().nth(1).expect("the file op");
+    let Some(pb::op::Op::File(file)) = op.op else {
+        panic!("expected a file op");
+    };
+    let io: Vec<(i64, i64, i64)> = file
+        .actions
+        .iter()
+        .map(|a| (a.input, a.secondary_input, a.output))
+        .collect();
+    // Two op inputs (base, busybox); action 1 builds on action 0's output, index 2.
+    assert_eq!(io, vec![(0, -1, -1), (2, 1, 0)]);
+    match &file.actions[0].action {
+        Some(pb::file_action::Action::Mkdir(m)) => assert_eq!((m.mode, m.timestamp), (0o700, 5)),
+        other => panic!("expected a mkdir, got {other:?}"),
+    }
 }

@@ -1,0 +1,590 @@
+//! Rust: cargo in the official Debian rust image, the binary run on distroless cc.
+//!
+//! Builder: the manifests (`Cargo.toml`, `Cargo.lock`, the toolchain file, the manifests of
+//! local path crates and workspace members, a vendored-sources directory) are copied first and
+//! `cargo fetch` runs on them, with empty stand-in sources that exist only during that step
+//! (cargo refuses a manifest without targets). Registry and git downloads live on cache mounts,
+//! so this step is CACHED until a manifest changes. Then the source is copied and built with
+//! the target directory on a locked cache mount as well: after a source change, cargo reuses
+//! the compiled dependencies there instead of a dependency layer rebuilt from stub sources,
+//! which would recompile every dependency whenever one manifest line changes. The binary is
+//! copied out of the cache in the same step (a cache mount is never part of a layer).
+//!
+//! Runtime: distroless cc, because the default `x86_64-unknown-linux-gnu` target links glibc
+//! and `libgcc_s` (for unwinding), which distroless `base` and `static` lack. The builder is
+//! a trixie image whatever the version, so its glibc matches cc-debian13's.
+
+use super::Recipe;
+use crate::plan::{
+    Cache, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Source, Step,
+    error_at, join,
+};
+use crate::spec::{Diagnostic, Diagnostics, Spec};
+use std::collections::BTreeSet;
+
+/// The rust recipe.
+pub const RUST: Recipe = Recipe {
+    name: "rust",
+    probes: &[
+        "Cargo.toml",
+        "Cargo.lock",
+        "rust-toolchain.toml",
+        "rust-toolchain",
+        ".cargo/config.toml",
+        ".cargo/config",
+    ],
+    spec_probes,
+    plan,
+};
+
+/// The default: the newest stable release, `rust:1-trixie`.
+const DEFAULT_VERSION: &str = "1";
+/// The first release with official `rust:<v>-trixie` images (Debian 13 came out with 1.89).
+const FIRST_TRIXIE_MINOR: u32 = 89;
+/// Where the build's target directory lives: a cache mount, outside the workdir, so a `target/`
+/// in the context (excluded anyway) or a `target-dir` in the app's cargo config changes nothing.
+const TARGET_DIR: &str = "/cargo-target";
+/// Where the binary is put in the builder: a layer path, not the target cache.
+const BIN_DIR: &str = "/usr/local/bin";
+
+/// Only whether `src/main.rs` exists matters (cargo's implicit binary), so only its first
+/// bytes are read, and only for rust builds.
+fn spec_probes(_: &Spec) -> Vec<String> {
+    vec!["src/main.rs".to_string()]
+}
+
+fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
+    let spec = input.spec;
+    let facts = input.facts;
+    let mut problems = Vec::new();
+
+    let version = match version(spec, facts) {
+        Ok(v) => v,
+        Err(d) => {
+            problems.push(d);
+            DEFAULT_VERSION.to_string()
+        }
+    };
+
+    let manifest = match facts.text("Cargo.toml") {
+        None if facts.has("Cargo.toml") => {
+            problems.push(error_at(
+                &spec.runtime,
+                "Cargo.toml in the build context is not UTF-8 text".to_string(),
+                None,
+            ));
+            None
+        }
+        None => {
+            problems.push(error_at(
+                &spec.runtime,
+                "runtime `rust` needs a Cargo.toml at the root of the build context".to_string(),
+                Some("run `cargo init` there, or build from the directory that has it".to_string()),
+            ));
+            None
+        }
+        Some(text) => match text.parse::<toml::Table>() {
+            Ok(table) => Some(table),
+            Err(e) => {
+                problems.push(error_at(
+                    &spec.runtime,
+                    format!(
+                        "Cargo.toml in the build context is not valid TOML: {}",
+                        e.message()
+                    ),
+                    None,
+                ));
+                None
+            }
+        },
+    };
+
+    let binary = match (&spec.entrypoint, &manifest) {
+        (Some(e), _) if is_target_name(&e.value) => Some(e.value.clone()),
+        (Some(e), _) => {
+            problems.push(error_at(
+                e,
+                format!("`{}` is not a cargo binary name", e.value),
+                Some(
+                    "name the binary (letters, digits, `-` and `_`), e.g. the package name"
+                        .to_string(),
+                ),
+            ));
+            None
+        }
+        (None, Some(manifest)) => {
+            let bins = binaries(manifest, facts.has("src/main.rs"));
+            match bins.as_slice() {
+                [only] => Some(only.clone()),
+                [] => {
+                    problems.push(error_at(
+                        &spec.runtime,
+                        "cannot tell which binary to run: Cargo.toml declares none and there \
+                         is no src/main.rs"
+                            .to_string(),
+                        Some("add `entrypoint: <binary name>`".to_string()),
+                    ));
+                    None
+                }
+                several => {
+                    problems.push(error_at(
+                        &spec.runtime,
+                        format!(
+                            "the package has several binaries: {}; which one runs?",
+                            several.join(", ")
+                        ),
+                        Some(format!("add `entrypoint: {}`", several[0])),
+                    ));
+                    None
+                }
+            }
+        }
+        (None, None) => None,
+    };
+    let (Some(manifest), Some(binary), true) = (manifest, binary, problems.is_empty()) else {
+        return Err(Diagnostics(problems));
+    };
+
+    let locked = facts.has("Cargo.lock");
+    let lock_flag = if locked { " --locked" } else { "" };
+    let mut steps = Vec::new();
+    if let Some(deps) = dependency_files(&manifest, facts) {
+        steps.push(Step::CopyFiles { paths: deps.copy });
+        steps.push(Step::Run(Run {
+            command: with_stubs(&deps.stubs, &format!("cargo fetch{lock_flag}")),
+            caches: vec![registry_cache(), git_cache()],
+            span: Some(spec.runtime.span),
+        }));
+    }
+    // Without every local crate's manifest, cargo cannot fetch before the source is there:
+    // the build then goes straight to the source, and the target cache still keeps it quick.
+    steps.push(Step::CopySource);
+    for command in &spec.build {
+        steps.push(Step::Run(Run {
+            command: command.value.clone(),
+            caches: vec![registry_cache(), git_cache(), target_cache()],
+            span: Some(command.span),
+        }));
+    }
+    let installed = format!("{BIN_DIR}/{binary}");
+    steps.push(Step::Run(Run {
+        // The target cache is shared by every app built here, and cargo decides freshness of
+        // local crates by mtimes, which the context copy keeps: an older file of another app
+        // with the same crate name could look up to date. Touching the source makes the local
+        // crates always rebuild; compiled registry dependencies are still reused.
+        command: format!(
+            "find . -type f -exec touch {{}} + && cargo build --release{lock_flag} --bin {binary} \
+             && cp {TARGET_DIR}/release/{binary} {installed}"
+        ),
+        caches: vec![registry_cache(), git_cache(), target_cache()],
+        span: Some(
+            spec.entrypoint
+                .as_ref()
+                .map_or(spec.runtime.span, |e| e.span),
+        ),
+    }));
+
+    Ok(RecipePlan {
+        builder: Some(RecipeBuilder {
+            image: format!("rust:{version}-trixie"),
+            env: vec![("CARGO_TARGET_DIR".to_string(), TARGET_DIR.to_string())],
+            steps,
+        }),
+        runtime_image: "gcr.io/distroless/cc-debian13:nonroot".to_string(),
+        runtime_note: None,
+        artifacts: vec![RecipeArtifact {
+            from: Source::Builder(installed),
+            to: binary.clone(),
+            directory: false,
+            mode: Some(0o755),
+        }],
+        entrypoint: Entrypoint::Set(vec![join(&spec.workdir.value, &binary)]),
+        cmd: vec![],
+        env: vec![],
+        exclude: vec!["target".to_string()],
+    })
+}
+
+fn registry_cache() -> Cache {
+    Cache {
+        target: "/usr/local/cargo/registry".to_string(),
+        id: "shallot-cargo-registry".to_string(),
+        // cargo locks its own package cache.
+        locked: false,
+    }
+}
+
+fn git_cache() -> Cache {
+    Cache {
+        target: "/usr/local/cargo/git/db".to_string(),
+        id: "shallot-cargo-git".to_string(),
+        locked: false,
+    }
+}
+
+fn target_cache() -> Cache {
+    Cache {
+        target: TARGET_DIR.to_string(),
+        id: "shallot-cargo-target".to_string(),
+        // Two builds writing one target directory corrupt each other's artifacts.
+        locked: true,
+    }
+}
+
+// ---- versions -----------------------------------------------------------------------------------
+
+/// The builder image's version: the spec's `rust@<v>`, else the toolchain file's channel, else
+/// the default.
+fn version(spec: &Spec, facts: &crate::plan::Facts) -> Result<String, Diagnostic> {
+    if let Some(v) = &spec.runtime_version {
+        return image_version(&v.value).ok_or_else(|| {
+            error_at(
+                v,
+                format!(
+                    "rust {} has no official rust:<version>-trixie image",
+                    v.value
+                ),
+                Some(versions_hint()),
+            )
+        });
+    }
+    for file in ["rust-toolchain.toml", "rust-toolchain"] {
+        let Some(bytes) = facts.files.get(file) else {
+            continue;
+        };
+        let channel = std::str::from_utf8(bytes).ok().and_then(toolchain_channel);
+        let Some(channel) = channel else {
+            return Err(error_at(
+                &spec.runtime,
+                format!("cannot read the toolchain channel from {file} in the build context"),
+                Some(format!(
+                    "write `[toolchain]` and `channel = \"1.{FIRST_TRIXIE_MINOR}\"` there, or \
+                     pick the version in the spec: `runtime: rust@1.{FIRST_TRIXIE_MINOR}`"
+                )),
+            ));
+        };
+        return image_version(&channel).ok_or_else(|| {
+            error_at(
+                &spec.runtime,
+                format!(
+                    "{file} asks for the `{channel}` toolchain, which has no official \
+                     rust:<version>-trixie image"
+                ),
+                Some(format!(
+                    "{}; or override it in the spec, e.g. `runtime: rust@1`",
+                    versions_hint()
+                )),
+            )
+        });
+    }
+    Ok(DEFAULT_VERSION.to_string())
+}
+
+fn versions_hint() -> String {
+    format!(
+        "use 1 (the newest stable), stable, or a release from 1.{FIRST_TRIXIE_MINOR} on as \
+         1.<minor> or 1.<minor>.<patch>, e.g. 1.{FIRST_TRIXIE_MINOR} or 1.{FIRST_TRIXIE_MINOR}.0"
+    )
+}
+
+/// The `rust:<tag>-trixie` tag for a version or channel, if the image exists: `1` and `stable`
+/// (the newest), or a stable release `1.N` / `1.N.P` from the first trixie release on.
+/// Nightly and beta have no official images.
+fn image_version(version: &str) -> Option<String> {
+    if version == "1" || version == "stable" {
+        return Some(DEFAULT_VERSION.to_string());
+    }
+    let mut parts = version.split('.');
+    let (Some("1"), Some(minor), patch, None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let numeric = |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+    if !numeric(minor) || !patch.is_none_or(numeric) {
+        return None;
+    }
+    let minor_number: u32 = minor.parse().ok()?;
+    (minor_number >= FIRST_TRIXIE_MINOR).then(|| version.to_string())
+}
+
+/// The channel of a `rust-toolchain.toml` (`[toolchain] channel = "…"`) or of a legacy
+/// `rust-toolchain` (the same TOML, or just the channel on one line).
+fn toolchain_channel(text: &str) -> Option<String> {
+    if let Ok(table) = text.parse::<toml::Table>() {
+        return table
+            .get("toolchain")?
+            .get("channel")?
+            .as_str()
+            .map(str::to_string);
+    }
+    let line = text.trim();
+    (!line.is_empty() && !line.contains(char::is_whitespace)).then(|| line.to_string())
+}
+
+// ---- binaries -----------------------------------------------------------------------------------
+
+/// Whether `name` can be a cargo target name (and so is safe in a command line and a path).
+fn is_target_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The binaries the root package declares: its `[[bin]]` entries, plus the implicit one named
+/// after the package when `src/main.rs` exists (binaries under `src/bin/` are not seen).
+fn binaries(manifest: &toml::Table, has_main: bool) -> Vec<String> {
+    let Some(package) = manifest.get("package").and_then(|p| p.as_table()) else {
+        return Vec::new();
+    };
+    let package_name = package.get("name").and_then(|n| n.as_str());
+    let mut bins: Vec<String> = Vec::new();
+    let mut main_taken = false;
+    for bin in targets(manifest, "bin") {
+        let Some(name) = bin.get("name").and_then(|n| n.as_str()) else {
+            continue;
+        };
+        let path = bin.get("path").and_then(|p| p.as_str());
+        main_taken |= path.map(|p| p.trim_start_matches("./")) == Some("src/main.rs")
+            || (path.is_none() && Some(name) == package_name);
+        if !bins.iter().any(|b| b == name) {
+            bins.push(name.to_string());
+        }
+    }
+    let autobins = package
+        .get("autobins")
+        .and_then(|a| a.as_bool())
+        .unwrap_or(true);
+    if let (Some(name), true, true, false) = (package_name, autobins, has_main, main_taken) {
+        bins.insert(0, name.to_string());
+    }
+    bins
+}
+
+/// The `[[kind]]` target tables of a manifest.
+fn targets<'a>(manifest: &'a toml::Table, kind: &str) -> impl Iterator<Item = &'a toml::Table> {
+    manifest
+        .get(kind)
+        .and_then(|t| t.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_table())
+}
+
+// ---- the dependency step ------------------------------------------------------------------------
+
+/// What the dependency step needs: the context paths copied before the source, and the
+/// stand-in sources cargo needs to accept those manifests.
+#[derive(Debug, PartialEq, Eq)]
+struct DependencyFiles {
+    copy: Vec<String>,
+    stubs: Vec<String>,
+}
+
+/// The dependency step's files, or `None` when some local crate's manifest cannot be located
+/// from the root manifest (a glob in `workspace.members`, a path outside the context, or more
+/// local packages in `Cargo.lock` than the root manifest names).
+fn dependency_files(manifest: &toml::Table, facts: &crate::plan::Facts) -> Option<DependencyFiles> {
+    let mut copy = vec!["Cargo.toml".to_string()];
+    for file in ["Cargo.lock", "rust-toolchain.toml", "rust-toolchain"] {
+        if facts.has(file) {
+            copy.push(file.to_string());
+        }
+    }
+    copy.extend(vendored_sources(facts)?);
+
+    let crates = local_crates(manifest)?;
+    let has_package = manifest.contains_key("package");
+    if let Some(lock) = facts.text("Cargo.lock") {
+        // Path crates are the lockfile's packages without a `source`; a nested path dependency
+        // (one only another local crate names) is not in the root manifest.
+        let lock = lock.parse::<toml::Table>().ok()?;
+        let local_in_lock = lock
+            .get("package")
+            .and_then(|p| p.as_array())
+            .map_or(0, |packages| {
+                packages
+                    .iter()
+                    .filter(|p| p.get("source").is_none())
+                    .count()
+            });
+        if local_in_lock > crates.len() + usize::from(has_package) {
+            return None;
+        }
+    }
+
+    let mut stubs = Vec::new();
+    if has_package {
+        stubs.extend(root_stubs(manifest));
+    }
+    for dir in &crates {
+        copy.push(format!("{dir}/Cargo.toml"));
+        stubs.push(format!("{dir}/src/lib.rs"));
+    }
+    Some(DependencyFiles { copy, stubs })
+}
+
+/// Directories of local crates other than the root package: workspace members and path
+/// dependencies, normalized, sorted, once each. `None` if one cannot be located.
+fn local_crates(manifest: &toml::Table) -> Option<BTreeSet<String>> {
+    let mut dirs = BTreeSet::new();
+    let workspace = manifest.get("workspace").and_then(|w| w.as_table());
+    if let Some(members) = workspace
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+    {
+        for member in members {
+            let member = member.as_str()?;
+            if member.contains(['*', '?', '[']) {
+                return None;
+            }
+            dirs.insert(inside_context(member)?);
+        }
+    }
+
+    let mut tables: Vec<&toml::Table> = Vec::new();
+    let sections = ["dependencies", "dev-dependencies", "build-dependencies"];
+    tables.extend(sections.iter().filter_map(|s| table(manifest, s)));
+    if let Some(targets) = table(manifest, "target") {
+        for target in targets.values().filter_map(|t| t.as_table()) {
+            tables.extend(sections.iter().filter_map(|s| table(target, s)));
+        }
+    }
+    if let Some(deps) = workspace.and_then(|w| table(w, "dependencies")) {
+        tables.push(deps);
+    }
+    if let Some(patch) = table(manifest, "patch") {
+        tables.extend(patch.values().filter_map(|p| p.as_table()));
+    }
+    for deps in tables {
+        for dep in deps.values() {
+            if let Some(path) = dep.get("path").and_then(|p| p.as_str()) {
+                dirs.insert(inside_context(path)?);
+            }
+        }
+    }
+    // The root package itself may be named as a path (e.g. by a member); it is copied anyway.
+    dirs.remove("");
+    Some(dirs)
+}
+
+/// Directories of vendored sources named by the app's cargo config (`[source.<name>]
+/// directory = "vendor"`): they hold the dependencies, so they are copied with the manifests.
+fn vendored_sources(facts: &crate::plan::Facts) -> Option<Vec<String>> {
+    let mut dirs = Vec::new();
+    for file in [".cargo/config.toml", ".cargo/config"] {
+        let Some(text) = facts.text(file) else {
+            continue;
+        };
+        dirs.push(file.to_string());
+        let Ok(config) = text.parse::<toml::Table>() else {
+            continue;
+        };
+        for source in table(&config, "source")
+            .into_iter()
+            .flat_map(|s| s.values())
+        {
+            if let Some(dir) = source.get("directory").and_then(|d| d.as_str()) {
+                // Relative to the directory holding `.cargo/`, i.e. the context root.
+                dirs.push(inside_context(dir).filter(|d| !d.is_empty())?);
+            }
+        }
+    }
+    Some(dirs)
+}
+
+fn table<'a>(parent: &'a toml::Table, key: &str) -> Option<&'a toml::Table> {
+    parent.get(key).and_then(|t| t.as_table())
+}
+
+/// Stand-in sources for the root package: a library (so the manifest has a target) and the
+/// files cargo infers for targets declared without a `path`, which it requires to exist.
+fn root_stubs(manifest: &toml::Table) -> Vec<String> {
+    let package_name = manifest
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str());
+    let mut stubs = vec!["src/lib.rs".to_string()];
+    for (kind, dir) in [
+        ("bin", "src/bin"),
+        ("example", "examples"),
+        ("test", "tests"),
+        ("bench", "benches"),
+    ] {
+        for target in targets(manifest, kind) {
+            if target.contains_key("path") {
+                continue;
+            }
+            let Some(name) = target.get("name").and_then(|n| n.as_str()) else {
+                continue;
+            };
+            if !is_target_name(name) {
+                continue;
+            }
+            let stub = if kind == "bin" && Some(name) == package_name {
+                "src/main.rs".to_string()
+            } else {
+                format!("{dir}/{name}.rs")
+            };
+            if !stubs.contains(&stub) {
+                stubs.push(stub);
+            }
+        }
+    }
+    stubs
+}
+
+/// `command` with the stand-in sources made before and removed after, so they never reach the
+/// layer (only the manifests are there yet, so none of them is a real file).
+fn with_stubs(stubs: &[String], command: &str) -> String {
+    let mut dirs: Vec<String> = Vec::new();
+    for dir in stubs
+        .iter()
+        .filter_map(|s| s.rsplit_once('/').map(|(dir, _)| quote(dir)))
+    {
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    let files: Vec<String> = stubs.iter().map(|s| quote(s)).collect();
+    let files = files.join(" ");
+    format!(
+        "mkdir -p {} && touch {files} && {command} && rm {files}",
+        dirs.join(" ")
+    )
+}
+
+/// A path as one shell word.
+fn quote(path: &str) -> String {
+    let plain = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
+    if plain && !path.is_empty() {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', r"'\''"))
+    }
+}
+
+/// A relative path normalized (`""` for the root), if it stays inside the context.
+fn inside_context(path: &str) -> Option<String> {
+    if path.starts_with('/') || path.starts_with('~') || path.contains('\\') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests;

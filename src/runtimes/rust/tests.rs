@@ -1,0 +1,654 @@
+//! Tests for the rust recipe: the example's plan and LLB as golden files, version and binary
+//! detection from the app's files, the dependency step's files, and the errors.
+
+use super::*;
+use crate::llb::{BuildEnv, Definition, SourceFile, Stage, from_plan};
+use crate::plan::{Builder, Facts, Options, Plan};
+use crate::spec::Span;
+use std::fmt::Write as _;
+
+const EXAMPLE_SPEC: &str = include_str!("../../../examples/rust/shallot.yaml");
+const EXAMPLE_MANIFEST: &str = include_str!("../../../examples/rust/Cargo.toml");
+const EXAMPLE_LOCK: &str = include_str!("../../../examples/rust/Cargo.lock");
+const EXAMPLE_MAIN: &str = include_str!("../../../examples/rust/src/main.rs");
+const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../../examples/rust/.dockerignore");
+
+const SPEC: &str = "runtime: rust\nport: 8080\n";
+const MANIFEST: &str = "[package]\nname = \"app\"\nversion = \"0.1.0\"\n";
+
+fn example_facts() -> Facts {
+    facts(
+        &[
+            ("Cargo.toml", EXAMPLE_MANIFEST),
+            ("Cargo.lock", EXAMPLE_LOCK),
+            ("src/main.rs", EXAMPLE_MAIN),
+        ],
+        Some(EXAMPLE_DOCKERIGNORE),
+    )
+}
+
+fn facts(files: &[(&str, &str)], dockerignore: Option<&str>) -> Facts {
+    Facts {
+        files: files
+            .iter()
+            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+            .collect(),
+        dockerignore: dockerignore.map(str::to_string),
+    }
+}
+
+/// A package with `src/main.rs` and the given manifest and extra files.
+fn app(manifest: &str, extra: &[(&str, &str)]) -> Facts {
+    let mut files = vec![("Cargo.toml", manifest), ("src/main.rs", "fn main() {}")];
+    files.extend_from_slice(extra);
+    facts(&files, None)
+}
+
+fn spec(src: &str) -> Spec {
+    match crate::spec::parse(src, &crate::runtimes::names()) {
+        Ok(spec) => spec,
+        Err(d) => panic!("spec should parse:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+fn plan(src: &str, facts: &Facts) -> Plan {
+    match Plan::from_spec(&spec(src), facts, &Options::default()) {
+        Ok(plan) => plan,
+        Err(d) => panic!("plan should build:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
+    match Plan::from_spec(&spec(src), facts, &Options::default()) {
+        Ok(plan) => panic!("expected errors, got {plan:#?}"),
+        Err(d) => d.0,
+    }
+}
+
+fn builder(plan: &Plan) -> &Builder {
+    plan.builder.as_ref().expect("a builder stage")
+}
+
+fn commands(plan: &Plan) -> Vec<&str> {
+    builder(plan)
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Run(run) => Some(run.command.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn copied_first(plan: &Plan) -> Option<Vec<&str>> {
+    match builder(plan).steps.first() {
+        Some(Step::CopyFiles { paths }) => Some(paths.iter().map(String::as_str).collect()),
+        _ => None,
+    }
+}
+
+fn span(line: u32, col: u32, end_line: u32, end_col: u32) -> Span {
+    Span {
+        line,
+        col,
+        end_line,
+        end_col,
+    }
+}
+
+/// Snapshots live with the other runtimes' under `src/runtimes/snapshots/`.
+macro_rules! snapshot {
+    ($($assert:tt)*) => {
+        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+            $($assert)*
+        })
+    };
+}
+
+// ---- the example --------------------------------------------------------------------------------
+
+#[test]
+fn example_plan_golden() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    snapshot!(insta::assert_json_snapshot!("rust_example_plan", plan));
+}
+
+#[test]
+fn example_plan_shape() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    let b = builder(&plan);
+    assert_eq!(b.image, "rust:1-trixie");
+    assert_eq!(
+        b.env,
+        vec![("CARGO_TARGET_DIR".to_string(), "/cargo-target".to_string())]
+    );
+    assert_eq!(
+        copied_first(&plan),
+        Some(vec!["Cargo.toml", "Cargo.lock", "greeting/Cargo.toml"])
+    );
+    assert_eq!(
+        commands(&plan),
+        vec![
+            "mkdir -p src greeting/src && touch src/lib.rs greeting/src/lib.rs \
+             && cargo fetch --locked && rm src/lib.rs greeting/src/lib.rs",
+            "find . -type f -exec touch {} + && cargo build --release --locked --bin server \
+             && cp /cargo-target/release/server /usr/local/bin/server",
+        ]
+    );
+    assert_eq!(b.steps[2], Step::CopySource);
+    let Step::Run(fetch) = &b.steps[1] else {
+        panic!("fetch is a run")
+    };
+    let ids: Vec<(&str, &str, bool)> = fetch
+        .caches
+        .iter()
+        .map(|c| (c.target.as_str(), c.id.as_str(), c.locked))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            ("/usr/local/cargo/registry", "shallot-cargo-registry", false),
+            ("/usr/local/cargo/git/db", "shallot-cargo-git", false),
+        ]
+    );
+    let Step::Run(build) = &b.steps[3] else {
+        panic!("build is a run")
+    };
+    assert!(
+        build
+            .caches
+            .iter()
+            .any(|c| c.id == "shallot-cargo-target" && c.target == "/cargo-target" && c.locked)
+    );
+    // The build step points at the entrypoint line.
+    assert_eq!(build.span, Some(span(3, 13, 3, 19)));
+
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/cc-debian13:nonroot"
+    );
+    assert_eq!(plan.runtime_stage.artifacts.len(), 1);
+    let artifact = &plan.runtime_stage.artifacts[0];
+    assert_eq!(
+        artifact.from,
+        Source::Builder("/usr/local/bin/server".to_string())
+    );
+    assert_eq!(artifact.to, "/app/server");
+    assert_eq!(artifact.mode, Some(0o755));
+    assert!(!artifact.directory);
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec!["/app/server".to_string()])
+    );
+    assert!(plan.config.cmd.is_empty());
+    assert_eq!(plan.config.user, "65532:65532");
+    assert_eq!(plan.config.exposed_ports, vec!["8080/tcp"]);
+    assert!(plan.context.exclude.contains(&"target".to_string()));
+}
+
+fn example_env() -> BuildEnv {
+    BuildEnv {
+        session: Some("test-session".to_string()),
+        platform: None,
+        builder_env: vec![],
+        needs_default_path: false,
+        spec: Some(SourceFile {
+            filename: "shallot.yaml".to_string(),
+            data: EXAMPLE_SPEC.as_bytes().to_vec(),
+            language: "YAML".to_string(),
+        }),
+        context_name: "context".to_string(),
+        context_input: None,
+    }
+}
+
+/// The graph as text: per op its progress name and decoded body, then the caps.
+fn dump(def: &Definition) -> String {
+    let mut out = String::new();
+    for (i, (digest, op)) in def.ops().iter().enumerate() {
+        let name = def
+            .pb
+            .metadata
+            .get(digest.as_str())
+            .and_then(|m| m.description.get("llb.customname"))
+            .map_or("-", String::as_str);
+        writeln!(out, "== op {i}: {digest}\nname: {name}\n{op:#?}").unwrap();
+    }
+    writeln!(out, "== caps").unwrap();
+    for cap in &def.caps {
+        writeln!(out, "{cap}").unwrap();
+    }
+    out
+}
+
+fn names(def: &Definition) -> Vec<String> {
+    def.ops()
+        .iter()
+        .filter_map(|(digest, _)| {
+            def.pb
+                .metadata
+                .get(digest.as_str())
+                .and_then(|m| m.description.get("llb.customname"))
+                .cloned()
+        })
+        .collect()
+}
+
+#[test]
+fn example_llb_golden() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    let runtime = from_plan(&plan, &example_env(), Stage::Runtime);
+    let builder = from_plan(&plan, &example_env(), Stage::Builder);
+    snapshot!(insta::assert_snapshot!(
+        "rust_example_runtime",
+        dump(&runtime)
+    ));
+    snapshot!(insta::assert_snapshot!(
+        "rust_example_builder",
+        dump(&builder)
+    ));
+}
+
+#[test]
+fn example_progress_names_read_like_a_dockerfile() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    let def = from_plan(&plan, &example_env(), Stage::Runtime);
+    let names = names(&def);
+    for expected in [
+        "[builder 1/5] FROM docker.io/library/rust:1-trixie",
+        "[builder 2/5] COPY Cargo.toml Cargo.lock greeting/Cargo.toml ./",
+        "[builder 3/5] RUN mkdir -p src greeting/src && touch src/lib.rs greeting/src/lib.rs \
+         && cargo fetch --locked && rm src/lib.rs greeting/src/lib.rs",
+        "[builder 4/5] COPY . .",
+        "[runtime 1/2] FROM gcr.io/distroless/cc-debian13:nonroot",
+        "[runtime 2/2] COPY --from=builder --chown=65532:65532 --chmod=755 \
+         /usr/local/bin/server /app/server",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "no step {expected:?} in {names:#?}"
+        );
+    }
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("[builder 5/5] RUN find . -type f -exec touch")),
+        "{names:#?}"
+    );
+}
+
+// ---- versions -----------------------------------------------------------------------------------
+
+fn builder_image(src: &str, facts: &Facts) -> String {
+    builder(&plan(src, facts)).image.clone()
+}
+
+#[test]
+fn spec_version_picks_the_builder_and_not_the_runtime() {
+    let facts = app(MANIFEST, &[]);
+    for (version, image) in [
+        ("1", "rust:1-trixie"),
+        ("1.92", "rust:1.92-trixie"),
+        ("1.95.0", "rust:1.95.0-trixie"),
+        ("1.89", "rust:1.89-trixie"),
+        ("stable", "rust:1-trixie"),
+    ] {
+        let src = format!("runtime: rust@{version}\n");
+        let plan = plan(&src, &facts);
+        assert_eq!(builder(&plan).image, image, "rust@{version}");
+        assert_eq!(
+            plan.runtime_stage.image,
+            "gcr.io/distroless/cc-debian13:nonroot"
+        );
+    }
+}
+
+#[test]
+fn spec_version_without_an_image_is_an_error_at_the_version() {
+    let facts = app(MANIFEST, &[]);
+    for version in [
+        "1.80", "1.88.1", "nightly", "beta", "2", "1.x", "1.92.0.1", "1.", "01.92",
+    ] {
+        let src = format!("runtime: rust@{version}\n");
+        let errors = errors(&src, &facts);
+        assert_eq!(errors.len(), 1, "{version}: {errors:#?}");
+        assert_eq!(
+            errors[0].message,
+            format!("rust {version} has no official rust:<version>-trixie image")
+        );
+        let at = u32::try_from(version.chars().count()).unwrap();
+        assert_eq!(errors[0].span, span(1, 15, 1, 15 + at), "{version}");
+        let hint = errors[0].hint.as_deref().unwrap_or_default();
+        assert!(hint.contains("use 1 (the newest stable)"), "{hint}");
+        assert!(hint.contains("1.89"), "{hint}");
+    }
+}
+
+#[test]
+fn toolchain_file_picks_the_version() {
+    let toml = "[toolchain]\nchannel = \"1.93.0\"\ncomponents = [\"clippy\"]\n";
+    let facts = app(MANIFEST, &[("rust-toolchain.toml", toml)]);
+    assert_eq!(builder_image(SPEC, &facts), "rust:1.93.0-trixie");
+    // The file is copied with the manifests: rustup reads it in the dependency step.
+    let plan = plan(SPEC, &facts);
+    assert!(
+        copied_first(&plan)
+            .unwrap()
+            .contains(&"rust-toolchain.toml")
+    );
+
+    let legacy = app(MANIFEST, &[("rust-toolchain", "1.90\n")]);
+    assert_eq!(builder_image(SPEC, &legacy), "rust:1.90-trixie");
+    let legacy_toml = app(
+        MANIFEST,
+        &[("rust-toolchain", "[toolchain]\nchannel = \"stable\"\n")],
+    );
+    assert_eq!(builder_image(SPEC, &legacy_toml), "rust:1-trixie");
+    // The .toml file wins over the legacy one, as with rustup.
+    let both = app(
+        MANIFEST,
+        &[
+            ("rust-toolchain.toml", "[toolchain]\nchannel = \"1.91\"\n"),
+            ("rust-toolchain", "1.90"),
+        ],
+    );
+    assert_eq!(builder_image(SPEC, &both), "rust:1.91-trixie");
+}
+
+#[test]
+fn spec_version_wins_over_the_toolchain_file() {
+    let facts = app(
+        MANIFEST,
+        &[(
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"nightly\"\n",
+        )],
+    );
+    assert_eq!(
+        builder_image("runtime: rust@1.94\n", &facts),
+        "rust:1.94-trixie"
+    );
+}
+
+#[test]
+fn toolchain_file_without_an_image_is_an_error_naming_the_file() {
+    let facts = app(
+        MANIFEST,
+        &[(
+            "rust-toolchain.toml",
+            "[toolchain]\nchannel = \"nightly-2026-01-01\"\n",
+        )],
+    );
+    let errors = errors(SPEC, &facts);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(
+        errors[0].message,
+        "rust-toolchain.toml asks for the `nightly-2026-01-01` toolchain, which has no official \
+         rust:<version>-trixie image"
+    );
+    assert_eq!(errors[0].span, span(1, 10, 1, 14));
+    assert!(
+        errors[0]
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("runtime: rust@1"))
+    );
+
+    let unreadable = app(MANIFEST, &[("rust-toolchain.toml", "[toolchain]\n")]);
+    let unreadable = errors_of(SPEC, &unreadable);
+    assert_eq!(
+        unreadable[0].message,
+        "cannot read the toolchain channel from rust-toolchain.toml in the build context"
+    );
+}
+
+#[test]
+fn without_a_version_the_default_is_the_newest_stable() {
+    assert_eq!(builder_image(SPEC, &app(MANIFEST, &[])), "rust:1-trixie");
+}
+
+// ---- binaries -----------------------------------------------------------------------------------
+
+#[test]
+fn the_only_binary_is_the_default_entrypoint() {
+    let plan = plan(SPEC, &app(MANIFEST, &[]));
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec!["/app/app".to_string()])
+    );
+    let explicit = "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[bin]]\nname = \"srv\"\npath = \"src/main.rs\"\n";
+    let plan = plan_of(SPEC, &app(explicit, &[]));
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec!["/app/srv".to_string()])
+    );
+}
+
+fn plan_of(src: &str, facts: &Facts) -> Plan {
+    plan(src, facts)
+}
+
+#[test]
+fn several_binaries_without_entrypoint_are_listed() {
+    let manifest = "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[bin]]\nname = \"worker\"\n\n[[bin]]\nname = \"admin\"\npath = \"tools/admin.rs\"\n";
+    let errors = errors(SPEC, &app(manifest, &[]));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(
+        errors[0].message,
+        "the package has several binaries: app, worker, admin; which one runs?"
+    );
+    assert_eq!(errors[0].hint.as_deref(), Some("add `entrypoint: app`"));
+    assert_eq!(errors[0].span, span(1, 10, 1, 14));
+
+    // Naming one of them builds it.
+    let plan = plan("runtime: rust\nentrypoint: admin\n", &app(manifest, &[]));
+    assert!(commands(&plan)[1].contains("cargo build --release --bin admin"));
+    // `[[bin]]` without a path needs its inferred file to exist for `cargo fetch`.
+    assert!(commands(&plan)[0].contains("touch src/lib.rs src/bin/worker.rs &&"));
+}
+
+#[test]
+fn no_binary_is_an_error() {
+    let facts = facts(&[("Cargo.toml", MANIFEST)], None);
+    let errors = errors(SPEC, &facts);
+    assert_eq!(
+        errors[0].message,
+        "cannot tell which binary to run: Cargo.toml declares none and there is no src/main.rs"
+    );
+    assert_eq!(
+        errors[0].hint.as_deref(),
+        Some("add `entrypoint: <binary name>`")
+    );
+    // A virtual workspace needs the entrypoint too; with it, cargo finds the member's binary.
+    let workspace = "[workspace]\nmembers = [\"server\"]\n";
+    let facts = facts_of(&[("Cargo.toml", workspace)]);
+    assert_eq!(errors_of(SPEC, &facts).len(), 1);
+    let plan = plan("runtime: rust\nentrypoint: server\n", &facts);
+    assert_eq!(
+        copied_first(&plan),
+        Some(vec!["Cargo.toml", "server/Cargo.toml"])
+    );
+    assert_eq!(
+        commands(&plan)[0],
+        "mkdir -p server/src && touch server/src/lib.rs && cargo fetch && rm server/src/lib.rs"
+    );
+}
+
+fn facts_of(files: &[(&str, &str)]) -> Facts {
+    facts(files, None)
+}
+
+fn errors_of(src: &str, facts: &Facts) -> Vec<Diagnostic> {
+    errors(src, facts)
+}
+
+#[test]
+fn entrypoint_must_be_a_binary_name() {
+    let errors = errors(
+        "runtime: rust\nentrypoint: ./run server\n",
+        &app(MANIFEST, &[]),
+    );
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0].message,
+        "`./run server` is not a cargo binary name"
+    );
+    assert_eq!(errors[0].span, span(2, 13, 2, 25));
+}
+
+#[test]
+fn manifest_problems_are_errors() {
+    let missing = errors(SPEC, &facts(&[], None));
+    assert_eq!(
+        missing[0].message,
+        "runtime `rust` needs a Cargo.toml at the root of the build context"
+    );
+    let invalid = errors(SPEC, &app("[package\nname = 1", &[]));
+    assert!(
+        invalid[0]
+            .message
+            .starts_with("Cargo.toml in the build context is not valid TOML: "),
+        "{invalid:#?}"
+    );
+    // Every problem at once: a bad version and a missing manifest.
+    let both = errors("runtime: rust@0.9\n", &facts(&[], None));
+    assert_eq!(both.len(), 2, "{both:#?}");
+}
+
+// ---- the dependency step ------------------------------------------------------------------------
+
+#[test]
+fn workspace_members_and_path_dependencies_are_copied_first() {
+    let manifest = r#"
+[package]
+name = "app"
+version = "0.1.0"
+
+[workspace]
+members = ["crates/core", "./tools/cli/"]
+
+[dependencies]
+core = { path = "crates/core" }
+util = { path = "libs/util", version = "1" }
+serde = "1"
+
+[target.'cfg(unix)'.dependencies]
+unixy = { path = "libs/unixy" }
+
+[patch.crates-io]
+foo = { path = "patched/foo" }
+"#;
+    let facts = app(manifest, &[("Cargo.lock", "version = 4\n")]);
+    let plan = plan(SPEC, &facts);
+    assert_eq!(
+        copied_first(&plan),
+        Some(vec![
+            "Cargo.toml",
+            "Cargo.lock",
+            "crates/core/Cargo.toml",
+            "libs/unixy/Cargo.toml",
+            "libs/util/Cargo.toml",
+            "patched/foo/Cargo.toml",
+            "tools/cli/Cargo.toml",
+        ])
+    );
+    assert!(commands(&plan)[0].starts_with(
+        "mkdir -p src crates/core/src libs/unixy/src libs/util/src patched/foo/src tools/cli/src \
+         && touch src/lib.rs crates/core/src/lib.rs"
+    ));
+}
+
+#[test]
+fn unlocatable_local_crates_skip_the_dependency_step() {
+    let glob = "[workspace]\nmembers = [\"crates/*\"]\n";
+    let outside =
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nx = { path = \"../x\" }\n";
+    // The lockfile names a local crate the root manifest does not (a nested path dependency).
+    let nested_lock = "version = 4\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"greeting\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"words\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+    let nested = "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\ngreeting = { path = \"greeting\" }\n";
+    for (manifest, extra, src) in [
+        (glob, vec![], "runtime: rust\nentrypoint: app\n"),
+        (outside, vec![], SPEC),
+        (nested, vec![("Cargo.lock", nested_lock)], SPEC),
+    ] {
+        let plan = plan(src, &app(manifest, &extra));
+        assert_eq!(builder(&plan).steps[0], Step::CopySource, "{manifest}");
+        assert_eq!(commands(&plan).len(), 1, "{manifest}");
+    }
+    // With the nested crate's parent named, the lockfile's local packages are all accounted for.
+    let lock_ok = nested_lock.replace("name = \"words\"", "name = \"greeting2\"");
+    let two = format!("{nested}greeting2 = {{ path = \"greeting2\" }}\n");
+    let plan = plan(SPEC, &app(&two, &[("Cargo.lock", &lock_ok)]));
+    assert!(copied_first(&plan).is_some());
+}
+
+#[test]
+fn vendored_sources_are_copied_with_the_manifests() {
+    let config = "[source.crates-io]\nreplace-with = \"vendored\"\n\n[source.vendored]\ndirectory = \"vendor\"\n";
+    let plan = plan(
+        SPEC,
+        &app(
+            MANIFEST,
+            &[
+                ("Cargo.lock", "version = 4\n"),
+                (".cargo/config.toml", config),
+            ],
+        ),
+    );
+    assert_eq!(
+        copied_first(&plan),
+        Some(vec![
+            "Cargo.toml",
+            "Cargo.lock",
+            ".cargo/config.toml",
+            "vendor"
+        ])
+    );
+}
+
+#[test]
+fn without_a_lockfile_cargo_is_not_locked() {
+    let plan = plan(SPEC, &app(MANIFEST, &[]));
+    assert_eq!(
+        commands(&plan),
+        vec![
+            "mkdir -p src && touch src/lib.rs && cargo fetch && rm src/lib.rs",
+            "find . -type f -exec touch {} + && cargo build --release --bin app \
+             && cp /cargo-target/release/app /usr/local/bin/app",
+        ]
+    );
+}
+
+#[test]
+fn build_commands_run_before_cargo_build_with_the_caches() {
+    let plan = plan(
+        "runtime: rust\nbuild:\n  - ./generate.sh\n",
+        &app(MANIFEST, &[]),
+    );
+    let steps = &builder(&plan).steps;
+    let Step::Run(generate) = &steps[3] else {
+        panic!("{steps:#?}")
+    };
+    assert_eq!(generate.command, "./generate.sh");
+    assert_eq!(generate.caches.len(), 3);
+    assert!(matches!(&steps[4], Step::Run(r) if r.command.contains("cargo build")));
+}
+
+#[test]
+fn odd_paths_are_quoted_for_the_shell() {
+    assert_eq!(quote("crates/core"), "crates/core");
+    assert_eq!(quote("my crate"), "'my crate'");
+    assert_eq!(quote("it's"), r"'it'\''s'");
+    assert_eq!(
+        with_stubs(&["a b/src/lib.rs".to_string()], "cargo fetch"),
+        "mkdir -p 'a b/src' && touch 'a b/src/lib.rs' && cargo fetch && rm 'a b/src/lib.rs'"
+    );
+}
+
+#[test]
+fn paths_are_normalized_and_kept_inside_the_context() {
+    assert_eq!(inside_context("./a/../b/"), Some("b".to_string()));
+    assert_eq!(inside_context("."), Some(String::new()));
+    assert_eq!(inside_context("../x"), None);
+    assert_eq!(inside_context("/abs"), None);
+}

@@ -5,6 +5,7 @@
 //! module here and listing its recipe in [`ALL`]; nothing else changes.
 
 mod node;
+mod python;
 
 use crate::plan::{RecipeInput, RecipePlan};
 use crate::spec::{Diagnostics, Spec};
@@ -24,7 +25,7 @@ pub struct Recipe {
 }
 
 /// Every runtime shallot knows.
-pub const ALL: &[&Recipe] = &[&node::NODE];
+pub const ALL: &[&Recipe] = &[&node::NODE, &python::PYTHON];
 
 /// The recipe called `name`.
 pub fn find(name: &str) -> Option<&'static Recipe> {

@@ -5,6 +5,7 @@
 //! module here and listing its recipe in [`ALL`]; nothing else changes.
 
 mod node;
+mod python;
 mod rust;
 
 use crate::plan::{RecipeInput, RecipePlan};
@@ -25,7 +26,7 @@ pub struct Recipe {
 }
 
 /// Every runtime shallot knows.
-pub const ALL: &[&Recipe] = &[&node::NODE, &rust::RUST];
+pub const ALL: &[&Recipe] = &[&node::NODE, &python::PYTHON, &rust::RUST];
 
 /// The recipe called `name`.
 pub fn find(name: &str) -> Option<&'static Recipe> {

@@ -198,7 +198,7 @@ fn example_env() -> BuildEnv {
             language: "YAML".to_string(),
         }),
         context_name: "context".to_string(),
-        context_input: None,
+        ..Default::default()
     }
 }
 

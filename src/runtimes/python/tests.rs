@@ -1,0 +1,478 @@
+//! Tests for the python recipe: the example's plan and LLB as golden files, package manager and
+//! version detection from the context's files, and the spec errors.
+
+use super::*;
+use crate::llb::{BuildEnv, Definition, SourceFile, Stage, from_plan};
+use crate::plan::{Builder, Options, Plan, Source};
+use crate::spec;
+use std::fmt::Write as _;
+
+const EXAMPLE_SPEC: &str = include_str!("../../../examples/python/shallot.yaml");
+const EXAMPLE_REQUIREMENTS: &str = include_str!("../../../examples/python/requirements.txt");
+const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../../examples/python/.dockerignore");
+
+const SPEC: &str = "runtime: python\nentrypoint: app.py\n";
+
+fn parse(src: &str) -> Spec {
+    match spec::parse(src, &crate::runtimes::names()) {
+        Ok(spec) => spec,
+        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+fn facts(files: &[(&str, &str)]) -> Facts {
+    Facts {
+        files: files
+            .iter()
+            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+            .collect(),
+        dockerignore: None,
+    }
+}
+
+fn example_facts() -> Facts {
+    Facts {
+        dockerignore: Some(EXAMPLE_DOCKERIGNORE.to_string()),
+        ..facts(&[("requirements.txt", EXAMPLE_REQUIREMENTS)])
+    }
+}
+
+fn plan(src: &str, facts: &Facts) -> Plan {
+    match Plan::from_spec(&parse(src), facts, &Options::default()) {
+        Ok(plan) => plan,
+        Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+/// The short form of the errors, one line each.
+fn errors(src: &str, facts: &Facts) -> String {
+    match Plan::from_spec(&parse(src), facts, &Options::default()) {
+        Ok(plan) => panic!("expected errors, got {plan:#?}"),
+        Err(d) => d.short("shallot.yaml"),
+    }
+}
+
+fn builder(plan: &Plan) -> &Builder {
+    plan.builder.as_ref().expect("python plans have a builder")
+}
+
+fn runs(plan: &Plan) -> Vec<&str> {
+    builder(plan)
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Run(run) => Some(run.command.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn copied(plan: &Plan) -> Vec<String> {
+    builder(plan)
+        .steps
+        .iter()
+        .find_map(|s| match s {
+            Step::CopyFiles { paths } => Some(paths.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn env<'a>(plan: &'a Plan, key: &str) -> Option<&'a str> {
+    builder(plan)
+        .env
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Snapshots live with the other runtimes' in `src/runtimes/snapshots/`.
+fn snapshots(check: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.bind(check);
+}
+
+#[test]
+fn example_plan() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    snapshots(|| insta::assert_json_snapshot!("python_example_plan", plan));
+}
+
+#[test]
+fn example_uses_pip_into_a_venv_that_distroless_can_run() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    assert_eq!(builder(&plan).image, "python:3.13-slim-trixie");
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/python3-debian13:nonroot"
+    );
+    assert_eq!(copied(&plan), vec!["requirements.txt", "vendor"]);
+    let runs = runs(&plan);
+    assert!(runs[0].contains("/usr/bin/python3 -m venv --without-pip .venv"));
+    assert_eq!(
+        runs[1],
+        "/usr/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt"
+    );
+    assert!(runs[2].starts_with("python3 -m compileall"));
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec!["/app/.venv/bin/python3".to_string()])
+    );
+    assert_eq!(plan.config.cmd, vec!["app.py"]);
+    assert_eq!(plan.runtime_stage.artifacts.len(), 1);
+    assert_eq!(
+        plan.runtime_stage.artifacts[0].from,
+        Source::Builder("/app".to_string())
+    );
+    assert!(plan.context.exclude.contains(&".venv".to_string()));
+    assert_eq!(env(&plan, "VIRTUAL_ENV"), Some("/app/.venv"));
+}
+
+#[test]
+fn install_runs_on_the_pip_cache_and_before_the_source() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    let steps = &builder(&plan).steps;
+    let install = steps
+        .iter()
+        .position(|s| matches!(s, Step::Run(r) if r.command.contains("install -r")))
+        .expect("install step");
+    let source = steps
+        .iter()
+        .position(|s| matches!(s, Step::CopySource))
+        .expect("source copy");
+    assert!(install < source, "install must come before the source copy");
+    let Step::Run(run) = &steps[install] else {
+        unreachable!()
+    };
+    assert_eq!(run.caches, vec![pip_cache()]);
+    assert_eq!(run.caches[0].id, "shallot-pip");
+}
+
+#[test]
+fn example_builder_golden() {
+    let dumped = dump(&example_llb(Stage::Builder));
+    snapshots(|| insta::assert_snapshot!("python_example_builder", dumped));
+}
+
+#[test]
+fn example_runtime_golden() {
+    let dumped = dump(&example_llb(Stage::Runtime));
+    snapshots(|| insta::assert_snapshot!("python_example_runtime", dumped));
+}
+
+#[test]
+fn example_llb_names_read_like_a_dockerfile() {
+    let def = example_llb(Stage::Runtime);
+    let names: Vec<String> = def
+        .ops()
+        .iter()
+        .filter_map(|(d, _)| {
+            def.pb
+                .metadata
+                .get(d.as_str())
+                .and_then(|m| m.description.get("llb.customname"))
+                .cloned()
+        })
+        .collect();
+    for expected in [
+        "[builder 1/6] FROM docker.io/library/python:3.13-slim-trixie",
+        "[builder 3/6] COPY requirements.txt vendor ./",
+        "[builder 4/6] RUN /usr/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt",
+        "[builder 5/6] COPY . .",
+        "[runtime 1/2] FROM gcr.io/distroless/python3-debian13:nonroot",
+        "[runtime 2/2] COPY --from=builder --chown=65532:65532 /app /app",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "no step {expected:?} in {names:#?}"
+        );
+    }
+}
+
+fn example_llb(stage: Stage) -> Definition {
+    let env = BuildEnv {
+        session: Some("test-session".to_string()),
+        spec: Some(SourceFile {
+            filename: "shallot.yaml".to_string(),
+            data: EXAMPLE_SPEC.as_bytes().to_vec(),
+            language: "YAML".to_string(),
+        }),
+        context_name: "context".to_string(),
+        ..Default::default()
+    };
+    from_plan(&plan(EXAMPLE_SPEC, &example_facts()), &env, stage)
+}
+
+/// The definition as text: per op its digest, progress name and body, then the caps.
+fn dump(def: &Definition) -> String {
+    let mut out = String::new();
+    for (i, (digest, op)) in def.ops().iter().enumerate() {
+        let name = def
+            .pb
+            .metadata
+            .get(digest.as_str())
+            .and_then(|m| m.description.get("llb.customname"))
+            .map_or("-", String::as_str);
+        let _ = writeln!(out, "== op {i}: {}\nname: {name}\n{op:#?}", digest.as_str());
+    }
+    let _ = writeln!(out, "== caps");
+    for cap in &def.caps {
+        let _ = writeln!(out, "{cap}");
+    }
+    out
+}
+
+// ------------------------------------------------------------ package managers
+
+const PYPROJECT: &str = "[project]\nname = \"app\"\nversion = \"1.0.0\"\n";
+
+#[test]
+fn poetry_is_detected_from_its_lockfile() {
+    let lock = "[[package]]\nname = \"greeting\"\nversion = \"1.0.0\"\n\n[package.source]\ntype = \"directory\"\nurl = \"packages/greeting\"\n\n[[package]]\nname = \"requests\"\n\n[package.source]\ntype = \"legacy\"\nurl = \"https://example.org/simple\"\n";
+    let plan = plan(
+        SPEC,
+        &facts(&[
+            ("pyproject.toml", PYPROJECT),
+            ("poetry.lock", lock),
+            ("requirements.txt", "flask\n"),
+        ]),
+    );
+    assert_eq!(
+        copied(&plan),
+        vec!["pyproject.toml", "poetry.lock", "packages/greeting"]
+    );
+    let runs = runs(&plan);
+    assert_eq!(
+        runs[0],
+        "command -v poetry >/dev/null || python3 -m pip install poetry==2.5.1"
+    );
+    assert!(runs[2].starts_with("poetry install --only main --no-root"));
+    assert_eq!(env(&plan, "POETRY_VIRTUALENVS_IN_PROJECT"), Some("true"));
+    let Step::Run(install) = &builder(&plan).steps[3] else {
+        panic!("step 3 is the install")
+    };
+    assert_eq!(install.caches[0].id, "shallot-poetry");
+    assert_eq!(install.caches[0].target, "/root/.cache/pypoetry");
+}
+
+#[test]
+fn uv_is_detected_first() {
+    let lock = "version = 1\n\n[[package]]\nname = \"app\"\nsource = { virtual = \".\" }\n\n[[package]]\nname = \"greeting\"\nsource = { path = \"vendor/greeting-1.0.0-py3-none-any.whl\" }\n\n[[package]]\nname = \"lib\"\nsource = { editable = \"libs/lib\" }\n";
+    let plan = plan(
+        SPEC,
+        &facts(&[
+            ("pyproject.toml", PYPROJECT),
+            ("uv.lock", lock),
+            ("poetry.lock", ""),
+            ("requirements.txt", "flask\n"),
+        ]),
+    );
+    assert_eq!(
+        copied(&plan),
+        vec![
+            "pyproject.toml",
+            "uv.lock",
+            "libs/lib",
+            "vendor/greeting-1.0.0-py3-none-any.whl"
+        ]
+    );
+    let runs = runs(&plan);
+    assert_eq!(
+        runs[0],
+        "command -v uv >/dev/null || python3 -m pip install uv==0.13.9"
+    );
+    assert_eq!(runs[2], "uv sync --locked --no-dev --no-install-project");
+    assert_eq!(env(&plan, "UV_PROJECT_ENVIRONMENT"), Some("/app/.venv"));
+    assert_eq!(env(&plan, "UV_PYTHON_DOWNLOADS"), Some("never"));
+    assert_eq!(env(&plan, "UV_LINK_MODE"), Some("copy"));
+    let Step::Run(install) = &builder(&plan).steps[3] else {
+        panic!("step 3 is the install")
+    };
+    assert_eq!(install.caches[0].id, "shallot-uv");
+}
+
+#[test]
+fn a_lockfile_without_pyproject_is_an_error() {
+    assert_eq!(
+        errors(SPEC, &facts(&[("uv.lock", "")])),
+        "shallot.yaml:1:10: uv.lock in the build context has no pyproject.toml beside it (hint: commit pyproject.toml with its lockfile)"
+    );
+}
+
+#[test]
+fn without_manifests_there_is_no_venv_and_distroless_runs_the_script() {
+    let plan = plan(SPEC, &Facts::default());
+    assert_eq!(
+        runs(&plan),
+        vec!["python3 -m compileall -q -x '(^|/)\\.venv/' ."]
+    );
+    assert!(copied(&plan).is_empty());
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Inherit {
+            fallback: vec!["/usr/bin/python3".to_string()]
+        }
+    );
+    assert_eq!(env(&plan, "VIRTUAL_ENV"), None);
+}
+
+#[test]
+fn build_commands_run_after_the_source_and_before_compiling() {
+    let plan = plan(
+        "runtime: python\nentrypoint: -m app\nbuild: [python manage.py collectstatic --noinput]\n",
+        &facts(&[("requirements.txt", "django\n")]),
+    );
+    let runs = runs(&plan);
+    assert_eq!(runs[2], "python manage.py collectstatic --noinput");
+    assert!(runs[3].starts_with("python3 -m compileall"));
+    assert!(env(&plan, "PATH").is_some_and(|p| p.starts_with("/app/.venv/bin:")));
+}
+
+#[test]
+fn the_venv_follows_the_workdir() {
+    let plan = plan(
+        "runtime: python\nentrypoint: app.py\nworkdir: /srv/app\n",
+        &facts(&[("requirements.txt", "flask\n")]),
+    );
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec!["/srv/app/.venv/bin/python3".to_string()])
+    );
+}
+
+#[test]
+fn requirements_local_paths_are_found() {
+    let text = "\
+# a comment with ./not/a/path
+-r base.txt
+--constraint=constraints.txt
+-e ./libs/editable
+--find-links ./wheels
+-fvendor
+./pkgs/local[extra] ; python_version >= '3.8'
+dist/thing-1.0-py3-none-any.whl
+flask==3.0  # ./nope
+requests @ https://example.org/r.whl
+--index-url https://example.org/simple
+-e git+https://example.org/repo.git#egg=x
+../outside
+-e .
+";
+    assert_eq!(
+        requirements_paths(text),
+        vec![
+            "base.txt",
+            "constraints.txt",
+            "dist/thing-1.0-py3-none-any.whl",
+            "libs/editable",
+            "pkgs/local",
+            "vendor",
+            "wheels"
+        ]
+    );
+}
+
+// ------------------------------------------------------------ versions
+
+#[test]
+fn versions_from_the_spec() {
+    let plan = plan(
+        "runtime: python@3.13\nentrypoint: app.py\n",
+        &Facts::default(),
+    );
+    assert_eq!(builder(&plan).image, "python:3.13-slim-trixie");
+    assert_eq!(
+        errors(
+            "runtime: python@3.12\nentrypoint: app.py\n",
+            &Facts::default()
+        ),
+        "shallot.yaml:1:17: python 3.12 has no distroless image (hint: use one of: 3.13 (distroless python is Debian's interpreter))"
+    );
+}
+
+#[test]
+fn versions_from_python_version_with_comments() {
+    let file = "# The Python version to use\n\n  3.13.5  \n";
+    let planned = plan(SPEC, &facts(&[(".python-version", file)]));
+    assert_eq!(builder(&planned).image, "python:3.13-slim-trixie");
+    for ok in [
+        "3.13",
+        "cpython-3.13.1-linux-x86_64-gnu",
+        "cpython@3.13",
+        "python3.13",
+        "3",
+        "# only a comment\n",
+    ] {
+        let plan = plan(SPEC, &facts(&[(".python-version", ok)]));
+        assert_eq!(builder(&plan).image, "python:3.13-slim-trixie", "{ok}");
+    }
+}
+
+#[test]
+fn a_python_version_file_without_an_image_is_an_error_naming_the_file() {
+    assert_eq!(
+        errors(SPEC, &facts(&[(".python-version", "# pinned\n3.14\n")])),
+        "shallot.yaml:1:10: python 3.14 (from .python-version) has no distroless image (hint: use one of: 3.13; change .python-version or write `runtime: python@3.13`)"
+    );
+    assert_eq!(
+        errors(SPEC, &facts(&[(".python-version", "pypy3.10\n")])),
+        "shallot.yaml:1:10: `pypy3.10` in .python-version is not a Python version (hint: write a version such as 3.13 in .python-version, or `runtime: python@3.13`)"
+    );
+    assert_eq!(
+        errors(SPEC, &facts(&[(".python-version", "3.13t\n")])),
+        "shallot.yaml:1:10: `3.13t` in .python-version is not a Python version (hint: write a version such as 3.13 in .python-version, or `runtime: python@3.13`)"
+    );
+}
+
+#[test]
+fn the_spec_version_wins_over_the_file() {
+    let plan = plan(
+        "runtime: python@3.13\nentrypoint: app.py\n",
+        &facts(&[(".python-version", "3.12\n")]),
+    );
+    assert_eq!(builder(&plan).image, "python:3.13-slim-trixie");
+}
+
+// ------------------------------------------------------------ entrypoint
+
+#[test]
+fn a_module_entrypoint_is_spelled_dash_m() {
+    let plan = plan(
+        "runtime: python\nentrypoint: -m app.server\nargs: [--port, \"8080\"]\n",
+        &Facts::default(),
+    );
+    assert_eq!(plan.config.cmd, vec!["-m", "app.server", "--port", "8080"]);
+}
+
+#[test]
+fn entrypoint_errors() {
+    assert_eq!(
+        errors("runtime: python\n", &Facts::default()),
+        "shallot.yaml:1:10: runtime `python` needs `entrypoint`, the script or module that starts the app (hint: add `entrypoint: app.py` (a script) or `entrypoint: -m app` (a module))"
+    );
+    assert_eq!(
+        errors(
+            "runtime: python\nentrypoint: python3 app.py\n",
+            &Facts::default()
+        ),
+        "shallot.yaml:2:13: entrypoint starts with the interpreter, which the image already runs (hint: write only the script or module: `entrypoint: app.py`)"
+    );
+    assert_eq!(
+        errors("runtime: python\nentrypoint: -m 1app\n", &Facts::default()),
+        "shallot.yaml:2:13: `-m` needs one module name, e.g. `-m app` or `-m app.server` (hint: put arguments in `args`)"
+    );
+    assert_eq!(
+        errors(
+            "runtime: python\nentrypoint: app.py --debug\n",
+            &Facts::default()
+        ),
+        "shallot.yaml:2:13: entrypoint is one script (or `-m module`), without arguments (hint: put arguments in `args`)"
+    );
+}
+
+#[test]
+fn all_problems_are_reported_together() {
+    let short = errors("runtime: python@3.11\n", &Facts::default());
+    assert_eq!(short.lines().count(), 2, "{short}");
+}

@@ -4,6 +4,7 @@
 //! those files into a [`RecipePlan`](crate::plan::RecipePlan). Adding a runtime means adding a
 //! module here and listing its recipe in [`ALL`]; nothing else changes.
 
+mod java;
 mod node;
 
 use crate::plan::{RecipeInput, RecipePlan};
@@ -24,7 +25,7 @@ pub struct Recipe {
 }
 
 /// Every runtime shallot knows.
-pub const ALL: &[&Recipe] = &[&node::NODE];
+pub const ALL: &[&Recipe] = &[&node::NODE, &java::JAVA];
 
 /// The recipe called `name`.
 pub fn find(name: &str) -> Option<&'static Recipe> {

@@ -4,6 +4,7 @@
 //! those files into a [`RecipePlan`](crate::plan::RecipePlan). Adding a runtime means adding a
 //! module here and listing its recipe in [`ALL`]; nothing else changes.
 
+mod java;
 mod node;
 mod python;
 mod rust;
@@ -26,7 +27,7 @@ pub struct Recipe {
 }
 
 /// Every runtime shallot knows.
-pub const ALL: &[&Recipe] = &[&node::NODE, &python::PYTHON, &rust::RUST];
+pub const ALL: &[&Recipe] = &[&node::NODE, &python::PYTHON, &rust::RUST, &java::JAVA];
 
 /// The recipe called `name`.
 pub fn find(name: &str) -> Option<&'static Recipe> {

@@ -1,0 +1,814 @@
+//! Tests for the java recipe: the example's plan and LLB as golden files, a Gradle project's
+//! plan and LLB, build-tool and version detection, jar naming, and the errors.
+
+use super::*;
+use crate::llb::{BuildEnv, Definition, Stage, from_plan};
+use crate::plan::{Builder, Options, Plan, Source};
+use crate::spec::{self, Span};
+use std::fmt::Write as _;
+
+const EXAMPLE_SPEC: &str = include_str!("../../../examples/java/shallot.yaml");
+const EXAMPLE_POM: &str = include_str!("../../../examples/java/pom.xml");
+const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../../examples/java/.dockerignore");
+
+/// The spec's `runtime` value in a spec whose first line is `runtime: java…`.
+const RUNTIME_SPAN: Span = Span {
+    line: 1,
+    col: 10,
+    end_line: 1,
+    end_col: 14,
+};
+
+const GRADLE_SETTINGS: &str = "rootProject.name = \"greeter\"\n";
+const GRADLE_BUILD: &str = r#"plugins {
+    java
+    application
+}
+
+version = "2.1.0"
+
+java {
+    toolchain {
+        languageVersion = JavaLanguageVersion.of(17)
+    }
+}
+
+application {
+    mainClass = "dev.shallot.Greeter"
+}
+"#;
+
+fn pom(body: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?>\n<project xmlns=\"http://maven.apache.org/POM/4.0.0\">\n\
+         <modelVersion>4.0.0</modelVersion>\n{body}\n</project>\n"
+    )
+}
+
+fn facts(files: &[(&str, &str)]) -> Facts {
+    Facts {
+        files: files
+            .iter()
+            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+            .collect(),
+        dockerignore: None,
+    }
+}
+
+fn parse(src: &str) -> Spec {
+    match spec::parse(src, &crate::runtimes::names()) {
+        Ok(spec) => spec,
+        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+fn plan(src: &str, facts: &Facts) -> Plan {
+    let spec = parse(src);
+    match Plan::from_spec(&spec, facts, &Options::default()) {
+        Ok(plan) => plan,
+        Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
+    let spec = parse(src);
+    match Plan::from_spec(&spec, facts, &Options::default()) {
+        Ok(plan) => panic!("expected errors, got {plan:#?}"),
+        Err(d) => d,
+    }
+}
+
+fn example_facts() -> Facts {
+    let mut facts = facts(&[("pom.xml", EXAMPLE_POM)]);
+    facts.dockerignore = Some(EXAMPLE_DOCKERIGNORE.to_string());
+    facts
+}
+
+fn gradle_facts() -> Facts {
+    facts(&[
+        ("settings.gradle.kts", GRADLE_SETTINGS),
+        ("build.gradle.kts", GRADLE_BUILD),
+        ("gradlew", "#!/bin/sh\n"),
+        (
+            "gradle/wrapper/gradle-wrapper.properties",
+            "distributionUrl=https\\://services.gradle.org/distributions/gradle-8.10-bin.zip\n",
+        ),
+    ])
+}
+
+fn builder(plan: &Plan) -> &Builder {
+    plan.builder.as_ref().expect("a builder stage")
+}
+
+fn commands(plan: &Plan) -> Vec<&str> {
+    builder(plan)
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            Step::Run(run) => Some(run.command.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn copied_first(plan: &Plan) -> Vec<&str> {
+    match builder(plan).steps.first() {
+        Some(Step::CopyFiles { paths }) => paths.iter().map(String::as_str).collect(),
+        other => panic!("the first step copies the manifests, got {other:?}"),
+    }
+}
+
+fn jar(plan: &Plan) -> (&Source, &str) {
+    let [artifact] = plan.runtime_stage.artifacts.as_slice() else {
+        panic!("one artifact, got {:?}", plan.runtime_stage.artifacts);
+    };
+    (&artifact.from, artifact.to.as_str())
+}
+
+fn messages(d: &Diagnostics) -> Vec<(Span, String, Option<String>)> {
+    d.0.iter()
+        .map(|d| (d.span, d.message.clone(), d.hint.clone()))
+        .collect()
+}
+
+/// The definition as readable text: per op its progress name and body.
+fn dump(def: &Definition) -> String {
+    let mut out = String::new();
+    for (i, (digest, op)) in def.ops().iter().enumerate() {
+        let name = def
+            .pb
+            .metadata
+            .get(digest.as_str())
+            .and_then(|m| m.description.get("llb.customname"))
+            .map_or("-", String::as_str);
+        writeln!(out, "== op {i}: {digest}\nname: {name}\n{op:#?}").unwrap();
+    }
+    out
+}
+
+fn build_env(spec_text: &str) -> BuildEnv {
+    BuildEnv {
+        session: Some("test-session".to_string()),
+        spec: Some(crate::llb::SourceFile {
+            filename: "shallot.yaml".to_string(),
+            data: spec_text.as_bytes().to_vec(),
+            language: "YAML".to_string(),
+        }),
+        context_name: "context".to_string(),
+        ..Default::default()
+    }
+}
+
+/// Runs `f` with snapshots under `src/runtimes/snapshots/`, beside the other runtimes'.
+fn in_snapshots(f: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.bind(f);
+}
+
+// ---- the example --------------------------------------------------------------------------------
+
+#[test]
+fn example_plan_golden() {
+    in_snapshots(|| {
+        insta::assert_json_snapshot!("java_example_plan", plan(EXAMPLE_SPEC, &example_facts()));
+    });
+}
+
+#[test]
+fn example_llb_golden() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    let env = build_env(EXAMPLE_SPEC);
+    in_snapshots(|| {
+        insta::assert_snapshot!(
+            "java_example_llb_runtime",
+            dump(&from_plan(&plan, &env, Stage::Runtime))
+        );
+    });
+    // Deterministic: the same plan marshals to the same bytes.
+    let bytes = from_plan(&plan, &env, Stage::Runtime).to_bytes();
+    for _ in 0..5 {
+        assert_eq!(from_plan(&plan, &env, Stage::Runtime).to_bytes(), bytes);
+    }
+}
+
+#[test]
+fn example_llb_names_read_like_a_dockerfile() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    let def = from_plan(&plan, &build_env(EXAMPLE_SPEC), Stage::Runtime);
+    let names: Vec<String> = def
+        .pb
+        .metadata
+        .values()
+        .filter_map(|m| m.description.get("llb.customname").cloned())
+        .collect();
+    for expected in [
+        "[builder 1/5] FROM docker.io/library/maven:3.9-eclipse-temurin-17",
+        "[builder 2/5] COPY pom.xml ./",
+        "[builder 3/5] RUN mvn -B -ntp dependency:go-offline",
+        "[builder 4/5] COPY . .",
+        "[builder 5/5] RUN mvn -B -ntp package -DskipTests",
+        "[runtime 1/2] FROM gcr.io/distroless/java17-debian13:nonroot (java 17 from pom.xml <maven.compiler.release>)",
+        "[runtime 2/2] COPY --from=builder --chown=65532:65532 /app/target/hello-1.0.0.jar /app/hello-1.0.0.jar",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "no {expected:?} in {names:#?}"
+        );
+    }
+    // The dependency and package steps use the Maven cache mount.
+    let caches: Vec<_> = def
+        .ops()
+        .into_iter()
+        .filter_map(|(_, op)| match op.op {
+            Some(crate::proto::pb::op::Op::Exec(exec)) => Some(exec),
+            _ => None,
+        })
+        .flat_map(|exec| exec.mounts)
+        .filter_map(|m| m.cache_opt)
+        .map(|c| (c.id, c.sharing))
+        .collect();
+    let shared = crate::proto::pb::CacheSharingOpt::Shared as i32;
+    assert_eq!(
+        caches,
+        vec![
+            ("shallot-maven".to_string(), shared),
+            ("shallot-maven".to_string(), shared)
+        ]
+    );
+}
+
+#[test]
+fn example_plan_shape() {
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    assert_eq!(builder(&plan).image, "maven:3.9-eclipse-temurin-17");
+    assert_eq!(copied_first(&plan), vec!["pom.xml"]);
+    assert_eq!(
+        commands(&plan),
+        vec![
+            "mvn -B -ntp dependency:go-offline",
+            "mvn -B -ntp package -DskipTests"
+        ]
+    );
+    assert_eq!(builder(&plan).steps[2], Step::CopySource);
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/java17-debian13:nonroot"
+    );
+    assert_eq!(
+        jar(&plan),
+        (
+            &Source::Builder("/app/target/hello-1.0.0.jar".to_string()),
+            "/app/hello-1.0.0.jar"
+        )
+    );
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Inherit {
+            fallback: vec!["/usr/bin/java".to_string(), "-jar".to_string()]
+        }
+    );
+    assert_eq!(plan.config.cmd, vec!["/app/hello-1.0.0.jar"]);
+    assert_eq!(plan.config.user, "65532:65532");
+    assert!(plan.context.exclude.contains(&"target".to_string()));
+}
+
+// ---- Gradle -------------------------------------------------------------------------------------
+
+#[test]
+fn gradle_plan_and_llb_golden() {
+    let src = "runtime: java\nport: 8080\n";
+    let plan = plan(src, &gradle_facts());
+    in_snapshots(|| {
+        insta::assert_json_snapshot!("java_gradle_plan", plan);
+        insta::assert_snapshot!(
+            "java_gradle_llb_builder",
+            dump(&from_plan(&plan, &build_env(src), Stage::Builder))
+        );
+    });
+}
+
+#[test]
+fn gradle_with_wrapper_copies_the_wrapper_and_uses_it() {
+    let plan = plan("runtime: java\n", &gradle_facts());
+    assert_eq!(builder(&plan).image, "gradle:9-jdk17");
+    assert_eq!(
+        copied_first(&plan),
+        vec![
+            "settings.gradle.kts",
+            "build.gradle.kts",
+            "gradlew",
+            "gradle/wrapper"
+        ]
+    );
+    assert_eq!(
+        commands(&plan),
+        vec![
+            "sh ./gradlew --no-daemon dependencies",
+            "sh ./gradlew --no-daemon jar"
+        ]
+    );
+    let Some(Step::Run(run)) = builder(&plan).steps.get(1) else {
+        panic!("the dependency step");
+    };
+    assert_eq!(
+        run.caches,
+        vec![Cache {
+            target: "/root/.gradle".to_string(),
+            id: "shallot-gradle".to_string(),
+            locked: true,
+        }]
+    );
+    assert_eq!(
+        jar(&plan).0,
+        &Source::Builder("/app/build/libs/greeter-2.1.0.jar".to_string())
+    );
+    assert_eq!(plan.config.cmd, vec!["/app/greeter-2.1.0.jar"]);
+    assert_eq!(
+        plan.runtime_stage.note.as_deref(),
+        Some("java 17 from build.gradle.kts (toolchain)")
+    );
+    assert!(plan.context.exclude.contains(&".gradle".to_string()));
+}
+
+#[test]
+fn gradle_without_wrapper_name_or_version() {
+    let plan = plan(
+        "runtime: java\nworkdir: /srv/web\n",
+        &facts(&[
+            ("build.gradle", "plugins { id 'java' }\n"),
+            ("gradle.properties", "org.gradle.caching=true\n"),
+        ]),
+    );
+    assert_eq!(builder(&plan).image, "gradle:9-jdk21");
+    assert_eq!(
+        copied_first(&plan),
+        vec!["build.gradle", "gradle.properties"]
+    );
+    assert_eq!(
+        commands(&plan),
+        vec!["gradle --no-daemon dependencies", "gradle --no-daemon jar"]
+    );
+    // No rootProject.name: the project directory (the workdir) names it; no version, none.
+    assert_eq!(
+        jar(&plan).0,
+        &Source::Builder("/srv/web/build/libs/web.jar".to_string())
+    );
+}
+
+#[test]
+fn gradle_spring_boot_runs_boot_jar_and_reads_groovy() {
+    let build = "plugins {\n  id 'org.springframework.boot' version '3.3.0'\n  id 'java'\n}\n\
+                 version '0.3'\njava { sourceCompatibility = JavaVersion.VERSION_21 }\n";
+    let plan = plan(
+        "runtime: java\n",
+        &facts(&[
+            ("settings.gradle", "rootProject.name = 'shop'\n"),
+            ("build.gradle", build),
+        ]),
+    );
+    assert_eq!(commands(&plan)[1], "gradle --no-daemon bootJar");
+    assert_eq!(
+        jar(&plan).0,
+        &Source::Builder("/app/build/libs/shop-0.3.jar".to_string())
+    );
+    assert_eq!(builder(&plan).image, "gradle:9-jdk21");
+}
+
+#[test]
+fn gradle_version_from_gradle_properties() {
+    let plan = plan(
+        "runtime: java\n",
+        &facts(&[
+            ("settings.gradle", "rootProject.name = 'svc'\n"),
+            ("build.gradle", "plugins { id 'java' }\n"),
+            ("gradle.properties", "version=4.0.0\n"),
+        ]),
+    );
+    assert_eq!(
+        jar(&plan).0,
+        &Source::Builder("/app/build/libs/svc-4.0.0.jar".to_string())
+    );
+}
+
+#[test]
+fn gradle_computed_names_need_entrypoint() {
+    let computed = facts(&[(
+        "build.gradle.kts",
+        "plugins { java }\nversion = project.findProperty(\"v\") ?: \"dev\"\n",
+    )]);
+    let d = plan_err("runtime: java\n", &computed);
+    assert_eq!(
+        messages(&d),
+        vec![(
+            RUNTIME_SPAN,
+            "the Gradle build computes its version; shallot cannot tell the jar's name".to_string(),
+            Some("name the jar: `entrypoint: build/libs/<name>.jar`".to_string())
+        )]
+    );
+    let renamed = facts(&[(
+        "build.gradle.kts",
+        "plugins { java }\ntasks.jar { archiveFileName.set(\"x.jar\") }\n",
+    )]);
+    assert!(
+        plan_err("runtime: java\n", &renamed).0[0]
+            .message
+            .contains("renames its jar")
+    );
+    // `entrypoint` names the jar, and then nothing needs guessing.
+    let plan = plan("runtime: java\nentrypoint: build/libs/x.jar\n", &renamed);
+    assert_eq!(
+        jar(&plan),
+        (
+            &Source::Builder("/app/build/libs/x.jar".to_string()),
+            "/app/x.jar"
+        )
+    );
+}
+
+// ---- Maven --------------------------------------------------------------------------------------
+
+#[test]
+fn maven_is_preferred_when_both_build_files_exist() {
+    let mut files = gradle_facts();
+    files.files.insert(
+        "pom.xml".to_string(),
+        pom("<artifactId>a</artifactId><version>1</version>").into_bytes(),
+    );
+    let plan = plan("runtime: java\n", &files);
+    assert!(builder(&plan).image.starts_with("maven:"));
+}
+
+#[test]
+fn maven_copies_mvn_config_and_module_poms_first() {
+    let text = pom(
+        "<artifactId>parent</artifactId><version>1.0</version><packaging>pom</packaging>\
+         <modules><module>api</module><module>./app/</module><module>../escape</module></modules>",
+    );
+    let plan = plan(
+        "runtime: java\nentrypoint: app/target/app-1.0.jar\n",
+        &facts(&[
+            ("pom.xml", &text),
+            (".mvn/maven.config", "-T1C\n"),
+            (".mvn/jvm.config", "-Xmx1g\n"),
+        ]),
+    );
+    assert_eq!(
+        copied_first(&plan),
+        vec![
+            "pom.xml",
+            ".mvn/maven.config",
+            ".mvn/jvm.config",
+            "api/pom.xml",
+            "app/pom.xml"
+        ]
+    );
+    assert_eq!(
+        jar(&plan),
+        (
+            &Source::Builder("/app/app/target/app-1.0.jar".to_string()),
+            "/app/app-1.0.jar"
+        )
+    );
+}
+
+#[test]
+fn maven_jar_name_follows_final_name_and_properties() {
+    let text = pom(
+        "<parent><groupId>g</groupId><artifactId>p</artifactId><version>3.1</version></parent>\
+         <artifactId>svc</artifactId>\
+         <properties><flavour>lite</flavour><label>${flavour}-${project.version}</label></properties>\
+         <build><finalName>${project.artifactId}-${label}</finalName></build>",
+    );
+    let plan = plan("runtime: java\n", &facts(&[("pom.xml", &text)]));
+    assert_eq!(
+        jar(&plan).0,
+        &Source::Builder("/app/target/svc-lite-3.1.jar".to_string())
+    );
+}
+
+#[test]
+fn maven_jar_name_problems_point_at_runtime() {
+    let cases = [
+        (
+            pom("<artifactId>w</artifactId><version>1</version><packaging>war</packaging>"),
+            "pom.xml packages a `war`; runtime `java` runs a jar",
+        ),
+        (
+            pom("<artifactId>w</artifactId><version>${revision}</version>"),
+            "cannot tell the jar's name from pom.xml: `w-${revision}` uses a property defined elsewhere",
+        ),
+        (
+            pom("<artifactId>w</artifactId>"),
+            "pom.xml has no artifactId or version to name the jar",
+        ),
+        (
+            pom(
+                "<artifactId>w</artifactId><version>1</version><build><finalName>../x</finalName></build>",
+            ),
+            "cannot tell the jar's name from pom.xml: `../x` uses a property defined elsewhere",
+        ),
+    ];
+    for (text, message) in cases {
+        let d = plan_err("runtime: java\n", &facts(&[("pom.xml", &text)]));
+        assert_eq!(
+            messages(&d),
+            vec![(
+                RUNTIME_SPAN,
+                message.to_string(),
+                Some("name the jar: `entrypoint: target/<name>.jar`".to_string())
+            )],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn unreadable_pom_is_an_error() {
+    let d = plan_err(
+        "runtime: java\n",
+        &facts(&[("pom.xml", "<project><artifactId>x</project>")]),
+    );
+    assert_eq!(
+        d.0[0].message,
+        "pom.xml in the build context cannot be read: `<artifactId>` is closed by `</project>`"
+    );
+    let d = plan_err(
+        "runtime: java\n",
+        &facts(&[(
+            "pom.xml",
+            "<!DOCTYPE p [<!ENTITY a \"aaaa\">]><project></project>",
+        )]),
+    );
+    assert!(d.0[0].message.ends_with("a DOCTYPE or DTD is not accepted"));
+}
+
+#[test]
+fn no_build_file_is_an_error() {
+    let d = plan_err("runtime: java\n", &facts(&[("Main.java", "class Main {}")]));
+    assert_eq!(
+        messages(&d),
+        vec![(
+            RUNTIME_SPAN,
+            "runtime `java` needs a pom.xml or a build.gradle(.kts) in the build context"
+                .to_string(),
+            Some("shallot builds Java apps with Maven or Gradle".to_string())
+        )]
+    );
+}
+
+// ---- spec settings ------------------------------------------------------------------------------
+
+#[test]
+fn jvm_options_become_java_tool_options_not_arguments() {
+    let src = "runtime: java\njvm_options: -Xmx256m -XX:+UseZGC\nargs: [--verbose]\n";
+    let plan = plan(src, &example_facts());
+    assert_eq!(
+        plan.config.env,
+        vec![(
+            "JAVA_TOOL_OPTIONS".to_string(),
+            "-Xmx256m -XX:+UseZGC".to_string()
+        )]
+    );
+    // Arguments after the jar are the app's.
+    assert_eq!(plan.config.cmd, vec!["/app/hello-1.0.0.jar", "--verbose"]);
+}
+
+#[test]
+fn build_commands_replace_the_package_step() {
+    let src = "runtime: java\nbuild:\n  - mvn -B -Pprod package\n";
+    let plan = plan(src, &example_facts());
+    assert_eq!(
+        commands(&plan),
+        vec!["mvn -B -ntp dependency:go-offline", "mvn -B -Pprod package"]
+    );
+    let Some(Step::Run(run)) = builder(&plan).steps.last() else {
+        panic!("the build command");
+    };
+    assert_eq!(run.caches[0].id, "shallot-maven");
+    assert_eq!(run.span.map(|s| s.line), Some(3));
+}
+
+#[test]
+fn bad_entrypoints_are_refused_at_their_span() {
+    for entrypoint in ["App.class", "../outside.jar", "/abs/app.jar"] {
+        let src = format!("runtime: java\nentrypoint: {entrypoint}\n");
+        let d = plan_err(&src, &example_facts());
+        assert_eq!(d.0.len(), 1, "{entrypoint}");
+        assert_eq!(d.0[0].span.line, 2, "{entrypoint}");
+        assert!(
+            d.0[0].message.contains("names the jar to run"),
+            "{entrypoint}"
+        );
+    }
+}
+
+// ---- versions -----------------------------------------------------------------------------------
+
+fn chosen(src: &str, files: &[(&str, &str)]) -> (String, Option<String>) {
+    let plan = plan(src, &facts(files));
+    let image = builder(&plan).image.clone();
+    let version = image.rsplit('-').next().unwrap_or_default().to_string();
+    (version, plan.runtime_stage.note.clone())
+}
+
+#[test]
+fn version_comes_from_spec_then_files_then_default() {
+    let basic = pom("<artifactId>a</artifactId><version>1</version>");
+    let release = |v: &str| {
+        pom(&format!(
+            "<artifactId>a</artifactId><version>1</version>\
+             <properties><maven.compiler.release>{v}</maven.compiler.release></properties>"
+        ))
+    };
+    // Default.
+    assert_eq!(
+        chosen("runtime: java\n", &[("pom.xml", &basic)]),
+        ("21".to_string(), None)
+    );
+    // The spec wins over every file.
+    assert_eq!(
+        chosen(
+            "runtime: java@25\n",
+            &[("pom.xml", &release("17")), (".java-version", "17\n")]
+        ),
+        ("25".to_string(), None)
+    );
+    // .java-version wins over the pom.
+    assert_eq!(
+        chosen(
+            "runtime: java\n",
+            &[
+                ("pom.xml", &release("17")),
+                (".java-version", "# pinned\ntemurin-25.0.1\n")
+            ]
+        ),
+        (
+            "25".to_string(),
+            Some("java 25 from .java-version".to_string())
+        )
+    );
+    // Spring Boot's <java.version>, through a property.
+    let spring = pom("<artifactId>a</artifactId><version>1</version>\
+         <properties><jdk>25</jdk><java.version>${jdk}</java.version></properties>");
+    assert_eq!(
+        chosen("runtime: java\n", &[("pom.xml", &spring)]),
+        (
+            "25".to_string(),
+            Some("java 25 from pom.xml <java.version>".to_string())
+        )
+    );
+    // A property shallot cannot resolve says nothing: the default.
+    let unknown = pom("<artifactId>a</artifactId><version>1</version>\
+         <properties><maven.compiler.release>${env.JDK}</maven.compiler.release></properties>");
+    assert_eq!(
+        chosen("runtime: java\n", &[("pom.xml", &unknown)]),
+        ("21".to_string(), None)
+    );
+}
+
+#[test]
+fn feature_releases_are_read_from_common_spellings() {
+    for (text, expected) in [
+        ("21", Some("21")),
+        ("21.0.2", Some("21")),
+        ("17.0.9+9", Some("17")),
+        ("temurin-21.0.1", Some("21")),
+        ("openjdk64-17.0.2", Some("17")),
+        ("corretto-17", Some("17")),
+        ("1.8", Some("8")),
+        ("1.8.0_392", Some("8")),
+        ("'17'", Some("17")),
+        ("\"25\"", Some("25")),
+        ("latest", None),
+        ("", None),
+        ("0", None),
+    ] {
+        assert_eq!(feature_release(text).as_deref(), expected, "{text:?}");
+    }
+}
+
+#[test]
+fn gradle_java_versions() {
+    for (line, expected) in [
+        ("languageVersion = JavaLanguageVersion.of(21)", Some("21")),
+        (
+            "languageVersion.set(JavaLanguageVersion.of(\"17\"))",
+            Some("17"),
+        ),
+        ("sourceCompatibility = JavaVersion.VERSION_25", Some("25")),
+        ("sourceCompatibility = JavaVersion.VERSION_1_8", Some("8")),
+        ("sourceCompatibility = '17'", Some("17")),
+        ("targetCompatibility = \"21\"", Some("21")),
+        ("implementation(\"x:y:1.0\")", None),
+    ] {
+        assert_eq!(gradle_java(line).as_deref(), expected, "{line}");
+    }
+}
+
+#[test]
+fn unsupported_versions_are_errors_naming_their_source() {
+    // In the spec: at the version itself.
+    let d = plan_err("runtime: java@11\n", &example_facts());
+    assert_eq!(
+        messages(&d),
+        vec![(
+            Span {
+                line: 1,
+                col: 15,
+                end_line: 1,
+                end_col: 17
+            },
+            "java 11 has no distroless image".to_string(),
+            Some("use one of: 17, 21, 25".to_string())
+        )]
+    );
+    // In a file: at `runtime`, naming the file.
+    let hint =
+        Some("distroless has java 17, 21, 25; say which with `runtime: java@21`".to_string());
+    let cases: [(&str, String, &str); 3] = [
+        (
+            "pom.xml",
+            pom("<artifactId>a</artifactId><version>1</version>\
+                 <properties><maven.compiler.release>11</maven.compiler.release></properties>"),
+            "java 11 (from pom.xml <maven.compiler.release>) has no distroless image",
+        ),
+        (
+            ".java-version",
+            "1.8\n".to_string(),
+            "java 8 (from .java-version) has no distroless image",
+        ),
+        (
+            "build.gradle",
+            "java { toolchain { languageVersion = JavaLanguageVersion.of(23) } }\n".to_string(),
+            "java 23 (from build.gradle (toolchain)) has no distroless image",
+        ),
+    ];
+    for (file, text, message) in cases {
+        let mut files = vec![(file, text.as_str())];
+        if file == ".java-version" {
+            files.push(("pom.xml", EXAMPLE_POM));
+        }
+        let d = plan_err("runtime: java\n", &facts(&files));
+        assert_eq!(
+            messages(&d),
+            vec![(RUNTIME_SPAN, message.to_string(), hint.clone())],
+            "{file}"
+        );
+    }
+    // A .java-version shallot cannot read.
+    let d = plan_err(
+        "runtime: java\n",
+        &facts(&[(".java-version", "system\n"), ("pom.xml", EXAMPLE_POM)]),
+    );
+    assert_eq!(
+        d.0[0].message,
+        "cannot read a Java version from .java-version: `system`"
+    );
+}
+
+// ---- the pom reader -----------------------------------------------------------------------------
+
+#[test]
+fn pom_reader_handles_comments_cdata_entities_and_prefixes() {
+    let text = "\u{feff}<?xml version=\"1.0\"?>\n<!-- <artifactId>no</artifactId> -->\n\
+        <p:project xmlns:p=\"http://maven.apache.org/POM/4.0.0\" a=\"x>y\">\n\
+        <p:artifactId>a&amp;b</p:artifactId>\n<version><![CDATA[1.<0>]]></version>\n\
+        <properties><empty/><x>&#65;&#x42;</x></properties>\n\
+        <dependencies><dependency><version>9</version></dependency></dependencies>\n\
+        </p:project>";
+    let pom = Pom::parse(text).expect("parses");
+    assert_eq!(pom.artifact_id.as_deref(), Some("a&b"));
+    assert_eq!(pom.version.as_deref(), Some("1.<0>"));
+    assert_eq!(pom.properties.get("x").map(String::as_str), Some("AB"));
+    assert_eq!(pom.properties.get("empty").map(String::as_str), Some(""));
+}
+
+#[test]
+fn pom_reader_refuses_broken_xml() {
+    for (text, why) in [
+        ("<project>", "`<project>` is not closed"),
+        ("<project></build>", "`<project>` is closed by `</build>`"),
+        ("</project>", "`</project>` closes nothing"),
+        ("<project><!-- x </project>", "a comment is not closed"),
+        ("<project>&bogus;</project>", "unknown entity `&bogus;`"),
+        ("<project>a & b</project>", "a `&` starts no entity"),
+        ("<project", "a tag is not closed"),
+    ] {
+        assert_eq!(Pom::parse(text), Err(why.to_string()), "{text}");
+    }
+    let deep = "<a>".repeat(100);
+    assert_eq!(
+        Pom::parse(&deep),
+        Err("elements are nested too deeply".to_string())
+    );
+}
+
+#[test]
+fn pom_properties_referring_to_themselves_do_not_loop() {
+    let text = pom(
+        "<artifactId>a</artifactId><version>${v}</version><properties><v>${v}</v></properties>",
+    );
+    let d = plan_err("runtime: java\n", &facts(&[("pom.xml", &text)]));
+    assert!(d.0[0].message.starts_with("cannot tell the jar's name"));
+}

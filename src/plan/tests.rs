@@ -554,7 +554,10 @@ fn unknown_runtime_is_an_error_not_a_panic() {
     let d = Plan::from_spec(&spec, &Facts::default(), &Options::default()).unwrap_err();
     assert_eq!(
         d.short("shallot.yaml"),
-        "shallot.yaml:1:10: unknown runtime `cobol` (hint: expected one of: node)"
+        format!(
+            "shallot.yaml:1:10: unknown runtime `cobol` (hint: expected one of: {})",
+            runtimes::names().join(", ")
+        )
     );
 }
 

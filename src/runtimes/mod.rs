@@ -4,7 +4,11 @@
 //! those files into a [`RecipePlan`](crate::plan::RecipePlan). Adding a runtime means adding a
 //! module here and listing its recipe in [`ALL`]; nothing else changes.
 
+mod go;
 mod node;
+// `static` is a keyword: the module is `prebuilt`, the file and the runtime are `static`.
+#[path = "static.rs"]
+mod prebuilt;
 
 use crate::plan::{RecipeInput, RecipePlan};
 use crate::spec::{Diagnostics, Spec};
@@ -24,7 +28,7 @@ pub struct Recipe {
 }
 
 /// Every runtime shallot knows.
-pub const ALL: &[&Recipe] = &[&node::NODE];
+pub const ALL: &[&Recipe] = &[&node::NODE, &go::GO, &prebuilt::STATIC];
 
 /// The recipe called `name`.
 pub fn find(name: &str) -> Option<&'static Recipe> {

@@ -243,7 +243,7 @@ fn version(spec: &Spec, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
 fn minor_of(version: &str) -> Option<u32> {
     let rest = version.strip_prefix("1.")?;
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let tail = &rest[digits.len()..];
+    let tail = rest.get(digits.len()..).unwrap_or_default();
     let tail_ok = tail.is_empty()
         || tail
             .strip_prefix('.')
@@ -288,9 +288,9 @@ fn binary_name(package: &str, module: Option<&str>) -> String {
     let from_module = || {
         let mut parts = module?.rsplit('/');
         let last = parts.next()?;
-        let is_major = last.len() > 1
-            && last.starts_with('v')
-            && last[1..].chars().all(|c| c.is_ascii_digit());
+        let is_major = last
+            .strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
         if is_major { parts.next() } else { Some(last) }
     };
     let name: String = from_package

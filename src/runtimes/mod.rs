@@ -4,8 +4,12 @@
 //! those files into a [`RecipePlan`](crate::plan::RecipePlan). Adding a runtime means adding a
 //! module here and listing its recipe in [`ALL`]; nothing else changes.
 
+mod go;
 mod java;
 mod node;
+// `static` is a keyword: the module is `prebuilt`, the file and the runtime are `static`.
+#[path = "static.rs"]
+mod prebuilt;
 mod python;
 mod rust;
 
@@ -27,7 +31,14 @@ pub struct Recipe {
 }
 
 /// Every runtime shallot knows.
-pub const ALL: &[&Recipe] = &[&node::NODE, &python::PYTHON, &rust::RUST, &java::JAVA];
+pub const ALL: &[&Recipe] = &[
+    &node::NODE,
+    &python::PYTHON,
+    &go::GO,
+    &rust::RUST,
+    &java::JAVA,
+    &prebuilt::STATIC,
+];
 
 /// The recipe called `name`.
 pub fn find(name: &str) -> Option<&'static Recipe> {

@@ -1,0 +1,432 @@
+//! Go: `go build` in the official Debian golang image, run on distroless static.
+//!
+//! Builder: `go.mod`, `go.sum` and the `go.mod` of every local `replace` module are copied
+//! first and `go mod download` fills the module cache (a cache mount), so a source-only change
+//! keeps that step cached. `go build -trimpath` then compiles the main package (the module root,
+//! or `entrypoint: ./cmd/x`) with a build cache mount, writing the binary outside both mounts.
+//! With `vendor/modules.txt` Go builds from `vendor/` and there is nothing to download.
+//! Runtime: the binary alone on `static-debian13` (no libc): cgo is off unless `cgo: true`, in
+//! which case the binary links glibc and runs on `base-debian13`. The image's entrypoint is the
+//! binary itself.
+
+use super::Recipe;
+use crate::plan::{
+    Cache, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Source, Step,
+    error_at, join,
+};
+use crate::spec::{Diagnostic, Diagnostics, Spec};
+
+/// The go recipe.
+pub const GO: Recipe = Recipe {
+    name: "go",
+    probes: &["go.mod", "go.sum", "vendor/modules.txt"],
+    spec_probes: super::no_spec_probes,
+    plan,
+};
+
+/// Go releases with a `golang:<v>-trixie` builder image, oldest first. Any of them builds a
+/// module whose `go` line is older (Go 1 compatibility), so older lines use the default.
+const VERSIONS: [&str; 3] = ["1.24", "1.25", "1.26"];
+const DEFAULT_VERSION: &str = "1.26";
+/// Where the binary is written: outside the cache mounts, so that it is part of the layer.
+const OUT_DIR: &str = "/out";
+
+fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
+    let spec = input.spec;
+    let facts = input.facts;
+    let mut problems = Vec::new();
+
+    let go_mod = match facts.text("go.mod") {
+        Some(text) => Some(GoMod::parse(text)),
+        None if facts.has("go.mod") => {
+            problems.push(error_at(
+                &spec.runtime,
+                "go.mod in the build context is not UTF-8 text".to_string(),
+                None,
+            ));
+            None
+        }
+        None => {
+            problems.push(error_at(
+                &spec.runtime,
+                "runtime `go` needs go.mod at the root of the build context".to_string(),
+                Some("create it with `go mod init <module path>`".to_string()),
+            ));
+            None
+        }
+    };
+    let go_mod = go_mod.unwrap_or_default();
+
+    let version = match version(spec, &go_mod) {
+        Ok(v) => v,
+        Err(d) => {
+            problems.push(d);
+            DEFAULT_VERSION
+        }
+    };
+
+    let package = match main_package(spec) {
+        Ok(p) => p,
+        Err(d) => {
+            problems.push(d);
+            ".".to_string()
+        }
+    };
+
+    let mut manifests = vec!["go.mod".to_string()];
+    if facts.has("go.sum") {
+        manifests.push("go.sum".to_string());
+    }
+    for replace in &go_mod.replaces {
+        match inside_context(&replace.path) {
+            // Go reads only the replacement's go.mod to resolve the module graph; its source
+            // comes with the rest of the context, after the download.
+            Some(dir) => {
+                let manifest = join(&dir, "go.mod");
+                if !manifests.contains(&manifest) {
+                    manifests.push(manifest);
+                }
+            }
+            _ => problems.push(error_at(
+                &spec.runtime,
+                format!(
+                    "go.mod replaces `{}` with `{}`, which is outside the build context",
+                    replace.module, replace.path
+                ),
+                Some(
+                    "only the build context reaches the build: move the module into it, or run `go mod vendor`"
+                        .to_string(),
+                ),
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+
+    let name = binary_name(&package, go_mod.module.as_deref());
+    let caches = || vec![module_cache(), build_cache()];
+    let mut steps = Vec::new();
+    // With vendor/modules.txt, go builds from vendor/ (module `go` line 1.14 or later) and
+    // would not use a download.
+    if !facts.has("vendor/modules.txt") {
+        steps.push(Step::CopyFiles { paths: manifests });
+        steps.push(Step::Run(Run {
+            command: "go mod download".to_string(),
+            caches: vec![module_cache()],
+            span: Some(spec.runtime.span),
+        }));
+    }
+    steps.push(Step::CopySource);
+    for command in &spec.build {
+        steps.push(Step::Run(Run {
+            command: command.value.clone(),
+            caches: caches(),
+            span: Some(command.span),
+        }));
+    }
+    steps.push(Step::Run(Run {
+        // -s -w drop the symbol and DWARF tables (stack traces keep their names); -trimpath
+        // keeps the builder's paths out of the binary, so builds are reproducible.
+        command: format!(
+            "go build -trimpath -ldflags=\"-s -w\" -o {} {package}",
+            join(OUT_DIR, &name)
+        ),
+        caches: caches(),
+        span: Some(
+            spec.entrypoint
+                .as_ref()
+                .map_or(spec.runtime.span, |e| e.span),
+        ),
+    }));
+
+    let cgo = spec.cgo.value;
+    Ok(RecipePlan {
+        builder: Some(RecipeBuilder {
+            image: format!("golang:{version}-trixie"),
+            env: vec![
+                // The golang images have gcc, so cgo would be on and the binary would need
+                // a libc that distroless static does not have.
+                (
+                    "CGO_ENABLED".to_string(),
+                    if cgo { "1" } else { "0" }.to_string(),
+                ),
+                // The caches are mounted at these paths whatever the image's HOME or GOPATH.
+                ("GOCACHE".to_string(), build_cache().target),
+                ("GOMODCACHE".to_string(), module_cache().target),
+                // Never download another toolchain because of a `toolchain` line.
+                ("GOTOOLCHAIN".to_string(), "local".to_string()),
+            ],
+            steps,
+        }),
+        runtime_image: if cgo {
+            "gcr.io/distroless/base-debian13:nonroot".to_string()
+        } else {
+            "gcr.io/distroless/static-debian13:nonroot".to_string()
+        },
+        runtime_note: cgo.then(|| format!("{name} uses cgo, so it needs glibc")),
+        artifacts: vec![RecipeArtifact {
+            from: Source::Builder(join(OUT_DIR, &name)),
+            to: name.clone(),
+            directory: false,
+            mode: None,
+        }],
+        entrypoint: Entrypoint::Set(vec![join(&spec.workdir.value, &name)]),
+        cmd: vec![],
+        env: vec![],
+        exclude: vec![],
+    })
+}
+
+/// The builder's Go version: `go@<v>`, else the `go` line of go.mod, else the default.
+fn version(spec: &Spec, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
+    let known = || format!("use one of: {}", VERSIONS.join(", "));
+    let needed = go_mod.go.as_deref().map(|line| (line, minor_of(line)));
+    if let Some(asked) = &spec.runtime_version {
+        let Some(version) = VERSIONS.iter().copied().find(|v| *v == asked.value) else {
+            return Err(error_at(
+                asked,
+                format!("go {} has no builder image shallot knows", asked.value),
+                Some(known()),
+            ));
+        };
+        if let Some((line, Some(minor))) = needed {
+            if minor_of(version).is_some_and(|v| v < minor) {
+                return Err(error_at(
+                    asked,
+                    format!("go.mod needs go {line} (its `go` line), newer than go {version}"),
+                    Some(format!(
+                        "use a newer version ({}) or lower go.mod's `go` line",
+                        VERSIONS.join(", ")
+                    )),
+                ));
+            }
+        }
+        return Ok(version);
+    }
+    match needed {
+        None => Ok(DEFAULT_VERSION),
+        Some((line, None)) => Err(error_at(
+            &spec.runtime,
+            format!("go.mod's `go {line}` line is not a Go version"),
+            Some("write it like `go 1.26` or `go 1.26.1`".to_string()),
+        )),
+        Some((line, Some(minor))) => {
+            let newest = VERSIONS
+                .iter()
+                .copied()
+                .filter_map(minor_of)
+                .max()
+                .unwrap_or(0);
+            if minor > newest {
+                return Err(error_at(
+                    &spec.runtime,
+                    format!(
+                        "go.mod's `go {line}` line asks for a Go newer than any builder image shallot knows"
+                    ),
+                    Some(format!("{}; or set `images.builder`", known())),
+                ));
+            }
+            // Older lines are built by the newest toolchain, which honours the module's
+            // language version.
+            Ok(VERSIONS
+                .iter()
+                .copied()
+                .find(|v| minor_of(v) == Some(minor))
+                .unwrap_or(DEFAULT_VERSION))
+        }
+    }
+}
+
+/// The minor release of a Go 1 version (`1.22.3` → 22, `1.21rc1` → 21); `None` for anything
+/// else.
+fn minor_of(version: &str) -> Option<u32> {
+    let rest = version.strip_prefix("1.")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let tail = rest.get(digits.len()..).unwrap_or_default();
+    let tail_ok = tail.is_empty()
+        || tail
+            .strip_prefix('.')
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        || tail.starts_with("rc")
+        || tail.starts_with("beta");
+    if digits.is_empty() || !tail_ok {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The package to build, as `go build` wants it: `.` or `./dir`.
+fn main_package(spec: &Spec) -> Result<String, Diagnostic> {
+    let Some(entrypoint) = &spec.entrypoint else {
+        return Ok(".".to_string());
+    };
+    let value = entrypoint.value.trim();
+    if matches!(value, "." | "./") {
+        return Ok(".".to_string());
+    }
+    match inside_context(value) {
+        Some(dir) => Ok(format!("./{dir}")),
+        _ => Err(error_at(
+            entrypoint,
+            format!(
+                "entrypoint `{value}` is not a directory inside the build context; for go it names the main package"
+            ),
+            Some("write it like `./cmd/server`, or leave it out for the module root".to_string()),
+        )),
+    }
+}
+
+/// The binary's name: the main package's directory, or for the module root the module path's
+/// last element (without a `/vN` major version suffix).
+fn binary_name(package: &str, module: Option<&str>) -> String {
+    let from_package = package
+        .rsplit('/')
+        .next()
+        .map(|n| n.strip_suffix(".go").unwrap_or(n))
+        .filter(|n| *n != ".");
+    let from_module = || {
+        let mut parts = module?.rsplit('/');
+        let last = parts.next()?;
+        let is_major = last
+            .strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        if is_major { parts.next() } else { Some(last) }
+    };
+    let name: String = from_package
+        .or_else(from_module)
+        .unwrap_or("app")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        "app".to_string()
+    } else {
+        name
+    }
+}
+
+/// A relative path normalized (`a/./b/` → `a/b`), if it stays inside the context and is not
+/// the context root itself.
+fn inside_context(path: &str) -> Option<String> {
+    if path.starts_with('/') || path.starts_with('~') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
+
+fn module_cache() -> Cache {
+    Cache {
+        target: "/go/pkg/mod".to_string(),
+        id: "shallot-go-mod".to_string(),
+        // Go locks its module cache itself.
+        locked: false,
+    }
+}
+
+fn build_cache() -> Cache {
+    Cache {
+        target: "/root/.cache/go-build".to_string(),
+        id: "shallot-go-build".to_string(),
+        // The build cache is safe for concurrent use.
+        locked: false,
+    }
+}
+
+/// What the recipe reads from go.mod.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct GoMod {
+    /// `module` path.
+    module: Option<String>,
+    /// The `go` line's version.
+    go: Option<String>,
+    /// `replace` directives whose target is a local directory.
+    replaces: Vec<Replace>,
+}
+
+/// A `replace old [v] => ./dir`.
+#[derive(Debug, PartialEq, Eq)]
+struct Replace {
+    module: String,
+    path: String,
+}
+
+impl GoMod {
+    /// Reads the directives the recipe needs; anything else (and anything malformed) is left
+    /// to `go` itself, which reports it with its own words.
+    fn parse(text: &str) -> GoMod {
+        let mut go_mod = GoMod::default();
+        let mut block: Option<String> = None;
+        for line in text.lines() {
+            let line = line.split("//").next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let words: Vec<String> = line
+                .split_whitespace()
+                .map(|w| w.trim_matches(|c| c == '"' || c == '`').to_string())
+                .collect();
+            let (verb, args) = match &block {
+                Some(_) if line == ")" => {
+                    block = None;
+                    continue;
+                }
+                Some(verb) => (verb.clone(), &words[..]),
+                None => match words.split_first() {
+                    Some((verb, rest)) if rest.first().is_some_and(|w| w == "(") => {
+                        block = Some(verb.clone());
+                        continue;
+                    }
+                    Some((verb, rest)) => (verb.clone(), rest),
+                    None => continue,
+                },
+            };
+            match (verb.as_str(), args) {
+                ("module", [path, ..]) => go_mod.module = Some(path.clone()),
+                ("go", [version, ..]) => go_mod.go = Some(version.clone()),
+                ("replace", args) => {
+                    let Some(arrow) = args.iter().position(|w| w == "=>") else {
+                        continue;
+                    };
+                    let (Some(module), Some(path)) = (args.first(), args.get(arrow + 1)) else {
+                        continue;
+                    };
+                    // A local path starts with ./ or ../ or is absolute; anything else is a
+                    // module path, fetched like any dependency.
+                    if path.starts_with("./")
+                        || path.starts_with("../")
+                        || path.starts_with('/')
+                        || path == "."
+                        || path == ".."
+                    {
+                        go_mod.replaces.push(Replace {
+                            module: module.clone(),
+                            path: path.clone(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        go_mod
+    }
+}
+
+#[cfg(test)]
+mod tests;

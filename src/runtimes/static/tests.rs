@@ -1,0 +1,402 @@
+//! Tests for the static recipe: the example's plan and LLB as golden files, and the ELF header
+//! deciding the runtime image (or refusing the file).
+
+use super::*;
+use crate::llb::{BuildEnv, SourceFile, Stage, from_plan};
+use crate::plan::{Facts, Options, Plan};
+use crate::spec;
+use std::fmt::Write as _;
+
+const EXAMPLE_SPEC: &str = include_str!("../../../examples/static/shallot.yaml");
+const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../../examples/static/.dockerignore");
+const EM_AARCH64: u16 = 183;
+const GLIBC_LOADER: &str = "/lib64/ld-linux-x86-64.so.2";
+
+/// Snapshots live in src/runtimes/snapshots, beside every other runtime's.
+macro_rules! snapshot {
+    ($($body:tt)*) => {
+        insta::with_settings!({ snapshot_path => "../snapshots" }, { $($body)* })
+    };
+}
+
+/// The start of a little-endian ELF64 executable: header, two program headers (`PT_PHDR`, then
+/// `PT_INTERP` when `interp` is given, else `PT_LOAD`) and the interpreter's path.
+fn elf64(machine: u16, kind: u16, interp: Option<&str>) -> Vec<u8> {
+    let mut b = vec![0u8; 64 + 2 * 56];
+    b[..4].copy_from_slice(b"\x7fELF");
+    b[4] = 2; // ELFCLASS64
+    b[5] = 1; // little endian
+    b[6] = 1; // EV_CURRENT
+    b[16..18].copy_from_slice(&kind.to_le_bytes());
+    b[18..20].copy_from_slice(&machine.to_le_bytes());
+    b[0x20..0x28].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+    b[0x34..0x36].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+    b[0x36..0x38].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+    b[0x38..0x3a].copy_from_slice(&2u16.to_le_bytes()); // e_phnum
+    b[64..68].copy_from_slice(&6u32.to_le_bytes()); // PT_PHDR
+    let second = 64 + 56;
+    match interp {
+        Some(path) => {
+            b[second..second + 4].copy_from_slice(&PT_INTERP.to_le_bytes());
+            let offset = b.len() as u64;
+            b[second + 8..second + 16].copy_from_slice(&offset.to_le_bytes());
+            b[second + 32..second + 40].copy_from_slice(&(path.len() as u64 + 1).to_le_bytes());
+            b.extend_from_slice(path.as_bytes());
+            b.push(0);
+        }
+        None => b[second..second + 4].copy_from_slice(&1u32.to_le_bytes()), // PT_LOAD
+    }
+    b
+}
+
+fn parse(src: &str) -> Spec {
+    match spec::parse(src, &crate::runtimes::names()) {
+        Ok(spec) => spec,
+        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
+    }
+}
+
+fn facts(files: &[(&str, Vec<u8>)]) -> Facts {
+    Facts {
+        files: files
+            .iter()
+            .map(|(path, bytes)| (path.to_string(), bytes.clone()))
+            .collect(),
+        dockerignore: None,
+    }
+}
+
+fn result(src: &str, facts: &Facts) -> Result<Plan, Diagnostics> {
+    Plan::from_spec(&parse(src), facts, &Options::default())
+}
+
+fn plan(src: &str, facts: &Facts) -> Plan {
+    result(src, facts)
+        .unwrap_or_else(|d| panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")))
+}
+
+fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
+    match result(src, facts) {
+        Ok(plan) => panic!("expected errors, got {plan:#?}"),
+        Err(d) => d.0,
+    }
+}
+
+const SPEC: &str = "runtime: static\nentrypoint: ./server\nport: 8080\n";
+
+fn static_server() -> Facts {
+    facts(&[("server", elf64(EM_X86_64, ET_EXEC, None))])
+}
+
+fn example_plan() -> Plan {
+    let mut facts = static_server();
+    facts.dockerignore = Some(EXAMPLE_DOCKERIGNORE.to_string());
+    plan(EXAMPLE_SPEC, &facts)
+}
+
+// ---- the example --------------------------------------------------------------------------------
+
+#[test]
+fn example_plan_golden() {
+    snapshot!(insta::assert_json_snapshot!(
+        "static_example_plan",
+        example_plan()
+    ));
+}
+
+#[test]
+fn example_runtime_llb_golden() {
+    let env = BuildEnv {
+        session: Some("test-session".to_string()),
+        spec: Some(SourceFile {
+            filename: "shallot.yaml".to_string(),
+            data: EXAMPLE_SPEC.as_bytes().to_vec(),
+            language: "YAML".to_string(),
+        }),
+        context_name: "context".to_string(),
+        ..BuildEnv::default()
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Runtime);
+    let mut out = String::new();
+    let mut names = Vec::new();
+    for (digest, op) in def.ops() {
+        let name = def
+            .pb
+            .metadata
+            .get(digest.as_str())
+            .and_then(|m| m.description.get("llb.customname"))
+            .map_or("-", String::as_str);
+        names.push(name.to_string());
+        writeln!(out, "== {digest}\nname: {name}\n{op:#?}").unwrap();
+    }
+    // No builder: the binary comes straight from the context.
+    assert_eq!(
+        names,
+        vec![
+            "[runtime 1/2] FROM gcr.io/distroless/static-debian13:nonroot (server is statically linked)",
+            "[internal] load build context",
+            "[runtime 2/2] COPY --chown=65532:65532 --chmod=755 /server /app/server",
+            "-",
+        ]
+    );
+    snapshot!(insta::assert_snapshot!("static_example_runtime", out));
+}
+
+#[test]
+fn example_plan_shape() {
+    let plan = example_plan();
+    assert_eq!(plan.builder, None);
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/static-debian13:nonroot"
+    );
+    assert_eq!(
+        plan.runtime_stage.note.as_deref(),
+        Some("server is statically linked")
+    );
+    let artifact = &plan.runtime_stage.artifacts[0];
+    assert_eq!(artifact.from, Source::Context("server".to_string()));
+    assert_eq!(artifact.to, "/app/server");
+    assert_eq!(artifact.mode, Some(0o755));
+    assert_eq!(artifact.owner, (65532, 65532));
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec!["/app/server".to_string()])
+    );
+    assert_eq!(plan.config.user, "65532:65532");
+    assert_eq!(plan.context.exclude, vec!["*", "!server"]);
+}
+
+#[test]
+fn spec_probes_name_the_binary_inside_the_context() {
+    let probes = |entrypoint: &str| {
+        spec_probes(&parse(&format!(
+            "runtime: static\nentrypoint: {entrypoint}\n"
+        )))
+    };
+    assert_eq!(probes("./server"), vec!["server"]);
+    assert_eq!(probes("bin/./server"), vec!["bin/server"]);
+    assert!(probes("../server").is_empty());
+    assert!(probes("/usr/bin/server").is_empty());
+    assert!(spec_probes(&parse("runtime: static\n")).is_empty());
+}
+
+#[test]
+fn binary_in_a_subdirectory_lands_in_the_workdir() {
+    let src = "runtime: static\nentrypoint: build/out/api\n";
+    let plan = plan(
+        src,
+        &facts(&[("build/out/api", elf64(EM_X86_64, ET_DYN, None))]),
+    );
+    assert_eq!(
+        plan.runtime_stage.artifacts[0].from,
+        Source::Context("build/out/api".to_string())
+    );
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec!["/app/api".to_string()])
+    );
+    // A static-pie (ET_DYN, no interpreter) is static.
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/static-debian13:nonroot"
+    );
+}
+
+// ---- linking decides the image -------------------------------------------------------------------
+
+#[test]
+fn dynamically_linked_binary_runs_on_cc() {
+    let plan = plan(
+        SPEC,
+        &facts(&[("server", elf64(EM_X86_64, ET_DYN, Some(GLIBC_LOADER)))]),
+    );
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/cc-debian13:nonroot"
+    );
+    assert_eq!(
+        plan.runtime_stage.note.as_deref(),
+        Some("server is dynamically linked (/lib64/ld-linux-x86-64.so.2)")
+    );
+}
+
+#[test]
+fn program_headers_past_the_header_bytes_choose_cc() {
+    let mut header = elf64(EM_X86_64, ET_EXEC, None);
+    header[0x20..0x28].copy_from_slice(&(1u64 << 20).to_le_bytes());
+    let plan = plan(SPEC, &facts(&[("server", header)]));
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/cc-debian13:nonroot"
+    );
+}
+
+#[test]
+fn elf_headers_are_read() {
+    let elf = Elf::parse(&elf64(EM_X86_64, ET_DYN, Some(GLIBC_LOADER))).unwrap();
+    assert_eq!(
+        elf,
+        Elf {
+            is_64: true,
+            kind: ET_DYN,
+            machine: EM_X86_64,
+            linking: Linking::Dynamic(Some(GLIBC_LOADER.to_string())),
+        }
+    );
+    // An interpreter path beyond the bytes read is still "dynamic".
+    let mut cut = elf64(EM_X86_64, ET_DYN, Some(GLIBC_LOADER));
+    cut.truncate(64 + 2 * 56);
+    assert_eq!(Elf::parse(&cut).unwrap().linking, Linking::Dynamic(None));
+    assert_eq!(
+        Elf::parse(b"\x7fELF").unwrap_err(),
+        "has an ELF header of an unknown class"
+    );
+    assert_eq!(
+        Elf::parse(b"\x7fELF\x02\x01").unwrap_err(),
+        "has a truncated ELF header"
+    );
+    assert_eq!(
+        Elf::parse(b"#!/bin/sh\n").unwrap_err(),
+        "is not an ELF executable (a Linux binary)"
+    );
+    assert!(Elf::parse(&[]).is_err());
+}
+
+/// A real binary, to check the reader against a linker's output: this test program, as the
+/// gateway would read it (its first 4 KiB).
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+#[test]
+fn this_test_binary_is_read_like_the_linker_wrote_it() {
+    use std::io::Read as _;
+    let exe = std::env::current_exe().expect("current exe");
+    let mut header = vec![0; crate::context::HEADER_BYTES];
+    let n = std::fs::File::open(exe)
+        .and_then(|mut f| f.read(&mut header))
+        .expect("read");
+    header.truncate(n);
+    let elf = Elf::parse(&header).expect("an ELF");
+    assert_eq!(elf.machine, EM_X86_64);
+    assert!(elf.is_64);
+    assert!(elf.check_runnable().is_ok());
+    // Test binaries link glibc dynamically unless built with crt-static.
+    if !cfg!(target_feature = "crt-static") {
+        assert_eq!(
+            elf.linking,
+            Linking::Dynamic(Some(GLIBC_LOADER.to_string()))
+        );
+    }
+}
+
+// ---- refusals ------------------------------------------------------------------------------------
+
+fn one_error(src: &str, facts: &Facts) -> Diagnostic {
+    let mut errors = errors(src, facts);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    errors.remove(0)
+}
+
+#[test]
+fn missing_binary_is_an_error_at_the_entrypoint() {
+    let error = one_error(SPEC, &facts(&[]));
+    assert_eq!((error.span.line, error.span.col), (2, 13));
+    assert_eq!(error.message, "`server` is not a file in the build context");
+}
+
+#[test]
+fn a_script_is_not_an_elf() {
+    let error = one_error(
+        SPEC,
+        &facts(&[("server", b"#!/bin/sh\necho hi\n".to_vec())]),
+    );
+    assert_eq!((error.span.line, error.span.col), (2, 13));
+    assert_eq!(
+        error.message,
+        "`server` is not an ELF executable (a Linux binary)"
+    );
+}
+
+#[test]
+fn another_architecture_is_an_error_naming_it() {
+    let error = one_error(
+        SPEC,
+        &facts(&[("server", elf64(EM_AARCH64, ET_EXEC, None))]),
+    );
+    assert_eq!((error.span.line, error.span.col), (2, 13));
+    assert_eq!(
+        error.message,
+        "`server` is built for arm64 (aarch64), not x86-64"
+    );
+    assert!(error.hint.unwrap_or_default().contains("amd64 images only"));
+}
+
+#[test]
+fn thirty_two_bit_x86_is_refused() {
+    let mut header = elf64(3, ET_EXEC, None);
+    header[4] = 1; // ELFCLASS32: the 64-bit offsets now read as garbage, but the class decides.
+    let error = one_error(SPEC, &facts(&[("server", header)]));
+    assert_eq!(
+        error.message,
+        "`server` is built for 32-bit x86, not x86-64"
+    );
+}
+
+#[test]
+fn object_files_are_refused() {
+    let error = one_error(SPEC, &facts(&[("server", elf64(EM_X86_64, 1, None))]));
+    assert_eq!(
+        error.message,
+        "`server` is an ELF object or core file, not an executable"
+    );
+}
+
+#[test]
+fn musl_binaries_are_refused() {
+    let error = one_error(
+        SPEC,
+        &facts(&[(
+            "server",
+            elf64(EM_X86_64, ET_DYN, Some("/lib/ld-musl-x86_64.so.1")),
+        )]),
+    );
+    assert!(
+        error.message.contains("is linked against musl"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn entrypoint_is_required() {
+    let error = one_error("runtime: static\nport: 8080\n", &facts(&[]));
+    assert_eq!((error.span.line, error.span.col), (1, 10));
+    assert_eq!(
+        error.message,
+        "runtime `static` needs `entrypoint`, the binary to run"
+    );
+}
+
+#[test]
+fn entrypoint_outside_the_context_is_refused() {
+    let error = one_error("runtime: static\nentrypoint: /bin/true\n", &facts(&[]));
+    assert_eq!((error.span.line, error.span.col), (2, 13));
+    assert_eq!(
+        error.message,
+        "entrypoint `/bin/true` is not a file inside the build context"
+    );
+}
+
+#[test]
+fn versions_and_build_commands_are_refused_together() {
+    let errors = errors(
+        "runtime: static@1\nentrypoint: ./server\nbuild:\n  - make\n",
+        &static_server(),
+    );
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "runtime `static` has no versions, got `1`",
+            "runtime `static` has no build stage to run `build` commands in",
+        ]
+    );
+}

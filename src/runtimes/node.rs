@@ -749,8 +749,11 @@ fn app_version(
     let Some(engines) = engines else {
         return Ok(DEFAULT_VERSION);
     };
-    let range = engines.as_str().unwrap_or_default();
-    let sets = parse_range(range).ok_or_else(|| {
+    let range = match engines.as_str() {
+        Some(range) => range.to_string(),
+        None => engines.to_string(),
+    };
+    let sets = engines.as_str().and_then(parse_range).ok_or_else(|| {
         Problem::new(
             format!("engines.node in package.json (`{range}`) is not a version range shallot understands"),
             Some("write a range such as \">=22\", \"^24\" or \"22.x\"".to_string()),
@@ -829,10 +832,10 @@ impl Partial {
     fn parse(text: &str) -> Option<Partial> {
         let text = text.trim();
         let text = text.strip_prefix('v').unwrap_or(text);
-        let text = text.split(['-', '+']).next().unwrap_or_default();
         if text.is_empty() {
             return Some(Partial::ANY);
         }
+        let text = text.split(['-', '+']).next().unwrap_or_default();
         let mut parts = [None; 3];
         let mut wild = false;
         for (i, part) in text.split('.').enumerate() {

@@ -238,3 +238,137 @@ fn failing_build_command_names_its_step() {
         r.text
     );
 }
+
+/// Builds `examples/<example>` (a copy) with yarn or pnpm, runs it, looks inside, then
+/// checks that a source-only change keeps `install` (the dependency step) cached and a
+/// manifest change re-runs it.
+fn package_manager_example(example: &str, install: &str) {
+    if !ready() {
+        return;
+    }
+    let dir = example_copy(example);
+    let tag = format!("shallot-e2e/node:{example}");
+    let first = build(dir.path(), "shallot.yaml", &tag, &[]);
+    assert!(
+        first.ok,
+        "building examples/{example} failed:\n{}",
+        first.text
+    );
+
+    let port = free_port();
+    let app = Container::start(&tag, port, 8080);
+    let body = http_get(port);
+    assert!(
+        body.contains("200 OK"),
+        "status: {body}\nlog: {}",
+        app.logs()
+    );
+    assert!(body.contains("hello from shallot"), "body: {body}");
+    assert!(body.contains("greetings, shallot"), "body: {body}");
+    assert!(body.contains(r#""builtBy":"stamp""#), "body: {body}");
+    drop(app);
+
+    let config = docker_ok(&["inspect", "--format", "{{json .Config}}", &tag]);
+    let config: serde_json::Value = serde_json::from_str(config.trim()).expect("config JSON");
+    assert_eq!(config["User"], "65532:65532");
+    assert_eq!(config["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
+    assert_eq!(
+        config["Entrypoint"],
+        serde_json::json!(["/nodejs/bin/node"])
+    );
+    assert_eq!(config["Cmd"], serde_json::json!(["server.js"]));
+
+    let shell = docker(&["run", "--rm", "--entrypoint", "/bin/sh", &tag, "-c", "true"]);
+    assert!(!shell.ok, "the runtime image has a shell:\n{}", shell.text);
+    let files = image_files(&tag);
+    // Directories are listed with a trailing `/`, symlinks as `path -> target`.
+    let has = |path: &str| {
+        files.lines().any(|l| {
+            l.ends_with(path)
+                || l.ends_with(&format!("{path}/"))
+                || l.contains(&format!("{path} -> "))
+        })
+    };
+    for absent in ["bin/sh", "/npm", "/yarn", "/pnpm", "node_modules/stamp"] {
+        assert!(!has(absent), "{absent} in the runtime image:\n{files}");
+    }
+    assert!(
+        has("app/dist/build-info.json"),
+        "build output missing:\n{files}"
+    );
+    assert!(
+        has("app/node_modules/greeting"),
+        "runtime dependency missing:\n{files}"
+    );
+
+    let server = dir.path().join("server.js");
+    let source = std::fs::read_to_string(&server).expect("server.js");
+    std::fs::write(&server, format!("{source}\n// a source-only change\n")).expect("write");
+    let second = build(dir.path(), "shallot.yaml", &tag, &[]);
+    assert!(second.ok, "second build failed:\n{}", second.text);
+    let install_step = format!("[builder 4/7] RUN {install}");
+    assert_eq!(
+        step_cached(&second.text, &install_step),
+        Some(true),
+        "a source-only change re-ran the install:\n{}",
+        second.text
+    );
+    assert_eq!(
+        step_cached(&second.text, "[builder 5/7] COPY . ."),
+        Some(false),
+        "the changed source was not copied:\n{}",
+        second.text
+    );
+
+    let package = dir.path().join("package.json");
+    let manifest = std::fs::read_to_string(&package).expect("package.json");
+    std::fs::write(
+        &package,
+        manifest.replace("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\""),
+    )
+    .expect("write");
+    let third = build(dir.path(), "shallot.yaml", &tag, &[]);
+    assert!(third.ok, "third build failed:\n{}", third.text);
+    assert_eq!(
+        step_cached(&third.text, &install_step),
+        Some(false),
+        "{}",
+        third.text
+    );
+}
+
+#[test]
+fn yarn_example_builds_runs_and_caches_its_install() {
+    package_manager_example(
+        "node-yarn",
+        "yarn install --frozen-lockfile --non-interactive",
+    );
+}
+
+#[test]
+fn pnpm_example_builds_runs_and_caches_its_install() {
+    package_manager_example("node-pnpm", "pnpm install --frozen-lockfile");
+}
+
+#[test]
+fn version_without_an_image_fails_naming_its_file() {
+    if !ready() {
+        return;
+    }
+    let dir = example_copy("node-yarn");
+    std::fs::write(dir.path().join(".nvmrc"), "v20.11.1\n").expect("write");
+    let r = build(
+        dir.path(),
+        "shallot.yaml",
+        "shallot-e2e/node:bad-version",
+        &[],
+    );
+    assert!(!r.ok, "node 20 built:\n{}", r.text);
+    assert!(
+        r.text.contains(
+            "shallot.yaml:2:10: node 20 (from .nvmrc) has no distroless image (hint: use one of: 22, 24, 26)"
+        ),
+        "{}",
+        r.text
+    );
+}

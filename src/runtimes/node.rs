@@ -1,17 +1,24 @@
-//! Node.js: npm in the official Debian node image, run on distroless node.
+//! Node.js: npm, yarn (classic or berry) or pnpm in the official Debian node image, run on
+//! distroless node.
 //!
-//! Builder: `package.json`, the lockfile and any local `file:` packages are copied first and
-//! installed on a cache mount for npm's cache, so a source-only change keeps the install step
-//! cached. Without `build` commands only production dependencies are installed; with them the
-//! full tree is installed for the build and pruned to production dependencies afterwards.
+//! Builder: `package.json`, the lockfile, the package manager's config and any local `file:`
+//! packages are copied first and installed on a cache mount for the package manager's cache, so
+//! a source-only change keeps the install step cached. Without `build` commands only production
+//! dependencies are installed; with them the full tree is installed for the build and pruned to
+//! production dependencies afterwards.
 //! Runtime: distroless node, whose entrypoint is already `/nodejs/bin/node`, so the command is
-//! just the script (repeating `node` there is a classic distroless mistake).
+//! just the script (repeating `node` there is a classic distroless mistake). It has no npm,
+//! yarn, pnpm or corepack: everything is resolved in the builder.
+//!
+//! The package manager comes from `packageManager` in package.json, else from the one lockfile
+//! in the context (several are an error); the node major from the spec (`node@22`), else
+//! `.nvmrc`, `.node-version`, `engines.node`, else [`DEFAULT_VERSION`].
 
 use super::Recipe;
 use crate::plan::{
     Cache, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Step, error_at,
 };
-use crate::spec::{Diagnostic, Diagnostics};
+use crate::spec::{Diagnostic, Diagnostics, Span};
 
 /// The node recipe.
 pub const NODE: Recipe = Recipe {
@@ -21,32 +28,45 @@ pub const NODE: Recipe = Recipe {
         "package-lock.json",
         "npm-shrinkwrap.json",
         ".npmrc",
+        "yarn.lock",
+        ".yarnrc",
+        ".yarnrc.yml",
+        "pnpm-lock.yaml",
+        "pnpm-workspace.yaml",
+        ".pnpmfile.cjs",
+        ".nvmrc",
+        ".node-version",
     ],
     spec_probes: super::no_spec_probes,
     plan,
 };
 
-/// Node majors that have a distroless image (even majors in support).
+/// Node majors that have a distroless image (even majors in support), oldest first.
 const VERSIONS: [&str; 3] = ["22", "24", "26"];
+/// The major used when neither the spec nor the app names one; also what `lts/*` means (the
+/// newest LTS line shallot is released against; pure code cannot follow the calendar).
 const DEFAULT_VERSION: &str = "24";
+/// LTS codenames (`lts/<name>` in `.nvmrc`) and their majors, supported or not.
+const LTS_NAMES: [(&str, u64); 5] = [
+    ("gallium", 16),
+    ("hydrogen", 18),
+    ("iron", 20),
+    ("jod", 22),
+    ("krypton", 24),
+];
+
+/// yarn classic's cache when running as root (`yarn cache dir`).
+const YARN_CLASSIC_CACHE: &str = "/usr/local/share/.cache/yarn";
+/// yarn berry's global cache (`~/.yarn/berry/cache`), used with `enableGlobalCache`.
+const YARN_BERRY_CACHE: &str = "/root/.yarn/berry/cache";
+/// pnpm's store. Named explicitly: left to itself, pnpm puts the store on the project's
+/// filesystem (`/.pnpm-store`) when its default is on another one, as a cache mount is.
+const PNPM_STORE: &str = "/root/.local/share/pnpm/store";
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let spec = input.spec;
     let facts = input.facts;
     let mut problems = Vec::new();
-
-    let version = match &spec.runtime_version {
-        None => DEFAULT_VERSION.to_string(),
-        Some(v) if VERSIONS.contains(&v.value.as_str()) => v.value.clone(),
-        Some(v) => {
-            problems.push(error_at(
-                v,
-                format!("node {} has no distroless image", v.value),
-                Some(format!("use one of: {}", VERSIONS.join(", "))),
-            ));
-            DEFAULT_VERSION.to_string()
-        }
-    };
 
     let package = match facts.text("package.json") {
         None if facts.has("package.json") => {
@@ -76,6 +96,33 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         },
     };
 
+    let version = match &spec.runtime_version {
+        Some(v) if VERSIONS.contains(&v.value.as_str()) => v.value.clone(),
+        Some(v) => {
+            problems.push(error_at(
+                v,
+                format!("node {} has no distroless image", v.value),
+                Some(format!("use one of: {}", VERSIONS.join(", "))),
+            ));
+            DEFAULT_VERSION.to_string()
+        }
+        None => match app_version(facts, package.as_ref()) {
+            Ok(v) => v.to_string(),
+            Err(problem) => {
+                problems.push(problem.at(spec.runtime.span));
+                DEFAULT_VERSION.to_string()
+            }
+        },
+    };
+
+    let tooling = match tooling(facts, package.as_ref()) {
+        Ok(t) => Some(t),
+        Err(problem) => {
+            problems.push(problem.at(spec.runtime.span));
+            None
+        }
+    };
+
     let entrypoint = match &spec.entrypoint {
         Some(e) => e.value.clone(),
         None => {
@@ -92,77 +139,67 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             String::new()
         }
     };
-    if !problems.is_empty() {
+    let Some(tooling) = tooling.filter(|_| problems.is_empty()) else {
         return Err(Diagnostics(problems));
-    }
+    };
 
+    let at = Some(spec.runtime.span);
+    let run = |command: String, caches: Vec<Cache>, span: Option<Span>| {
+        Step::Run(Run {
+            command,
+            caches,
+            span,
+        })
+    };
     let mut steps = Vec::new();
     if let Some(package) = &package {
-        let lockfile = ["package-lock.json", "npm-shrinkwrap.json"]
-            .into_iter()
-            .find(|f| facts.has(f));
-        let mut manifests = vec!["package.json".to_string()];
-        manifests.extend(lockfile.map(str::to_string));
-        if facts.has(".npmrc") {
-            manifests.push(".npmrc".to_string());
+        if let Some(setup) = tooling.setup() {
+            steps.push(run(setup, vec![npm_cache()], at));
         }
-        manifests.extend(local_packages(package));
-        steps.push(Step::CopyFiles { paths: manifests });
-
-        let install = if lockfile.is_some() {
-            "npm ci"
+        // A workspace's member manifests are not known without walking the context: its
+        // install needs the whole source, so it gives up the manifests-first layer.
+        let workspace = package.get("workspaces").is_some()
+            || facts
+                .text("pnpm-workspace.yaml")
+                .is_some_and(|t| t.lines().any(|l| l.starts_with("packages:")));
+        if workspace {
+            steps.push(Step::CopySource);
         } else {
-            "npm install"
-        };
-        let command = if spec.build.is_empty() {
-            format!("{install} --omit=dev")
-        } else {
-            install.to_string()
-        };
-        steps.push(Step::Run(Run {
-            command,
-            caches: vec![npm_cache()],
-            span: Some(spec.runtime.span),
-        }));
+            steps.push(Step::CopyFiles {
+                paths: tooling.manifests(package, facts),
+            });
+        }
+        steps.push(run(
+            tooling.install(spec.build.is_empty()),
+            vec![tooling.cache()],
+            at,
+        ));
+        if !workspace {
+            steps.push(Step::CopySource);
+        }
+    } else {
+        steps.push(Step::CopySource);
     }
-    steps.push(Step::CopySource);
     for command in &spec.build {
-        steps.push(Step::Run(Run {
-            command: command.value.clone(),
-            caches: vec![npm_cache()],
-            span: Some(command.span),
-        }));
+        steps.push(run(
+            command.value.clone(),
+            vec![tooling.cache()],
+            Some(command.span),
+        ));
     }
     if package.is_some() && !spec.build.is_empty() {
         // The build may need devDependencies; the runtime image must not carry them.
-        steps.push(Step::Run(Run {
-            command: "npm prune --omit=dev".to_string(),
-            caches: vec![npm_cache()],
-            span: Some(spec.runtime.span),
-        }));
+        steps.push(run(tooling.prune(), vec![tooling.cache()], at));
     }
-
-    if facts.has(".npmrc") {
-        // npm's config may hold registry tokens: it was needed to install, not to run.
-        steps.push(Step::Run(Run {
-            command: "rm -f .npmrc".to_string(),
-            caches: vec![],
-            span: Some(spec.runtime.span),
-        }));
+    if let Some(cleanup) = tooling.cleanup(facts) {
+        // Package manager config may hold registry tokens: needed to install, not to run.
+        steps.push(run(cleanup, vec![], at));
     }
 
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
             image: format!("node:{version}-trixie-slim"),
-            env: vec![
-                // npm would otherwise try the registry for audits, funding notes and updates.
-                ("NPM_CONFIG_AUDIT".to_string(), "false".to_string()),
-                ("NPM_CONFIG_FUND".to_string(), "false".to_string()),
-                (
-                    "NPM_CONFIG_UPDATE_NOTIFIER".to_string(),
-                    "false".to_string(),
-                ),
-            ],
+            env: tooling.env(),
             steps,
         }),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
@@ -177,16 +214,435 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     })
 }
 
-fn npm_cache() -> Cache {
-    Cache {
-        target: "/root/.npm".to_string(),
-        id: "shallot-npm".to_string(),
-        locked: false,
+/// A problem found in the app's files; reported at the `runtime` value, since it is the
+/// runtime's choice the files were read for.
+#[derive(Debug, PartialEq, Eq)]
+struct Problem {
+    message: String,
+    hint: Option<String>,
+}
+
+impl Problem {
+    fn new(message: String, hint: Option<String>) -> Problem {
+        Problem { message, hint }
+    }
+
+    fn at(self, span: Span) -> Diagnostic {
+        Diagnostic {
+            span,
+            message: self.message,
+            hint: self.hint,
+        }
     }
 }
 
-/// Local packages (`file:` / `link:` dependencies inside the context): npm needs them to
-/// install, so they are copied with the manifests.
+// ---- package managers ---------------------------------------------------------------------------
+
+/// Which package manager installs the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Manager {
+    /// npm, which every node image has.
+    Npm,
+    /// yarn 1.x.
+    YarnClassic,
+    /// yarn 2 and later, always with the `node-modules` linker: Plug'n'Play would need
+    /// `node -r .pnp.cjs`, which the distroless entrypoint does not give.
+    YarnBerry,
+    /// pnpm.
+    Pnpm,
+}
+
+/// The package manager and what the app's files say about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Tooling {
+    manager: Manager,
+    /// The manager's lockfile, if the context has it.
+    lockfile: Option<&'static str>,
+    /// The exact version `packageManager` pins, if it names this manager.
+    pinned: Option<String>,
+    /// yarn berry's `yarnPath` release (from `.yarnrc.yml`), inside the context.
+    yarn_path: Option<String>,
+    /// The pnpm major that reads this lockfile (from its `lockfileVersion`).
+    pnpm_major: &'static str,
+}
+
+/// Decides the package manager: `packageManager` in package.json wins; otherwise the one kind
+/// of lockfile present (none: npm). Lockfiles of several managers without `packageManager`
+/// are an error: guessing would install another dependency tree than the one the app tested.
+fn tooling(
+    facts: &crate::plan::Facts,
+    package: Option<&serde_json::Value>,
+) -> Result<Tooling, Problem> {
+    let npm_lock = ["package-lock.json", "npm-shrinkwrap.json"]
+        .into_iter()
+        .find(|f| facts.has(f));
+    let yarn_lock = facts.has("yarn.lock").then_some("yarn.lock");
+    let pnpm_lock = facts.has("pnpm-lock.yaml").then_some("pnpm-lock.yaml");
+
+    let declared = package
+        .and_then(|p| p.get("packageManager"))
+        .map(package_manager_field)
+        .transpose()?;
+    let (name, pinned) = match declared {
+        Some((name, version)) => (name, Some(version)),
+        None => {
+            let present: Vec<&str> = [npm_lock, yarn_lock, pnpm_lock]
+                .into_iter()
+                .flatten()
+                .collect();
+            if present.len() > 1 {
+                return Err(Problem::new(
+                    format!(
+                        "the build context has lockfiles of several package managers ({})",
+                        present.join(", ")
+                    ),
+                    Some(
+                        "set `packageManager` in package.json (e.g. \"pnpm@9.15.9\") or delete the stale lockfiles"
+                            .to_string(),
+                    ),
+                ));
+            }
+            let name = if yarn_lock.is_some() {
+                "yarn"
+            } else if pnpm_lock.is_some() {
+                "pnpm"
+            } else {
+                "npm"
+            };
+            (name, None)
+        }
+    };
+
+    let manager = match name {
+        "npm" => Manager::Npm,
+        "pnpm" => Manager::Pnpm,
+        _ => {
+            let berry = match pinned.as_deref().map(major_of) {
+                Some(Some(major)) => major >= 2,
+                _ => {
+                    facts.has(".yarnrc.yml")
+                        || facts
+                            .text("yarn.lock")
+                            .is_some_and(|t| t.lines().any(|l| l.starts_with("__metadata:")))
+                }
+            };
+            if berry {
+                Manager::YarnBerry
+            } else {
+                Manager::YarnClassic
+            }
+        }
+    };
+    let lockfile = match manager {
+        Manager::Npm => npm_lock,
+        Manager::YarnClassic | Manager::YarnBerry => yarn_lock,
+        Manager::Pnpm => pnpm_lock,
+    };
+    let yarn_path = (manager == Manager::YarnBerry)
+        .then(|| facts.text(".yarnrc.yml"))
+        .flatten()
+        .and_then(|rc| yarnrc_value(rc, "yarnPath"))
+        .and_then(|p| inside_context(&p));
+    let pnpm_major = facts
+        .text("pnpm-lock.yaml")
+        .map_or("9", pnpm_major_for_lockfile);
+    Ok(Tooling {
+        manager,
+        lockfile,
+        pinned: pinned.filter(|_| manager != Manager::Npm),
+        yarn_path,
+        pnpm_major,
+    })
+}
+
+/// `packageManager` (`"pnpm@9.15.9"`, `"yarn@4.5.0+sha512.…"`) as name and exact version. The
+/// version reaches a shell command, so only plain semver is accepted.
+fn package_manager_field(value: &serde_json::Value) -> Result<(&'static str, String), Problem> {
+    let text = value.as_str().unwrap_or_default();
+    let bad = |why: &str| {
+        Problem::new(
+            format!("package.json's packageManager `{text}` {why}"),
+            Some("write it as corepack does, e.g. \"pnpm@9.15.9\" or \"yarn@1.22.22\"".to_string()),
+        )
+    };
+    let (name, version) = text.split_once('@').ok_or_else(|| bad("has no version"))?;
+    let name = match name {
+        "npm" => "npm",
+        "yarn" => "yarn",
+        "pnpm" => "pnpm",
+        _ => {
+            return Err(Problem::new(
+                format!(
+                    "package.json's packageManager names `{name}`, which shallot does not support"
+                ),
+                Some("use npm, yarn or pnpm".to_string()),
+            ));
+        }
+    };
+    let version = version.split('+').next().unwrap_or_default();
+    if !is_exact_version(version) {
+        return Err(bad("is not an exact version"));
+    }
+    Ok((name, version.to_string()))
+}
+
+/// `1.2.3` or `1.2.3-rc.1`: digits, dots, and a prerelease of letters, digits, `.` and `-`.
+fn is_exact_version(v: &str) -> bool {
+    let (core, pre) = match v.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (v, None),
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && pre.is_none_or(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        })
+}
+
+fn major_of(version: &str) -> Option<u64> {
+    version.split('.').next().and_then(|m| m.parse().ok())
+}
+
+/// A top-level scalar of `.yarnrc.yml` (`yarnPath: .yarn/releases/yarn-4.5.0.cjs`), unquoted.
+fn yarnrc_value(rc: &str, key: &str) -> Option<String> {
+    rc.lines().find_map(|line| {
+        let value = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
+        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+        (!value.is_empty()).then(|| value.to_string())
+    })
+}
+
+/// The pnpm major that writes (and reads) a lockfile: `lockfileVersion: '9.0'` → 9,
+/// `6.x` → 8, `5.x` → 7. pnpm 10 also writes 9.0, but changes defaults (dependency build
+/// scripts are blocked), so an unpinned app gets the older, compatible one.
+fn pnpm_major_for_lockfile(lock: &str) -> &'static str {
+    let version = lock
+        .lines()
+        .find_map(|l| l.strip_prefix("lockfileVersion:"));
+    let version = version.map(|v| v.trim().trim_matches(|c| c == '"' || c == '\''));
+    match version.and_then(major_of) {
+        Some(5) => "7",
+        Some(6) => "8",
+        _ => "9",
+    }
+}
+
+impl Tooling {
+    /// The command that makes sure the builder has this package manager. The official node
+    /// images have npm and yarn classic but no pnpm or yarn berry, and corepack is gone from
+    /// node 25 on: a missing tool is installed with npm (which needs the registry at build
+    /// time, as the install itself does). A version pinned by `packageManager` is always
+    /// installed, so the app gets exactly the version it was locked with.
+    fn setup(&self) -> Option<String> {
+        let ensure = |tool: &str, package: &str, version: &str| {
+            format!("command -v {tool} >/dev/null 2>&1 || npm install -g {package}@{version}")
+        };
+        match (self.manager, &self.pinned) {
+            (Manager::Npm, _) => None,
+            // --force: the image's yarn classic already owns the `yarn` command.
+            (Manager::YarnClassic, Some(v)) => Some(format!("npm install -g --force yarn@{v}")),
+            (Manager::YarnClassic, None) => Some(ensure("yarn", "yarn", "1")),
+            (Manager::YarnBerry, Some(v)) => {
+                Some(format!("npm install -g --force @yarnpkg/cli-dist@{v}"))
+            }
+            // yarn classic runs the release named by `yarnPath` itself.
+            (Manager::YarnBerry, None) if self.yarn_path.is_some() => {
+                Some(ensure("yarn", "yarn", "1"))
+            }
+            (Manager::YarnBerry, None) => {
+                Some("npm install -g --force @yarnpkg/cli-dist@4".to_string())
+            }
+            (Manager::Pnpm, Some(v)) => Some(format!("npm install -g pnpm@{v}")),
+            (Manager::Pnpm, None) => Some(ensure("pnpm", "pnpm", self.pnpm_major)),
+        }
+    }
+
+    /// What is copied before the install: everything the install reads.
+    fn manifests(&self, package: &serde_json::Value, facts: &crate::plan::Facts) -> Vec<String> {
+        let mut paths = vec!["package.json".to_string()];
+        paths.extend(self.lockfile.map(str::to_string));
+        let config: &[&str] = match self.manager {
+            Manager::Npm => &[".npmrc"],
+            Manager::YarnClassic => &[".yarnrc", ".npmrc"],
+            Manager::YarnBerry => &[".yarnrc.yml"],
+            Manager::Pnpm => &["pnpm-workspace.yaml", ".npmrc", ".pnpmfile.cjs"],
+        };
+        paths.extend(
+            config
+                .iter()
+                .filter(|f| facts.has(f))
+                .map(|f| f.to_string()),
+        );
+        if self.manager == Manager::YarnBerry {
+            paths.extend(self.yarn_path.clone());
+            // Plugins listed in .yarnrc.yml (`- path: .yarn/plugins/…`) load before installing.
+            if let Some(rc) = facts.text(".yarnrc.yml") {
+                let plugins = rc
+                    .lines()
+                    .filter_map(|l| {
+                        l.trim_start()
+                            .trim_start_matches("- ")
+                            .strip_prefix("path:")
+                    })
+                    .map(|p| p.trim().trim_matches(|c| c == '"' || c == '\''))
+                    .filter_map(inside_context);
+                paths.extend(plugins);
+            }
+        }
+        for path in local_packages(package) {
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        paths
+    }
+
+    /// The install: frozen to the lockfile when there is one; production-only when nothing is
+    /// built (otherwise [`Tooling::prune`] removes devDependencies after the build).
+    fn install(&self, production: bool) -> String {
+        let locked = self.lockfile.is_some();
+        match self.manager {
+            Manager::Npm => {
+                let install = if locked { "npm ci" } else { "npm install" };
+                if production {
+                    format!("{install} --omit=dev")
+                } else {
+                    install.to_string()
+                }
+            }
+            Manager::YarnClassic => {
+                let mut command = "yarn install".to_string();
+                if locked {
+                    command.push_str(" --frozen-lockfile");
+                }
+                command.push_str(" --non-interactive");
+                if production {
+                    command.push_str(" --production");
+                }
+                command
+            }
+            // `workspaces focus --production` installs only production dependencies;
+            // YARN_ENABLE_IMMUTABLE_INSTALLS keeps it to the lockfile.
+            Manager::YarnBerry if production => {
+                "yarn workspaces focus --all --production".to_string()
+            }
+            Manager::YarnBerry if locked => "yarn install --immutable".to_string(),
+            Manager::YarnBerry => "yarn install".to_string(),
+            Manager::Pnpm => {
+                let mut command = "pnpm install".to_string();
+                if locked {
+                    command.push_str(" --frozen-lockfile");
+                }
+                if production {
+                    command.push_str(" --prod");
+                }
+                command
+            }
+        }
+    }
+
+    /// Removes devDependencies after the build.
+    fn prune(&self) -> String {
+        match self.manager {
+            Manager::Npm => "npm prune --omit=dev".to_string(),
+            // yarn classic has no prune: a production install removes what is not needed.
+            Manager::YarnClassic => self.install(true),
+            Manager::YarnBerry => "yarn workspaces focus --all --production".to_string(),
+            Manager::Pnpm => "pnpm prune --prod".to_string(),
+        }
+    }
+
+    /// Removes the package manager's config (which may hold tokens) and yarn berry's own
+    /// directory (releases, install state) from the app before it reaches the runtime image.
+    fn cleanup(&self, facts: &crate::plan::Facts) -> Option<String> {
+        let files: Vec<&str> = [".npmrc", ".yarnrc", ".yarnrc.yml"]
+            .into_iter()
+            .filter(|f| facts.has(f))
+            .collect();
+        if self.manager == Manager::YarnBerry {
+            Some(format!(
+                "rm -rf {}",
+                [files, vec![".yarn"]].concat().join(" ")
+            ))
+        } else if files.is_empty() {
+            None
+        } else {
+            Some(format!("rm -f {}", files.join(" ")))
+        }
+    }
+
+    /// The cache mount of installs and build commands.
+    fn cache(&self) -> Cache {
+        match self.manager {
+            Manager::Npm => npm_cache(),
+            // yarn classic does not lock its cache against concurrent installs.
+            Manager::YarnClassic => cache(YARN_CLASSIC_CACHE, "shallot-yarn", true),
+            Manager::YarnBerry => cache(YARN_BERRY_CACHE, "shallot-yarn-berry", false),
+            Manager::Pnpm => cache(PNPM_STORE, "shallot-pnpm", false),
+        }
+    }
+
+    /// Builder environment: no network chatter, caches where the mounts are.
+    fn env(&self) -> Vec<(String, String)> {
+        // npm would otherwise try the registry for audits, funding notes and updates; it also
+        // installs the other package managers.
+        let mut env = vec![
+            ("NPM_CONFIG_AUDIT", "false"),
+            ("NPM_CONFIG_FUND", "false"),
+            ("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
+        ];
+        match self.manager {
+            Manager::Npm => {}
+            Manager::YarnClassic => env.extend([
+                ("YARN_CACHE_FOLDER", YARN_CLASSIC_CACHE),
+                ("YARN_DISABLE_SELF_UPDATE_CHECK", "true"),
+            ]),
+            Manager::YarnBerry => env.extend([
+                ("YARN_ENABLE_GLOBAL_CACHE", "true"),
+                (
+                    "YARN_ENABLE_IMMUTABLE_INSTALLS",
+                    if self.lockfile.is_some() {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                ),
+                ("YARN_ENABLE_TELEMETRY", "0"),
+                ("YARN_NODE_LINKER", "node-modules"),
+            ]),
+            // pnpm reads its settings from npm_config_* variables; a prune that changes
+            // what is installed would otherwise ask before purging node_modules and, with no
+            // terminal, fail.
+            Manager::Pnpm => env.extend([
+                ("npm_config_confirm_modules_purge", "false"),
+                ("npm_config_store_dir", PNPM_STORE),
+            ]),
+        }
+        env.into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+}
+
+fn cache(target: &str, id: &str, locked: bool) -> Cache {
+    Cache {
+        target: target.to_string(),
+        id: id.to_string(),
+        locked,
+    }
+}
+
+fn npm_cache() -> Cache {
+    cache("/root/.npm", "shallot-npm", false)
+}
+
+/// Local packages (`file:` / `link:` / `portal:` dependencies inside the context) and pnpm's
+/// patch files: the install needs them, so they are copied with the manifests.
 fn local_packages(package: &serde_json::Value) -> Vec<String> {
     let mut paths = Vec::new();
     for section in [
@@ -202,12 +658,27 @@ fn local_packages(package: &serde_json::Value) -> Vec<String> {
             let path = spec
                 .strip_prefix("file:")
                 .or_else(|| spec.strip_prefix("link:"))
+                .or_else(|| spec.strip_prefix("portal:"))
                 .or_else(|| spec.starts_with("./").then_some(spec));
             if let Some(path) = path.and_then(inside_context) {
                 if !paths.contains(&path) {
                     paths.push(path);
                 }
             }
+        }
+    }
+    let patches = package
+        .get("pnpm")
+        .and_then(|p| p.get("patchedDependencies"))
+        .and_then(|p| p.as_object());
+    for path in patches
+        .into_iter()
+        .flat_map(|p| p.values())
+        .filter_map(|v| v.as_str())
+        .filter_map(inside_context)
+    {
+        if !paths.contains(&path) {
+            paths.push(path);
         }
     }
     paths.sort();
@@ -237,27 +708,300 @@ fn strip_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+// ---- node versions ------------------------------------------------------------------------------
 
-    #[test]
-    fn local_packages_are_found_and_normalized() {
-        let package = serde_json::json!({
-            "dependencies": {"a": "file:packages/a", "b": "^1.0.0", "c": "link:./packages/c/"},
-            "devDependencies": {"d": "file:../outside", "e": "file:packages/a", "f": "./vendor/f.tgz"}
+/// The node major the app's own files ask for: `.nvmrc`, else `.node-version`, else
+/// `engines.node` in package.json, else [`DEFAULT_VERSION`]. The first file that exists
+/// decides, and a version it names that has no distroless image is an error naming that
+/// file (not a silent fallback: the app said what it runs on).
+fn app_version(
+    facts: &crate::plan::Facts,
+    package: Option<&serde_json::Value>,
+) -> Result<&'static str, Problem> {
+    for file in [".nvmrc", ".node-version"] {
+        if !facts.has(file) {
+            continue;
+        }
+        let text = facts.text(file).unwrap_or_default();
+        let wish = version_file_line(text);
+        if wish.is_empty() {
+            // An empty file says nothing; the next source may.
+            continue;
+        }
+        let major = version_file_major(wish).ok_or_else(|| {
+            Problem::new(
+                format!("{file} in the build context names `{wish}`, which is not a node version"),
+                Some(format!(
+                    "write a major such as {DEFAULT_VERSION}, or use `runtime: node@{DEFAULT_VERSION}`"
+                )),
+            )
+        })?;
+        return supported(major).ok_or_else(|| {
+            Problem::new(
+                format!("node {major} (from {file}) has no distroless image"),
+                Some(format!("use one of: {}", VERSIONS.join(", "))),
+            )
         });
-        assert_eq!(
-            local_packages(&package),
-            vec!["packages/a", "packages/c", "vendor/f.tgz"]
-        );
+    }
+    let engines = package
+        .and_then(|p| p.get("engines"))
+        .and_then(|e| e.get("node"));
+    let Some(engines) = engines else {
+        return Ok(DEFAULT_VERSION);
+    };
+    let range = match engines.as_str() {
+        Some(range) => range.to_string(),
+        None => engines.to_string(),
+    };
+    let sets = engines.as_str().and_then(parse_range).ok_or_else(|| {
+        Problem::new(
+            format!("engines.node in package.json (`{range}`) is not a version range shallot understands"),
+            Some("write a range such as \">=22\", \"^24\" or \"22.x\"".to_string()),
+        )
+    })?;
+    // Newest first: a range open to several majors gets the newest.
+    VERSIONS
+        .iter()
+        .rev()
+        .copied()
+        .find(|v| {
+            let major = major_of(v).unwrap_or_default();
+            sets.iter().any(|set| set.allows_major(major))
+        })
+        .ok_or_else(|| {
+            Problem::new(
+                format!(
+                    "engines.node in package.json (`{range}`) allows no node version with a distroless image"
+                ),
+                Some(format!("use one of: {}", VERSIONS.join(", "))),
+            )
+        })
+}
+
+fn supported(major: u64) -> Option<&'static str> {
+    VERSIONS
+        .iter()
+        .copied()
+        .find(|v| major_of(v) == Some(major))
+}
+
+/// The first line of a version file that is neither blank nor a `#` comment, trimmed.
+fn version_file_line(text: &str) -> &str {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or_default()
+}
+
+/// The major an `.nvmrc` / `.node-version` line means: `22`, `v22`, `22.3.0`, `22.x`;
+/// `lts/*` (the default, an LTS line), `lts/<codename>`; `node`, `latest`, `stable` or
+/// `current` (the newest with an image).
+fn version_file_major(line: &str) -> Option<u64> {
+    let lower = line.to_ascii_lowercase();
+    match lower.as_str() {
+        "lts/*" | "lts" | "lts/latest" => return major_of(DEFAULT_VERSION),
+        "node" | "latest" | "stable" | "current" => {
+            return VERSIONS.last().and_then(|v| major_of(v));
+        }
+        _ => {}
+    }
+    if let Some(name) = lower.strip_prefix("lts/") {
+        return LTS_NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, major)| *major);
+    }
+    let partial = Partial::parse(&lower)?;
+    partial.major
+}
+
+/// A possibly partial version as npm ranges write it: `22`, `22.3`, `22.x`, `22.3.1`, `*`.
+/// Prerelease and build suffixes are dropped: only majors are chosen here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Partial {
+    major: Option<u64>,
+    minor: Option<u64>,
+    patch: Option<u64>,
+}
+
+/// A full version.
+type Version = (u64, u64, u64);
+
+impl Partial {
+    fn parse(text: &str) -> Option<Partial> {
+        let text = text.trim();
+        let text = text.strip_prefix('v').unwrap_or(text);
+        if text.is_empty() {
+            return Some(Partial::ANY);
+        }
+        let text = text.split(['-', '+']).next().unwrap_or_default();
+        let mut parts = [None; 3];
+        let mut wild = false;
+        for (i, part) in text.split('.').enumerate() {
+            if i >= 3 {
+                return None;
+            }
+            if matches!(part, "x" | "X" | "*") {
+                wild = true;
+            } else if wild || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                // A number after a wildcard (`1.x.3`) is not a version either.
+                return None;
+            } else {
+                parts[i] = Some(part.parse().ok()?);
+            }
+        }
+        Some(Partial {
+            major: parts[0],
+            minor: parts[1],
+            patch: parts[2],
+        })
     }
 
-    #[test]
-    fn paths_outside_the_context_are_refused() {
-        assert_eq!(inside_context("../x"), None);
-        assert_eq!(inside_context("/abs"), None);
-        assert_eq!(inside_context("a/../b"), Some("b".to_string()));
-        assert_eq!(inside_context("a/./b/"), Some("a/b".to_string()));
+    const ANY: Partial = Partial {
+        major: None,
+        minor: None,
+        patch: None,
+    };
+
+    /// The lowest version it stands for (`22.x` → 22.0.0).
+    fn floor(self) -> Version {
+        (
+            self.major.unwrap_or(0),
+            self.minor.unwrap_or(0),
+            self.patch.unwrap_or(0),
+        )
+    }
+
+    /// The first version past those it stands for (`22` → 23.0.0, `22.3` → 22.4.0,
+    /// `22.3.1` → 22.3.2); `None` for `*`.
+    fn ceiling(self) -> Option<Version> {
+        match (self.major, self.minor, self.patch) {
+            (None, _, _) => None,
+            (Some(m), None, _) => Some((m + 1, 0, 0)),
+            (Some(m), Some(n), None) => Some((m, n + 1, 0)),
+            (Some(m), Some(n), Some(p)) => Some((m, n, p + 1)),
+        }
     }
 }
+
+/// The versions one comparator set (`>=20 <23`) allows: `[lo, hi)`, `hi = None` unbounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Interval {
+    lo: Version,
+    hi: Option<Version>,
+}
+
+impl Interval {
+    const ALL: Interval = Interval {
+        lo: (0, 0, 0),
+        hi: None,
+    };
+    const NONE: Interval = Interval {
+        lo: (0, 0, 0),
+        hi: Some((0, 0, 0)),
+    };
+
+    fn below(hi: Version) -> Interval {
+        Interval {
+            lo: (0, 0, 0),
+            hi: Some(hi),
+        }
+    }
+
+    fn from(lo: Version, hi: Option<Version>) -> Interval {
+        Interval { lo, hi }
+    }
+
+    fn and(self, other: Interval) -> Interval {
+        let hi = match (self.hi, other.hi) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Interval {
+            lo: self.lo.max(other.lo),
+            hi,
+        }
+    }
+
+    /// Whether some version of this major is allowed.
+    fn allows_major(self, major: u64) -> bool {
+        let range = self.and(Interval::from((major, 0, 0), Some((major + 1, 0, 0))));
+        range.hi.is_none_or(|hi| range.lo < hi)
+    }
+}
+
+/// An npm version range (`engines.node`) as the intervals of its `||` alternatives. Covers
+/// what npm's grammar has: `=`, `<`, `<=`, `>`, `>=`, `~`, `^`, hyphen ranges, `x`/`*`
+/// wildcards, partial versions and a leading `v`; prerelease tags are ignored (only majors
+/// are chosen). `None` if it is not such a range.
+fn parse_range(range: &str) -> Option<Vec<Interval>> {
+    range.split("||").map(parse_set).collect()
+}
+
+fn parse_set(set: &str) -> Option<Interval> {
+    let set = set.trim();
+    if let Some((from, to)) = set.split_once(" - ") {
+        let from = Partial::parse(from)?;
+        let to = Partial::parse(to)?;
+        return Some(Interval::from(from.floor(), to.ceiling()));
+    }
+    // `>= 20` is allowed: an operator alone joins the next word.
+    let mut words: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    for word in set.split_whitespace() {
+        pending.push_str(word);
+        if !word
+            .trim_start_matches(['<', '>', '=', '~', '^'])
+            .is_empty()
+        {
+            words.push(std::mem::take(&mut pending));
+        }
+    }
+    if !pending.is_empty() {
+        return None;
+    }
+    words
+        .iter()
+        .try_fold(Interval::ALL, |acc, word| Some(acc.and(comparator(word)?)))
+}
+
+fn comparator(word: &str) -> Option<Interval> {
+    let ops = [">=", "<=", "~>", ">", "<", "=", "~", "^"];
+    let (op, rest) = ops
+        .iter()
+        .find_map(|op| word.strip_prefix(op).map(|rest| (*op, rest)))
+        .unwrap_or(("", word));
+    let v = Partial::parse(rest)?;
+    let any = v.major.is_none();
+    Some(match op {
+        "" | "=" => Interval::from(v.floor(), v.ceiling()),
+        ">=" => Interval::from(v.floor(), None),
+        ">" if any => Interval::NONE,
+        ">" => Interval::from(v.ceiling()?, None),
+        "<" if any => Interval::NONE,
+        "<" => Interval::below(v.floor()),
+        "<=" => Interval::from((0, 0, 0), v.ceiling()),
+        "~" | "~>" => {
+            let hi = match (v.major, v.minor) {
+                (Some(m), Some(n)) => Some((m, n + 1, 0)),
+                (Some(m), None) => Some((m + 1, 0, 0)),
+                _ => None,
+            };
+            Interval::from(v.floor(), hi)
+        }
+        "^" => {
+            let hi = match (v.major, v.minor, v.patch) {
+                (None, _, _) => None,
+                (Some(0), Some(0), Some(p)) => Some((0, 0, p + 1)),
+                (Some(0), Some(n), _) => Some((0, n + 1, 0)),
+                (Some(m), _, _) => Some((m + 1, 0, 0)),
+            };
+            Interval::from(v.floor(), hi)
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

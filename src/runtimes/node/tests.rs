@@ -132,7 +132,7 @@ fn llb_env(spec: &str) -> BuildEnv {
             language: "YAML".to_string(),
         }),
         context_name: "context".to_string(),
-        context_input: None,
+        ..Default::default()
     }
 }
 

@@ -132,7 +132,11 @@ fn source_only_change_keeps_the_download_step_cached() {
 
     let main = dir.path().join("main.go");
     let source = std::fs::read_to_string(&main).expect("main.go");
-    std::fs::write(&main, format!("{source}\n// a source-only change\n")).expect("write");
+    std::fs::write(
+        &main,
+        format!("{source}\n// a source-only change {}\n", unique()),
+    )
+    .expect("write");
     let second = build_go(dir.path(), "shallot-e2e/go:cache", &[]);
     assert!(second.ok, "second build failed:\n{}", second.text);
     assert_eq!(
@@ -153,7 +157,7 @@ fn source_only_change_keeps_the_download_step_cached() {
     let source = std::fs::read_to_string(&greeting).expect("greeting.go");
     std::fs::write(
         &greeting,
-        source.replace("greetings, ", "greetings again, "),
+        source.replace("greetings, ", &format!("greetings again ({}), ", unique())),
     )
     .expect("write");
     let third = build_go(dir.path(), "shallot-e2e/go:cache", &[]);
@@ -168,7 +172,11 @@ fn source_only_change_keeps_the_download_step_cached() {
     // A manifest change does re-run it: the checks above can fail.
     let go_mod = dir.path().join("go.mod");
     let manifest = std::fs::read_to_string(&go_mod).expect("go.mod");
-    std::fs::write(&go_mod, format!("{manifest}\n// a manifest change\n")).expect("write");
+    std::fs::write(
+        &go_mod,
+        format!("{manifest}\n// a manifest change {}\n", unique()),
+    )
+    .expect("write");
     let fourth = build_go(dir.path(), "shallot-e2e/go:cache", &[]);
     assert!(fourth.ok, "fourth build failed:\n{}", fourth.text);
     assert_eq!(

@@ -172,7 +172,11 @@ fn source_only_change_keeps_the_dependency_step_cached() {
 
     let app = dir.path().join("src/main/java/dev/shallot/hello/App.java");
     let source = std::fs::read_to_string(&app).expect("App.java");
-    std::fs::write(&app, format!("{source}\n// a source-only change\n")).expect("write");
+    std::fs::write(
+        &app,
+        format!("{source}\n// a source-only change {}\n", unique()),
+    )
+    .expect("write");
     let second = build_java(dir.path(), "shallot-e2e/java:cache", &[]);
     assert!(second.ok, "second build failed:\n{}", second.text);
     assert_eq!(
@@ -197,9 +201,13 @@ fn source_only_change_keeps_the_dependency_step_cached() {
     // A manifest change does re-run it: the check above can fail.
     let pom = dir.path().join("pom.xml");
     let manifest = std::fs::read_to_string(&pom).expect("pom.xml");
+    let version = format!("1.0.{}", unique());
     std::fs::write(
         &pom,
-        manifest.replace("<version>1.0.0</version>", "<version>1.0.1</version>"),
+        manifest.replace(
+            "<version>1.0.0</version>",
+            &format!("<version>{version}</version>"),
+        ),
     )
     .expect("write");
     let third = build_java(dir.path(), "shallot-e2e/java:cache", &[]);
@@ -220,7 +228,10 @@ fn source_only_change_keeps_the_dependency_step_cached() {
         "{{json .Config.Cmd}}",
         "shallot-e2e/java:cache",
     ]);
-    assert!(config.contains("/app/hello-1.0.1.jar"), "{config}");
+    assert!(
+        config.contains(&format!("/app/hello-{version}.jar")),
+        "{config}"
+    );
 }
 
 #[test]

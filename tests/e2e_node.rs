@@ -158,7 +158,11 @@ fn source_only_change_keeps_the_install_step_cached() {
 
     let server = dir.path().join("server.js");
     let source = std::fs::read_to_string(&server).expect("server.js");
-    std::fs::write(&server, format!("{source}\n// a source-only change\n")).expect("write");
+    std::fs::write(
+        &server,
+        format!("{source}\n// a source-only change {}\n", unique()),
+    )
+    .expect("write");
     let second = build(dir.path(), "shallot.yaml", "shallot-e2e/node:cache", &[]);
     assert!(second.ok, "second build failed:\n{}", second.text);
     assert_eq!(
@@ -179,7 +183,10 @@ fn source_only_change_keeps_the_install_step_cached() {
     let manifest = std::fs::read_to_string(&package).expect("package.json");
     std::fs::write(
         &package,
-        manifest.replace("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\""),
+        manifest.replace(
+            "\"version\": \"1.0.0\"",
+            &format!("\"version\": \"1.0.{}\"", unique()),
+        ),
     )
     .expect("write");
     let third = build(dir.path(), "shallot.yaml", "shallot-e2e/node:cache", &[]);
@@ -303,7 +310,11 @@ fn package_manager_example(example: &str, install: &str) {
 
     let server = dir.path().join("server.js");
     let source = std::fs::read_to_string(&server).expect("server.js");
-    std::fs::write(&server, format!("{source}\n// a source-only change\n")).expect("write");
+    std::fs::write(
+        &server,
+        format!("{source}\n// a source-only change {}\n", unique()),
+    )
+    .expect("write");
     let second = build(dir.path(), "shallot.yaml", &tag, &[]);
     assert!(second.ok, "second build failed:\n{}", second.text);
     let install_step = format!("[builder 4/7] RUN {install}");
@@ -324,7 +335,10 @@ fn package_manager_example(example: &str, install: &str) {
     let manifest = std::fs::read_to_string(&package).expect("package.json");
     std::fs::write(
         &package,
-        manifest.replace("\"version\": \"1.0.0\"", "\"version\": \"1.0.1\""),
+        manifest.replace(
+            "\"version\": \"1.0.0\"",
+            &format!("\"version\": \"1.0.{}\"", unique()),
+        ),
     )
     .expect("write");
     let third = build(dir.path(), "shallot.yaml", &tag, &[]);

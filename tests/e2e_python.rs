@@ -198,7 +198,11 @@ fn source_only_change_keeps_the_install_step_cached() {
     assert!(first.ok, "first build failed:\n{}", first.text);
 
     let messages = dir.path().join("messages.py");
-    std::fs::write(&messages, "HELLO = \"hello from shallot, changed\"\n").expect("write");
+    std::fs::write(
+        &messages,
+        format!("HELLO = \"hello from shallot, changed {}\"\n", unique()),
+    )
+    .expect("write");
     let second = build(dir.path(), "shallot-e2e/python:cache", &[]);
     assert!(second.ok, "second build failed:\n{}", second.text);
     assert_eq!(
@@ -218,7 +222,7 @@ fn source_only_change_keeps_the_install_step_cached() {
     // A manifest change does re-run it: the check above can fail.
     let requirements = dir.path().join("requirements.txt");
     let text = std::fs::read_to_string(&requirements).expect("requirements.txt");
-    std::fs::write(&requirements, format!("{text}# changed\n")).expect("write");
+    std::fs::write(&requirements, format!("{text}# changed {}\n", unique())).expect("write");
     let third = build(dir.path(), "shallot-e2e/python:cache", &[]);
     assert!(third.ok, "third build failed:\n{}", third.text);
     assert_eq!(

@@ -177,12 +177,19 @@ fn source_only_change_keeps_the_fetch_step_cached() {
     let source = std::fs::read_to_string(&main).expect("main.rs");
     std::fs::write(
         &main,
-        source.replace("hello from shallot", "hello from shallot, changed"),
+        source.replace(
+            "hello from shallot",
+            &format!("hello from shallot, changed {}", unique()),
+        ),
     )
     .expect("write");
     let lib = dir.path().join("greeting/src/lib.rs");
     let source = std::fs::read_to_string(&lib).expect("lib.rs");
-    std::fs::write(&lib, format!("{source}\n// a source-only change\n")).expect("write");
+    std::fs::write(
+        &lib,
+        format!("{source}\n// a source-only change {}\n", unique()),
+    )
+    .expect("write");
     let second = build(dir.path(), "shallot-e2e/rust:cache", &[]);
     assert!(second.ok, "second build failed:\n{}", second.text);
     assert_eq!(
@@ -211,9 +218,10 @@ fn source_only_change_keeps_the_fetch_step_cached() {
     // A manifest change does re-run it: the check above can fail.
     let manifest = dir.path().join("greeting/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).expect("Cargo.toml");
+    let version = format!("0.1.{}", unique());
     std::fs::write(
         &manifest,
-        text.replace("version = \"0.1.0\"", "version = \"0.1.1\""),
+        text.replace("version = \"0.1.0\"", &format!("version = \"{version}\"")),
     )
     .expect("write");
     let lock = dir.path().join("Cargo.lock");
@@ -222,7 +230,7 @@ fn source_only_change_keeps_the_fetch_step_cached() {
         &lock,
         text.replacen(
             "name = \"greeting\"\nversion = \"0.1.0\"",
-            "name = \"greeting\"\nversion = \"0.1.1\"",
+            &format!("name = \"greeting\"\nversion = \"{version}\""),
             1,
         ),
     )

@@ -258,3 +258,15 @@ pub fn image_files(image: &str) -> String {
     let _ = docker(&["rm", "-f", id]);
     String::from_utf8_lossy(&listing.stdout).into_owned()
 }
+
+/// A number not used by an earlier run: BuildKit's cache is content-addressed and outlives
+/// test runs, so a change that must miss the cache has to be new content every time.
+pub fn unique() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ((nanos / 1000) as u32).wrapping_add(n.wrapping_mul(7919)) % 1_000_000_000
+}

@@ -9,6 +9,7 @@
 pub mod context;
 pub mod gateway;
 pub mod image;
+pub mod lint;
 pub mod llb;
 pub mod plan;
 pub mod proto;

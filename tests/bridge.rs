@@ -349,3 +349,213 @@ fn a_current_daemon_builds_too() {
     let recorded = run(app(Setup::current(), SPEC), &[]);
     assert!(recorded.result().is_some(), "{:?}", recorded.error());
 }
+
+// Queries (`requestid`): answered with metadata only, never with a build.
+
+const QUERIES: [&str; 4] = [
+    "frontend.subrequests.describe",
+    "frontend.outline",
+    "frontend.targets",
+    "frontend.lint",
+];
+
+fn query(setup: Setup, id: &str, opts: &[(&str, &str)]) -> (Recorded, serde_json::Value) {
+    let mut opts = opts.to_vec();
+    opts.push(("requestid", id));
+    let recorded = run(setup, &opts);
+    let result = recorded
+        .result()
+        .unwrap_or_else(|| panic!("{id}: no result: {:?}", recorded.error()));
+    assert!(result.result.is_none(), "{id}: a query returns no ref");
+    let json = serde_json::from_slice(&result.metadata["result.json"])
+        .unwrap_or_else(|e| panic!("{id}: result.json: {e}"));
+    (recorded, json)
+}
+
+fn meta<'r>(recorded: &'r Recorded, key: &str) -> &'r str {
+    recorded
+        .result()
+        .and_then(|r| r.metadata.get(key))
+        .map(|v| std::str::from_utf8(v).expect("UTF-8 metadata"))
+        .unwrap_or_else(|| panic!("no {key}"))
+}
+
+#[test]
+fn every_query_is_answered_with_metadata_and_no_build_on_both_daemons() {
+    for setup in [Setup::v0_8(), Setup::current()] {
+        for id in QUERIES {
+            let (recorded, _) = query(app(setup.clone(), SPEC), id, &[]);
+            assert_eq!(meta(&recorded, "version"), "1.0.0", "{id}");
+            assert!(!meta(&recorded, "result.txt").is_empty(), "{id}");
+            assert!(recorded.resolved.is_empty(), "{id}: no image resolved");
+            assert!(
+                recorded.solves.len() <= 2,
+                "{id}: only the spec and the probes"
+            );
+            assert!(
+                !recorded.calls.contains(&"Warn"),
+                "{id}: {:?}",
+                recorded.calls
+            );
+        }
+    }
+    // describe needs nothing from the client.
+    let (recorded, json) = query(Setup::v0_8(), QUERIES[0], &[]);
+    assert!(recorded.solves.is_empty());
+    assert_eq!(json.as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn outline_lists_build_args_with_their_values_and_locations() {
+    let spec = "runtime: node\nentrypoint: server.js\nport: 8080\nlabels:\n  version: ${VERSION}\n";
+    let (_, json) = query(
+        app(Setup::current(), spec),
+        "frontend.outline",
+        &[
+            ("build-arg:VERSION", "1.2"),
+            ("build-arg:SHALLOT_RUNTIME_IMAGE", "mirror/node"),
+        ],
+    );
+    let args = json["args"].as_array().expect("args");
+    let names: Vec<&str> = args.iter().filter_map(|a| a["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "SHALLOT_BUILDER_IMAGE",
+            "SHALLOT_RUNTIME_IMAGE",
+            "SOURCE_DATE_EPOCH",
+            "VERSION"
+        ]
+    );
+    assert_eq!(args[1]["value"], "mirror/node");
+    assert_eq!(
+        args[3],
+        json!({
+            "name": "VERSION",
+            "description": "referenced in `labels.version`",
+            "value": "1.2",
+            "location": {"sourceIndex": 0, "ranges": [
+                {"start": {"line": 5, "character": 11}, "end": {"line": 5, "character": 21}}
+            ]},
+        })
+    );
+    assert_eq!(json["cache"][0]["ID"], "shallot-npm");
+}
+
+#[test]
+fn targets_name_the_default_and_the_bases() {
+    let (_, json) = query(app(Setup::v0_8(), SPEC), "frontend.targets", &[]);
+    let targets = json["targets"].as_array().expect("targets");
+    let names: Vec<&str> = targets.iter().filter_map(|t| t["name"].as_str()).collect();
+    assert_eq!(names, ["runtime", "debug", "builder"]);
+    assert_eq!(targets[0]["default"], true);
+    assert_eq!(targets[2]["base"], "node:24-trixie-slim");
+    assert_eq!(targets[0]["location"]["ranges"][0]["start"]["line"], 2);
+}
+
+#[test]
+fn lint_returns_warnings_and_status_1() {
+    let spec =
+        "# syntax=shallot:dev\nruntime: node\nentrypoint: server.js\nport: 8080\nuser: root\n";
+    let (recorded, json) = query(app(Setup::v0_8(), spec), "frontend.lint", &[]);
+    let rules: Vec<(&str, i64)> = json["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| {
+            let line = w["location"]["ranges"][0]["start"]["line"].as_i64();
+            (
+                w["ruleName"].as_str().unwrap_or_default(),
+                line.unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("ImageNotPinned", 2),
+            ("ImageNotPinned", 2),
+            ("RunsAsRoot", 5)
+        ]
+    );
+    assert_eq!(json["sources"][0]["filename"], "shallot.yaml");
+    assert_eq!(meta(&recorded, "result.statuscode"), "1");
+}
+
+#[test]
+fn lint_answers_an_invalid_spec_with_a_build_error() {
+    let spec = "# syntax=shallot:dev\nruntime: node\nentrypoint: server.js\nport: 70000\n";
+    for setup in [Setup::v0_8(), Setup::current()] {
+        let (recorded, json) = query(app(setup, spec), "frontend.lint", &[]);
+        assert_eq!(
+            json["buildError"]["message"],
+            "shallot.yaml:4:7: port must be between 1 and 65535, got 70000 (hint: use the port your app listens on, e.g. 8080)"
+        );
+        assert_eq!(
+            json["buildError"]["location"]["ranges"][0]["start"]["line"],
+            4
+        );
+        assert_eq!(meta(&recorded, "result.statuscode"), "1");
+    }
+    // Other queries fail on an invalid spec, as a build does.
+    let recorded = run(
+        app(Setup::v0_8(), spec),
+        &[("requestid", "frontend.outline")],
+    );
+    assert!(error_message(&recorded).contains("port must be between"));
+}
+
+#[test]
+fn an_unknown_request_is_an_unsupported_subrequest() {
+    let recorded = run(
+        app(Setup::current(), SPEC),
+        &[("requestid", "frontend.convertllb")],
+    );
+    let error = recorded.error().expect("an error");
+    assert_eq!(error.code, 12, "Unimplemented");
+    assert_eq!(error.message, "unsupported request frontend.convertllb");
+    let detail = error.details.first().expect("a detail");
+    assert_eq!(
+        detail.type_url,
+        "github.com/moby/buildkit/errdefs.Subrequest+json"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&detail.value).expect("JSON");
+    assert_eq!(body, json!({"name": "frontend.convertllb"}));
+    assert!(recorded.solves.is_empty(), "nothing was loaded");
+}
+
+#[test]
+fn a_build_sends_lint_warnings_through_warn_when_the_daemon_has_it() {
+    let spec =
+        "# syntax=shallot:dev\nruntime: node\nentrypoint: server.js\nport: 8080\nuser: root\n";
+    let recorded = run(app(Setup::current(), spec), &[]);
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    let root = recorded
+        .warnings
+        .iter()
+        .find(|w| w.short.starts_with(b"RunsAsRoot: "))
+        .unwrap_or_else(|| panic!("{:?}", recorded.warnings));
+    assert_eq!(recorded.warnings.len(), 3, "two unpinned images and root");
+    assert_eq!(root.level, 1);
+    assert_eq!(root.short, b"RunsAsRoot: the app runs as root");
+    assert_eq!(root.url, "docs/queries.md#lint-rules");
+    assert!(!root.detail.is_empty());
+    let range = root.ranges.first().expect("a range");
+    assert_eq!(
+        range.start.as_ref().map(|p| (p.line, p.character)),
+        Some((5, 6))
+    );
+    let info = root.info.as_ref().expect("source info");
+    assert_eq!(info.filename, "shallot.yaml");
+    assert_eq!(info.data, spec.as_bytes());
+    // The digest is that of the op that loaded the spec: the head of the first solve.
+    let loaded_by = &recorded.solves[0];
+    let terminal = ops(loaded_by).pop().expect("terminal op");
+    assert_eq!(root.digest, terminal.inputs[0].digest);
+    assert_eq!(info.definition.as_ref(), Some(loaded_by));
+
+    // Docker 20.10 has no Warn: nothing is sent, and the build is the same.
+    let recorded = run(app(Setup::v0_8(), spec), &[]);
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    assert!(!recorded.calls.contains(&"Warn"), "{:?}", recorded.calls);
+}

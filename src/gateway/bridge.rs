@@ -234,6 +234,22 @@ impl Bridge {
         Ok(response.into_inner().definitions)
     }
 
+    /// Sends a warning for the progress output (`Warn`, cap `gateway.warnings`). Does nothing
+    /// when the daemon lacks the cap: older daemons (Docker 20.10) have no `Warn` call.
+    pub async fn warn(&mut self, request: gw::WarnRequest) -> Result<(), CallError> {
+        if !self.caps.gateway("gateway.warnings") {
+            return Ok(());
+        }
+        self.client
+            .warn(request)
+            .await
+            .map_err(|status| CallError {
+                call: "warn",
+                status,
+            })?;
+        Ok(())
+    }
+
     /// Answers the build: a result or an error, exactly once.
     pub async fn r#return(&mut self, request: gw::ReturnRequest) -> Result<(), CallError> {
         self.client

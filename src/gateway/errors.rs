@@ -68,6 +68,9 @@ pub enum Failure {
         /// What would be right.
         why: String,
     },
+    /// A subrequest (`requestid`) shallot does not answer.
+    #[error("unsupported request {0}")]
+    UnsupportedRequest(String),
     /// A bug in shallot; the message says where.
     #[error("internal error in shallot: {0}")]
     Internal(String),
@@ -77,7 +80,7 @@ impl Failure {
     /// The error for `ReturnRequest.error`.
     pub fn status(&self) -> rpc::Status {
         let code = match self {
-            Failure::MissingCaps(_) => UNIMPLEMENTED,
+            Failure::MissingCaps(_) | Failure::UnsupportedRequest(_) => UNIMPLEMENTED,
             _ => UNKNOWN,
         };
         let details = match self {
@@ -87,6 +90,12 @@ impl Failure {
                 .map(|d| source_detail(file, d.span))
                 .into_iter()
                 .collect(),
+            // BuildKit's clients recognize this detail (`UnsupportedSubrequestError`), e.g. to
+            // say that the frontend cannot answer `--call`.
+            Failure::UnsupportedRequest(name) => vec![prost_types::Any {
+                type_url: "github.com/moby/buildkit/errdefs.Subrequest+json".to_string(),
+                value: json!({ "name": name }).to_string().into_bytes(),
+            }],
             _ => Vec::new(),
         };
         rpc::Status {

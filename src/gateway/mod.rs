@@ -3,13 +3,15 @@
 //! [`serve`] pings the daemon, runs the build ([`build`]: read the spec, gather the context's
 //! facts, plan, resolve the base images, marshal the graph, solve) and always answers through
 //! `Return`: with the image, or with an error that says what is wrong and where. A panic in the
-//! build becomes an error answer too, so BuildKit is never left waiting.
+//! build becomes an error answer too, so BuildKit is never left waiting. With a `requestid`
+//! option, [`build`] answers that query (outline, targets, lint, describe) instead of building.
 
 mod bridge;
 mod errors;
 mod opts;
 mod request;
 mod stdio;
+mod subrequests;
 pub mod testbridge;
 
 pub use bridge::{Bridge, CallError, Caps};
@@ -22,10 +24,11 @@ use crate::context::{self, Context};
 use crate::llb::{self, BuildEnv, LocalOptions, Meta, SourceFile, Stage, State};
 use crate::plan::{Facts, Plan};
 use crate::proto::{gateway as gw, pb};
-use crate::{image, runtimes, spec};
+use crate::{image, lint, runtimes, spec};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use subrequests::Query;
 
 /// Largest spec file accepted.
 const MAX_SPEC_BYTES: usize = 256 << 10;
@@ -76,6 +79,10 @@ pub async fn serve<S: Stream + 'static>(
 /// Runs the build and returns the result to hand back to BuildKit.
 pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, Failure> {
     let request = Request::from(inv)?;
+    let query = Query::from_request(&request)?;
+    if query == Some(Query::Describe) {
+        return Ok(subrequests::describe());
+    }
     let inputs = bridge.inputs().await?;
 
     let context_source = match inputs.get(&request.context_key) {
@@ -95,13 +102,16 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         load_spec(&mut spec_bridge, inv, &request, &inputs),
         context::gather(&mut reader, &probes)
     );
-    let spec_file = spec_file?;
+    let (spec_file, spec_definition) = spec_file?;
     let text = String::from_utf8_lossy(&spec_file.data).into_owned();
     let spec_error = |diagnostics| Failure::Spec {
         diagnostics,
         file: spec_file.clone(),
     };
-    let mut spec = spec::parse(&text, &runtimes::names()).map_err(spec_error)?;
+    let mut spec = match spec::parse(&text, &runtimes::names()).map_err(spec_error) {
+        Ok(spec) => spec,
+        Err(failure) => return subrequests::on_failure(query, failure),
+    };
     if request.debug {
         spec.debug.value = true;
     }
@@ -109,7 +119,10 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
     if let Some(recipe) = runtimes::find(&spec.runtime.value) {
         context::gather_headers(&mut reader, &(recipe.spec_probes)(&spec), &mut facts).await?;
     }
-    let mut plan = Plan::from_spec(&spec, &facts, &request.options).map_err(spec_error)?;
+    let mut plan = match Plan::from_spec(&spec, &facts, &request.options).map_err(spec_error) {
+        Ok(plan) => plan,
+        Err(failure) => return subrequests::on_failure(query, failure),
+    };
     if let Some(builder) = plan.builder.as_mut() {
         if let Some(image) = request.named_image("builder", &builder.image)? {
             builder.image = image;
@@ -118,6 +131,16 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
     if let Some(image) = request.named_image("runtime", &plan.runtime_stage.image)? {
         plan.runtime_stage.image = image;
     }
+    if let Some(query) = query {
+        let loaded = subrequests::Loaded {
+            request: &request,
+            file: &spec_file,
+            spec: &spec,
+            facts: &facts,
+            plan: &plan,
+        };
+        return Ok(subrequests::answer(query, &loaded));
+    }
     if request.stage == Stage::Builder && plan.builder.is_none() {
         return Err(Failure::BadOption {
             key: "target".to_string(),
@@ -125,6 +148,9 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
             why: format!("runtime `{}` has no builder stage", plan.runtime),
         });
     }
+
+    let warnings = lint::lint(&spec, &facts, &plan);
+    subrequests::send_warnings(bridge, &warnings, &spec_file, &spec_definition).await;
 
     let mut images = Vec::new();
     for platform in &request.platforms {
@@ -317,13 +343,14 @@ fn config_env(config: &serde_json::Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Reads the spec file from the `dockerfile` input or local source.
+/// Reads the spec file from the `dockerfile` input or local source; also returns the
+/// definition that loaded it (warnings point at its op).
 async fn load_spec(
     bridge: &mut Bridge,
     inv: &Invocation,
     request: &Request,
     inputs: &BTreeMap<String, pb::Definition>,
-) -> Result<SourceFile, Failure> {
+) -> Result<(SourceFile, pb::Definition), Failure> {
     let name = &request.filename;
     let definition = match inputs.get("dockerfile") {
         Some(def) if request.dockerfile_key == "dockerfile" => def.clone(),
@@ -351,7 +378,7 @@ async fn load_spec(
         ),
         source,
     };
-    let id = bridge.solve(definition).await.map_err(unreadable)?;
+    let id = bridge.solve(definition.clone()).await.map_err(unreadable)?;
     let data = bridge
         .read_file(&id, name, MAX_SPEC_BYTES + 1)
         .await
@@ -363,11 +390,12 @@ async fn load_spec(
             max: MAX_SPEC_BYTES,
         });
     }
-    Ok(SourceFile {
+    let file = SourceFile {
         filename: name.clone(),
         data,
         language: "YAML".to_string(),
-    })
+    };
+    Ok((file, definition))
 }
 
 /// Where the build context comes from.

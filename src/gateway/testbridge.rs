@@ -518,6 +518,8 @@ impl LlbBridge for TestBridge {
         request: Request<gw::WarnRequest>,
     ) -> Result<Response<gw::WarnResponse>, Status> {
         let mut state = self.lock();
+        // Recorded even when refused, so tests can tell "not sent" from "sent to an old daemon".
+        state.recorded.calls.push("Warn");
         if !state
             .setup
             .gateway_caps

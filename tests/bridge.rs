@@ -559,3 +559,151 @@ fn a_build_sends_lint_warnings_through_warn_when_the_daemon_has_it() {
     assert!(recorded.result().is_some(), "{:?}", recorded.error());
     assert!(!recorded.calls.contains(&"Warn"), "{:?}", recorded.calls);
 }
+
+#[test]
+fn several_platforms_return_a_ref_map_with_a_config_each() {
+    let recorded = run(
+        app(Setup::current(), SPEC),
+        &[("platform", "linux/amd64,linux/arm64")],
+    );
+    let result = recorded
+        .result()
+        .unwrap_or_else(|| panic!("no result: {:?}", recorded.error()));
+    let Some(shallot::proto::gateway::result::Result::Refs(refs)) = &result.result else {
+        panic!("expected a ref map, got {:?}", result.result);
+    };
+    let keys: Vec<&str> = refs.refs.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["linux/amd64", "linux/arm64"]);
+    for id in keys {
+        let config: serde_json::Value =
+            serde_json::from_slice(&result.metadata[&format!("containerimage.config/{id}")])
+                .expect("config");
+        assert_eq!(
+            format!(
+                "{}/{}",
+                config["os"].as_str().unwrap_or_default(),
+                config["architecture"].as_str().unwrap_or_default()
+            ),
+            id
+        );
+    }
+    let platforms: serde_json::Value =
+        serde_json::from_slice(&result.metadata["refs.platforms"]).expect("json");
+    assert_eq!(platforms["Platforms"].as_array().map(Vec::len), Some(2));
+    // Each platform's images were resolved for it.
+    assert_eq!(recorded.resolved.len(), 4);
+}
+
+#[test]
+fn a_named_context_swaps_a_base_image() {
+    let setup = app(Setup::current(), SPEC).image(
+        "local/distroless-node:mirror",
+        json!({"config": {"Entrypoint": ["/nodejs/bin/node"]}}),
+    );
+    let recorded = run(
+        setup,
+        &[(
+            "context:runtime",
+            "docker-image://local/distroless-node:mirror",
+        )],
+    );
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    assert!(
+        recorded
+            .resolved
+            .contains(&"local/distroless-node:mirror".to_string())
+    );
+    let recorded = run(
+        app(Setup::current(), SPEC),
+        &[("context:builder", "local:elsewhere")],
+    );
+    assert_eq!(
+        error_message(&recorded),
+        "option context:builder=local:elsewhere: a base image's named context must be `docker-image://<ref>`"
+    );
+}
+
+#[test]
+fn secrets_and_ssh_are_mounted_in_the_install_step_only() {
+    let spec = format!("{SPEC}secrets: [npm_token]\nssh: true\nbuild: [npm run build]\n");
+    let recorded = run(app(Setup::v0_8(), &spec), &[]);
+    let build = recorded.solves.last().expect("build");
+    let execs: Vec<pb::ExecOp> = ops(build)
+        .into_iter()
+        .filter_map(|op| match op.op {
+            Some(pb::op::Op::Exec(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let has =
+        |e: &pb::ExecOp, kind: pb::MountType| e.mounts.iter().any(|m| m.mount_type == kind as i32);
+    let args = |e: &pb::ExecOp| {
+        e.meta
+            .as_ref()
+            .map(|m| m.args.join(" "))
+            .unwrap_or_default()
+    };
+    let install = execs
+        .iter()
+        .find(|e| args(e).contains("npm ci"))
+        .expect("install");
+    let build_step = execs
+        .iter()
+        .find(|e| args(e).contains("npm run build"))
+        .expect("build");
+    assert!(has(install, pb::MountType::Secret) && has(install, pb::MountType::Ssh));
+    assert!(!has(build_step, pb::MountType::Secret) && !has(build_step, pb::MountType::Ssh));
+    let env = &install.meta.as_ref().expect("meta").env;
+    assert!(
+        env.contains(&"SSH_AUTH_SOCK=/run/buildkit/ssh_agent.0".to_string()),
+        "{env:?}"
+    );
+    let secret = install
+        .mounts
+        .iter()
+        .find_map(|m| {
+            m.secret_opt
+                .as_ref()
+                .map(|s| (m.dest.clone(), s.id.clone(), s.optional))
+        })
+        .expect("secret mount");
+    assert_eq!(
+        secret,
+        (
+            "/run/secrets/npm_token".to_string(),
+            "npm_token".to_string(),
+            false
+        )
+    );
+}
+
+#[test]
+fn build_args_cache_imports_and_no_cache_reach_the_build() {
+    let spec = format!("{SPEC}env:\n  VERSION: \"${{VERSION}}\"\n");
+    let recorded = run(
+        app(Setup::v0_8(), &spec),
+        &[
+            ("build-arg:VERSION", "2.0"),
+            ("cache-from", "registry.local/app:cache"),
+            ("no-cache", ""),
+            ("label:team", "web"),
+        ],
+    );
+    let config = recorded.image_config().expect("config");
+    let env = config["config"]["Env"].as_array().expect("env").clone();
+    assert!(env.contains(&json!("VERSION=2.0")), "{env:?}");
+    assert_eq!(config["config"]["Labels"]["team"], "web");
+    assert_eq!(recorded.cache_imports.len(), 1);
+    assert_eq!(
+        recorded.cache_imports[0].attrs["ref"],
+        "registry.local/app:cache"
+    );
+    let build = recorded.solves.last().expect("build");
+    assert!(
+        build
+            .metadata
+            .values()
+            .filter(|m| !m.description.is_empty())
+            .all(|m| m.ignore_cache)
+    );
+}

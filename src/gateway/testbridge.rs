@@ -168,6 +168,8 @@ impl Setup {
 pub struct Recorded {
     /// Every definition solved, in order.
     pub solves: Vec<pb::Definition>,
+    /// Cache imports passed with the solves.
+    pub cache_imports: Vec<gw::CacheOptionsEntry>,
     /// Image references resolved, in order.
     pub resolved: Vec<String>,
     /// Warnings sent.
@@ -372,6 +374,7 @@ impl LlbBridge for TestBridge {
         let id = format!("ref-{}", state.refs.len());
         state.refs.insert(id.clone(), files);
         state.recorded.solves.push(definition);
+        state.recorded.cache_imports.extend(request.cache_imports);
         let result = if request.allow_result_array_ref {
             gw::result::Result::Ref(gw::Ref {
                 id: id.clone(),

@@ -78,7 +78,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         manifests.push("go.sum".to_string());
     }
     for replace in &go_mod.replaces {
-        match inside_context(&replace.path) {
+        match super::inside_context(&replace.path) {
             // Go reads only the replacement's go.mod to resolve the module graph; its source
             // comes with the rest of the context, after the download.
             Some(dir) => {
@@ -265,7 +265,7 @@ fn main_package(spec: &Spec) -> Result<String, Diagnostic> {
     if matches!(value, "." | "./") {
         return Ok(".".to_string());
     }
-    match inside_context(value) {
+    match super::inside_context(value) {
         Some(dir) => Ok(format!("./{dir}")),
         _ => Err(error_at(
             entrypoint,
@@ -310,25 +310,6 @@ fn binary_name(package: &str, module: Option<&str>) -> String {
     } else {
         name
     }
-}
-
-/// A relative path normalized (`a/./b/` → `a/b`), if it stays inside the context and is not
-/// the context root itself.
-fn inside_context(path: &str) -> Option<String> {
-    if path.starts_with('/') || path.starts_with('~') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 fn module_cache() -> Cache {

@@ -135,7 +135,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     };
 
     let jar = match (&spec.entrypoint, tool) {
-        (Some(e), _) => match inside_context(&e.value) {
+        (Some(e), _) => match super::inside_context(&e.value) {
             Some(path) if path.ends_with(".jar") => Some(path),
             _ => {
                 problems.push(error_at(
@@ -234,7 +234,7 @@ fn maven_builder(spec: &Spec, facts: &Facts, pom: Option<&Pom>, version: &str) -
     // A reactor needs every module's pom to plan the build.
     if let Some(pom) = pom {
         for module in &pom.modules {
-            if let Some(dir) = inside_context(module) {
+            if let Some(dir) = super::inside_context(module) {
                 let path = format!("{dir}/pom.xml");
                 if !manifests.contains(&path) {
                     manifests.push(path);
@@ -537,7 +537,9 @@ impl Pom {
             }
         };
         match self.resolve(&name) {
-            Some(resolved) if inside_context(&resolved).as_deref() == Some(resolved.as_str()) => {
+            Some(resolved)
+                if super::inside_context(&resolved).as_deref() == Some(resolved.as_str()) =>
+            {
                 Ok(format!("target/{resolved}.jar"))
             }
             _ => Err(format!(
@@ -796,7 +798,7 @@ impl Gradle {
                 );
             }
         };
-        match inside_context(&file) {
+        match super::inside_context(&file) {
             Some(f) if f == file && !name.is_empty() => Ok(format!("build/libs/{file}")),
             _ => Err(format!("`{file}` is not a usable jar name")),
         }
@@ -858,24 +860,6 @@ fn gradle_java(line: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// A relative path normalized, if it stays inside the context.
-fn inside_context(path: &str) -> Option<String> {
-    if path.starts_with('/') || path.starts_with('~') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 #[cfg(test)]

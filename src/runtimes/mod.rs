@@ -63,3 +63,28 @@ pub fn all_probes() -> Vec<&'static str> {
 pub fn no_spec_probes(_: &Spec) -> Vec<String> {
     Vec::new()
 }
+
+/// A relative context path normalized (`a/./b/` → `a/b`), if it stays inside the context;
+/// `""` is the context root. Manifests name local packages this way, and only paths inside
+/// the context can be copied.
+pub fn context_path(path: &str) -> Option<String> {
+    if path.starts_with('/') || path.starts_with('~') || path.contains('\\') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// [`context_path`], but not the context root itself.
+pub fn inside_context(path: &str) -> Option<String> {
+    context_path(path).filter(|p| !p.is_empty())
+}

@@ -342,7 +342,7 @@ fn tooling(
         .then(|| facts.text(".yarnrc.yml"))
         .flatten()
         .and_then(|rc| yarnrc_value(rc, "yarnPath"))
-        .and_then(|p| inside_context(&p));
+        .and_then(|p| super::inside_context(&p));
     let pnpm_major = facts
         .text("pnpm-lock.yaml")
         .map_or("9", pnpm_major_for_lockfile);
@@ -490,7 +490,7 @@ impl Tooling {
                             .strip_prefix("path:")
                     })
                     .map(|p| p.trim().trim_matches(|c| c == '"' || c == '\''))
-                    .filter_map(inside_context);
+                    .filter_map(super::inside_context);
                 paths.extend(plugins);
             }
         }
@@ -660,7 +660,7 @@ fn local_packages(package: &serde_json::Value) -> Vec<String> {
                 .or_else(|| spec.strip_prefix("link:"))
                 .or_else(|| spec.strip_prefix("portal:"))
                 .or_else(|| spec.starts_with("./").then_some(spec));
-            if let Some(path) = path.and_then(inside_context) {
+            if let Some(path) = path.and_then(super::inside_context) {
                 if !paths.contains(&path) {
                     paths.push(path);
                 }
@@ -675,7 +675,7 @@ fn local_packages(package: &serde_json::Value) -> Vec<String> {
         .into_iter()
         .flat_map(|p| p.values())
         .filter_map(|v| v.as_str())
-        .filter_map(inside_context)
+        .filter_map(super::inside_context)
     {
         if !paths.contains(&path) {
             paths.push(path);
@@ -683,24 +683,6 @@ fn local_packages(package: &serde_json::Value) -> Vec<String> {
     }
     paths.sort();
     paths
-}
-
-/// A relative path normalized, if it stays inside the context.
-fn inside_context(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    if path.starts_with('/') || path.starts_with('~') {
-        return None;
-    }
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// serde_json's message without its trailing " at line X column Y".

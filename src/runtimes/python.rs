@@ -549,23 +549,9 @@ fn quoted_after<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     rest.split('"').next()
 }
 
-/// A relative path normalized, if it stays inside the context and is not the context itself.
+/// A local path from a manifest (`file:` allowed), if it stays inside the context.
 fn inside_context(path: &str) -> Option<String> {
-    let path = path.strip_prefix("file:").unwrap_or(path);
-    if path.starts_with('/') || path.starts_with('~') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
+    super::inside_context(path.strip_prefix("file:").unwrap_or(path))
 }
 
 #[cfg(test)]

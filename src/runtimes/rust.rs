@@ -440,7 +440,7 @@ fn local_crates(manifest: &toml::Table) -> Option<BTreeSet<String>> {
             if member.contains(['*', '?', '[']) {
                 return None;
             }
-            dirs.insert(inside_context(member)?);
+            dirs.insert(super::context_path(member)?);
         }
     }
 
@@ -461,7 +461,7 @@ fn local_crates(manifest: &toml::Table) -> Option<BTreeSet<String>> {
     for deps in tables {
         for dep in deps.values() {
             if let Some(path) = dep.get("path").and_then(|p| p.as_str()) {
-                dirs.insert(inside_context(path)?);
+                dirs.insert(super::context_path(path)?);
             }
         }
     }
@@ -488,7 +488,7 @@ fn vendored_sources(facts: &crate::plan::Facts) -> Option<Vec<String>> {
         {
             if let Some(dir) = source.get("directory").and_then(|d| d.as_str()) {
                 // Relative to the directory holding `.cargo/`, i.e. the context root.
-                dirs.push(inside_context(dir).filter(|d| !d.is_empty())?);
+                dirs.push(super::context_path(dir).filter(|d| !d.is_empty())?);
             }
         }
     }
@@ -566,24 +566,6 @@ fn quote(path: &str) -> String {
     } else {
         format!("'{}'", path.replace('\'', r"'\''"))
     }
-}
-
-/// A relative path normalized (`""` for the root), if it stays inside the context.
-fn inside_context(path: &str) -> Option<String> {
-    if path.starts_with('/') || path.starts_with('~') || path.contains('\\') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 #[cfg(test)]

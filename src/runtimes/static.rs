@@ -26,7 +26,7 @@ const CC_IMAGE: &str = "gcr.io/distroless/cc-debian13:nonroot";
 fn spec_probes(spec: &Spec) -> Vec<String> {
     spec.entrypoint
         .as_ref()
-        .and_then(|e| inside_context(e.value.trim()))
+        .and_then(|e| super::inside_context(e.value.trim()))
         .into_iter()
         .collect()
 }
@@ -65,7 +65,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         return Err(Diagnostics(problems));
     };
     let written = entrypoint.value.trim();
-    let Some(path) = inside_context(written) else {
+    let Some(path) = super::inside_context(written) else {
         problems.push(error_at(
             entrypoint,
             format!("entrypoint `{written}` is not a file inside the build context"),
@@ -137,25 +137,6 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         env: vec![],
         exclude: vec![],
     })
-}
-
-/// A relative path normalized (`./a/../b` → `b`), if it stays inside the context and is not
-/// the context root itself.
-fn inside_context(path: &str) -> Option<String> {
-    if path.starts_with('/') || path.starts_with('~') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// How an executable is linked, from its program headers.

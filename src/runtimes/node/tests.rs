@@ -884,10 +884,16 @@ fn local_packages_are_found_and_normalized() {
 
 #[test]
 fn paths_outside_the_context_are_refused() {
-    assert_eq!(inside_context("../x"), None);
-    assert_eq!(inside_context("/abs"), None);
-    assert_eq!(inside_context("a/../b"), Some("b".to_string()));
-    assert_eq!(inside_context("a/./b/"), Some("a/b".to_string()));
+    assert_eq!(crate::runtimes::inside_context("../x"), None);
+    assert_eq!(crate::runtimes::inside_context("/abs"), None);
+    assert_eq!(
+        crate::runtimes::inside_context("a/../b"),
+        Some("b".to_string())
+    );
+    assert_eq!(
+        crate::runtimes::inside_context("a/./b/"),
+        Some("a/b".to_string())
+    );
 }
 
 #[test]

@@ -690,3 +690,71 @@ fn join_table() {
     assert_eq!(join("/", "x"), "/x");
     assert_eq!(join("/app", "./packages/a"), "/app/packages/a");
 }
+
+#[test]
+fn include_adds_the_manifests_and_exclude_adds_to_dockerignore() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\ninclude: [src, server.js]\nexclude: [tests]\n",
+        &locked_facts(),
+    );
+    let mut include = plan.context.include.clone();
+    include.sort();
+    // The manifests the recipe copies first must be sent too, or the copy would fail.
+    assert!(include.contains(&"package.json".to_string()), "{include:?}");
+    assert!(include.contains(&"src".to_string()) && include.contains(&"server.js".to_string()));
+    assert!(plan.context.exclude.contains(&"tests".to_string()));
+    assert!(plan.context.exclude.contains(&"node_modules".to_string()));
+    // Without `include`, everything is sent.
+    let plan = plan_default();
+    assert!(plan.context.include.is_empty());
+}
+
+fn plan_default() -> Plan {
+    plan("runtime: node\nentrypoint: server.js\n", &locked_facts())
+}
+
+#[test]
+fn secrets_and_ssh_go_to_the_builder() {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\nsecrets: [a, {id: b, target: /root/.npmrc, required: false}]\nssh: [default]\n",
+        &locked_facts(),
+    );
+    let builder = builder(&plan);
+    assert_eq!(
+        builder.secrets,
+        vec![
+            SecretMount {
+                id: "a".to_string(),
+                target: "/run/secrets/a".to_string(),
+                required: true
+            },
+            SecretMount {
+                id: "b".to_string(),
+                target: "/root/.npmrc".to_string(),
+                required: false
+            },
+        ]
+    );
+    assert_eq!(builder.ssh, vec!["default"]);
+}
+
+#[test]
+fn build_args_fill_references_and_leave_the_rest() {
+    let spec = crate::spec::parse(
+        "runtime: node\nentrypoint: server.js\nenv:\n  V: \"${VERSION}-${OTHER}\"\nbuild:\n  - echo ${VERSION} $HOME\n",
+        &crate::runtimes::names(),
+    )
+    .expect("spec");
+    let options = Options {
+        build_args: BTreeMap::from([("VERSION".to_string(), "1.2".to_string())]),
+        ..Default::default()
+    };
+    let plan = Plan::from_spec(&spec, &locked_facts(), &options).expect("plan");
+    assert!(
+        plan.config
+            .env
+            .contains(&("V".to_string(), "1.2-${OTHER}".to_string()))
+    );
+    assert!(commands(&plan).contains(&"echo 1.2 $HOME"));
+    assert_eq!(references("a ${X} ${Y}${X} ${1A} ${}"), vec!["X", "Y"]);
+}

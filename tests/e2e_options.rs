@@ -12,8 +12,10 @@ fn edit(dir: &std::path::Path, file: &str, f: impl FnOnce(String) -> String) {
     std::fs::write(&path, f(text)).unwrap_or_else(|e| panic!("{file}: {e}"));
 }
 
-/// A package.json `preinstall` script: npm runs it in the install step.
+/// A package.json `preinstall` script: npm runs it in the install step. The script is new
+/// content on every run, so the install step runs instead of coming from an earlier run's cache.
 fn with_preinstall(package: String, script: &str) -> String {
+    let script = format!("{script} # run {}", unique());
     package.replacen(
         "\"scripts\": {",
         &format!("\"scripts\": {{\n    \"preinstall\": \"{script}\","),

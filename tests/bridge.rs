@@ -707,3 +707,72 @@ fn build_args_cache_imports_and_no_cache_reach_the_build() {
             .all(|m| m.ignore_cache)
     );
 }
+
+#[test]
+fn go_cross_compiles_on_the_build_platform() {
+    let spec = "runtime: go\nport: 8080\n";
+    let setup = Setup::current()
+        .file("dockerfile", "shallot.yaml", spec)
+        .file("context", "go.mod", "module example.com/hello\n\ngo 1.22\n")
+        .file("context", "main.go", "package main\n")
+        .image(
+            "golang:1.26-trixie",
+            json!({"config": {"Env": ["PATH=/usr/local/go/bin:/usr/bin:/bin"]}}),
+        )
+        .image(
+            "gcr.io/distroless/static-debian13:nonroot",
+            json!({"config": {}}),
+        );
+    let mut inv = invocation(&[("platform", "linux/arm64")]);
+    inv.worker_platform = shallot::gateway::parse_platform("linux/amd64");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let recorded = runtime.block_on(TestBridge::new(setup).run(inv));
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    let build = recorded.solves.last().expect("build");
+    let mut go_build = None;
+    let mut images = Vec::new();
+    for op in ops(build) {
+        let arch = op
+            .platform
+            .as_ref()
+            .map(|p| p.architecture.clone())
+            .unwrap_or_default();
+        match op.op {
+            Some(pb::op::Op::Exec(e)) => {
+                let meta = e.meta.unwrap_or_default();
+                if meta.args.join(" ").contains("go build") {
+                    go_build = Some((arch, meta.env));
+                }
+            }
+            Some(pb::op::Op::Source(s)) if s.identifier.starts_with("docker-image://") => {
+                images.push((s.identifier, arch));
+            }
+            _ => {}
+        }
+    }
+    let (arch, env) = go_build.expect("a go build");
+    assert_eq!(arch, "amd64", "the compiler runs natively");
+    assert!(
+        env.contains(&"GOARCH=arm64".to_string()) && env.contains(&"GOOS=linux".to_string()),
+        "{env:?}"
+    );
+    images.sort();
+    assert_eq!(
+        images,
+        vec![
+            (
+                "docker-image://docker.io/library/golang:1.26-trixie".to_string(),
+                "amd64".to_string()
+            ),
+            (
+                "docker-image://gcr.io/distroless/static-debian13:nonroot".to_string(),
+                "arm64".to_string()
+            ),
+        ]
+    );
+    let config = recorded.image_config().expect("config");
+    assert_eq!(config["architecture"], "arm64");
+}

@@ -198,9 +198,26 @@ async fn build_platform(
         Stage::Runtime => Some(plan.runtime_stage.image.clone()),
         Stage::Builder => None,
     };
-    let resolve = |image: Option<String>| {
+    let mut env = BuildEnv {
+        session: inv.session_id.clone(),
+        platform: Some(platform.clone()),
+        build_platform: Some(inv.worker_platform.clone().unwrap_or_else(host_platform)),
+        builder_env: Vec::new(),
+        needs_default_path: !bridge.caps.llb.contains("exec.meta.setsdefaultpath"),
+        spec: Some(spec_file.clone()),
+        context_name: request.context_key.clone(),
+        context_input: match context_source {
+            ContextSource::Input(def) => Some(def.clone()),
+            ContextSource::Local(_) => None,
+        },
+        resolve_mode: (request.resolve_mode != "default").then(|| request.resolve_mode.clone()),
+        no_cache: request.no_cache,
+        epoch: request.epoch,
+    };
+    // A cross-compiling builder's image is the build platform's.
+    let builder_on = llb::builder_platform(plan, &env).unwrap_or_else(|| platform.clone());
+    let resolve = |image: Option<String>, platform: pb::Platform| {
         let mut bridge = bridge.clone();
-        let platform = platform.clone();
         let mode = request.resolve_mode.clone();
         async move {
             match image {
@@ -213,28 +230,16 @@ async fn build_platform(
         }
     };
     // Both base images are resolved at once.
-    let (builder_config, final_config) = tokio::join!(resolve(builder_image), resolve(final_image));
+    let (builder_config, final_config) = tokio::join!(
+        resolve(builder_image, builder_on),
+        resolve(final_image, platform.clone())
+    );
     let builder_config = builder_config?;
     let base_config = match final_config? {
         Some(config) => config,
         None => builder_config.clone().unwrap_or_default(),
     };
-
-    let env = BuildEnv {
-        session: inv.session_id.clone(),
-        platform: Some(platform.clone()),
-        builder_env: builder_config.as_ref().map(config_env).unwrap_or_default(),
-        needs_default_path: !bridge.caps.llb.contains("exec.meta.setsdefaultpath"),
-        spec: Some(spec_file.clone()),
-        context_name: request.context_key.clone(),
-        context_input: match context_source {
-            ContextSource::Input(def) => Some(def.clone()),
-            ContextSource::Local(_) => None,
-        },
-        resolve_mode: (request.resolve_mode != "default").then(|| request.resolve_mode.clone()),
-        no_cache: request.no_cache,
-        epoch: request.epoch,
-    };
+    env.builder_env = builder_config.as_ref().map(config_env).unwrap_or_default();
     let definition = llb::from_plan(plan, &env, request.stage);
     let missing = bridge.caps.missing_llb(&definition.caps);
     if !missing.is_empty() {

@@ -4,7 +4,7 @@
 use super::{
     Copy, Definition, Exec, FileAction, LocalOptions, Meta, Mount, Range, SourceFile, State,
 };
-use crate::plan::{Builder, Plan, Source, Step};
+use crate::plan::{Builder, CrossCompile, Plan, PlatformField, Source, Step};
 use crate::proto::pb;
 use crate::spec::Span;
 
@@ -15,6 +15,8 @@ pub struct BuildEnv {
     pub session: Option<String>,
     /// Target platform of every op; `None` lets the daemon choose its own.
     pub platform: Option<pb::Platform>,
+    /// The platform the daemon runs on: a builder that cross-compiles runs there.
+    pub build_platform: Option<pb::Platform>,
     /// Environment of the builder image (from its config), applied to builder runs as
     /// `FROM` does in a Dockerfile.
     pub builder_env: Vec<(String, String)>,
@@ -132,13 +134,20 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
     let total = plan.steps.len() + 1;
     let step_name = |n: usize, what: &str| format!("[builder {n}/{total}] {what}");
     let from = format!("FROM {}", super::normalize_image(&plan.image));
+    // A cross-compiling builder runs natively on the build platform, told the target by env.
+    let (platform, target_env) = match (&plan.cross, &env.build_platform, &env.platform) {
+        (CrossCompile::Env(vars), Some(build), Some(target)) => {
+            (Some(build), cross_env(vars, target))
+        }
+        _ => (env.platform.as_ref(), Vec::new()),
+    };
     let mut builder = State::image(
         &plan.image,
-        env.platform.as_ref(),
+        platform,
         env.resolve_mode.as_deref(),
         named(env, &step_name(1, &from), None),
     );
-    for (key, value) in env.builder_env.iter().chain(&plan.env) {
+    for (key, value) in env.builder_env.iter().chain(&plan.env).chain(&target_env) {
         builder = builder.env(key, value);
     }
     builder = builder.dir(&plan.workdir);
@@ -210,6 +219,31 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
         };
     }
     builder
+}
+
+/// The environment that tells a cross-compiler the target (e.g. `GOARCH=arm64`).
+fn cross_env(vars: &[(String, PlatformField)], target: &pb::Platform) -> Vec<(String, String)> {
+    vars.iter()
+        .filter_map(|(name, field)| {
+            let value = match field {
+                PlatformField::Os => target.os.clone(),
+                PlatformField::Arch => target.architecture.clone(),
+                PlatformField::ArmVersion if target.architecture == "arm" => {
+                    target.variant.trim_start_matches('v').to_string()
+                }
+                PlatformField::ArmVersion => String::new(),
+            };
+            (!value.is_empty()).then(|| (name.clone(), value))
+        })
+        .collect()
+}
+
+/// The platform a plan's builder runs on: the build platform when it cross-compiles.
+pub fn builder_platform(plan: &Plan, env: &BuildEnv) -> Option<pb::Platform> {
+    match plan.builder.as_ref().map(|b| &b.cross) {
+        Some(CrossCompile::Env(_)) if env.build_platform.is_some() => env.build_platform.clone(),
+        _ => env.platform.clone(),
+    }
 }
 
 fn named(env: &BuildEnv, name: &str, span: Option<Span>) -> Meta {

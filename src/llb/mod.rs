@@ -13,7 +13,7 @@
 mod from_plan;
 mod ops;
 
-pub use from_plan::{BuildEnv, Stage, from_plan};
+pub use from_plan::{BuildEnv, Stage, builder_platform, from_plan};
 pub use ops::{CacheSharing, Copy, Exec, FileAction, LocalOptions, Mount};
 
 use crate::proto::pb;

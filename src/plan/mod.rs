@@ -91,6 +91,31 @@ pub struct Builder {
     pub secrets: Vec<SecretMount>,
     /// SSH agent ids forwarded into those same runs.
     pub ssh: Vec<String>,
+    /// Whether the builder runs on the build platform and compiles for the target.
+    pub cross: CrossCompile,
+}
+
+/// How a builder produces code for the target platform.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum CrossCompile {
+    /// The builder runs on the target platform (under emulation when that is not the build
+    /// platform).
+    #[default]
+    No,
+    /// The builder runs natively on the build platform and is told the target through these
+    /// environment variables (Go's `GOOS`, `GOARCH`, `GOARM`).
+    Env(Vec<(String, PlatformField)>),
+}
+
+/// A part of the target platform, for [`CrossCompile::Env`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum PlatformField {
+    /// `linux`.
+    Os,
+    /// `amd64`, `arm64`, `arm`, …
+    Arch,
+    /// The ARM version without its `v` (`7` for `linux/arm/v7`); unset for other arches.
+    ArmVersion,
 }
 
 /// A build secret mounted into dependency steps.
@@ -241,6 +266,8 @@ pub struct RecipeBuilder {
     pub env: Vec<(String, String)>,
     /// Steps, in order.
     pub steps: Vec<Step>,
+    /// Whether the toolchain can compile for another platform natively.
+    pub cross: CrossCompile,
 }
 
 /// A path a recipe puts into the runtime image.
@@ -425,6 +452,7 @@ fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: R
             steps: b.steps,
             secrets,
             ssh,
+            cross: b.cross,
         }),
         runtime_stage: Runtime {
             image: runtime_image,

@@ -11,8 +11,8 @@
 
 use super::Recipe;
 use crate::plan::{
-    Cache, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Source, Step,
-    error_at, join,
+    Cache, CrossCompile, Entrypoint, PlatformField, RecipeArtifact, RecipeBuilder, RecipeInput,
+    RecipePlan, Run, Source, Step, error_at, join,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
@@ -158,6 +158,17 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
                 ("GOTOOLCHAIN".to_string(), "local".to_string()),
             ],
             steps,
+            // Go cross-compiles natively; with cgo it would need a cross C toolchain, so a
+            // cgo build runs on the target platform instead.
+            cross: if cgo {
+                CrossCompile::No
+            } else {
+                CrossCompile::Env(vec![
+                    ("GOOS".to_string(), PlatformField::Os),
+                    ("GOARCH".to_string(), PlatformField::Arch),
+                    ("GOARM".to_string(), PlatformField::ArmVersion),
+                ])
+            },
         }),
         runtime_image: if cgo {
             "gcr.io/distroless/base-debian13:nonroot".to_string()

@@ -17,8 +17,8 @@
 
 use super::Recipe;
 use crate::plan::{
-    Cache, Entrypoint, Facts, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Step,
-    error_at,
+    Cache, CrossCompile, Entrypoint, Facts, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan,
+    Run, Step, error_at,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 use std::collections::BTreeMap;
@@ -265,6 +265,7 @@ fn maven_builder(spec: &Spec, facts: &Facts, pom: Option<&Pom>, version: &str) -
         image: format!("maven:3.9-eclipse-temurin-{version}"),
         env: vec![],
         steps,
+        cross: CrossCompile::No,
     }
 }
 
@@ -318,6 +319,7 @@ fn gradle_builder(
         // The cache mount is there whatever the image sets.
         env: vec![("GRADLE_USER_HOME".to_string(), "/root/.gradle".to_string())],
         steps,
+        cross: CrossCompile::No,
     }
 }
 

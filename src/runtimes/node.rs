@@ -16,7 +16,8 @@
 
 use super::Recipe;
 use crate::plan::{
-    Cache, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Step, error_at,
+    Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run,
+    Step, error_at,
 };
 use crate::spec::{Diagnostic, Diagnostics, Span};
 
@@ -201,6 +202,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             image: format!("node:{version}-trixie-slim"),
             env: tooling.env(),
             steps,
+            cross: CrossCompile::No,
         }),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
         runtime_note: None,

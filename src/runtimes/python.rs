@@ -25,7 +25,8 @@
 
 use super::Recipe;
 use crate::plan::{
-    Cache, Entrypoint, RecipeArtifact, RecipeInput, RecipePlan, Run, Step, error_at, join,
+    Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeInput, RecipePlan, Run, Step, error_at,
+    join,
 };
 use crate::plan::{Facts, RecipeBuilder};
 use crate::spec::{Diagnostic, Diagnostics, Spec};
@@ -144,6 +145,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             image: format!("python:{version}-slim-trixie"),
             env,
             steps,
+            cross: CrossCompile::No,
         }),
         runtime_image: format!("gcr.io/distroless/python3-{debian}:nonroot"),
         runtime_note: None,

@@ -16,8 +16,8 @@
 
 use super::Recipe;
 use crate::plan::{
-    Cache, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Source, Step,
-    error_at, join,
+    Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run,
+    Source, Step, error_at, join,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 use std::collections::BTreeSet;
@@ -189,6 +189,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             image: format!("rust:{version}-trixie"),
             env: vec![("CARGO_TARGET_DIR".to_string(), TARGET_DIR.to_string())],
             steps,
+            cross: CrossCompile::No,
         }),
         runtime_image: "gcr.io/distroless/cc-debian13:nonroot".to_string(),
         runtime_note: None,

@@ -776,3 +776,29 @@ fn go_cross_compiles_on_the_build_platform() {
     let config = recorded.image_config().expect("config");
     assert_eq!(config["architecture"], "arm64");
 }
+
+#[test]
+fn image_resolve_mode_reaches_the_image_sources() {
+    let recorded = run(app(Setup::v0_8(), SPEC), &[("image-resolve-mode", "pull")]);
+    let build = recorded.solves.last().expect("build");
+    let modes: Vec<Option<String>> = ops(build)
+        .into_iter()
+        .filter_map(|op| match op.op {
+            Some(pb::op::Op::Source(s)) if s.identifier.starts_with("docker-image://") => {
+                Some(s.attrs.get("image.resolvemode").cloned())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        modes,
+        vec![Some("pull".to_string()), Some("pull".to_string())]
+    );
+    // The default leaves it to the daemon (Docker: local images first).
+    let recorded = run(app(Setup::v0_8(), SPEC), &[]);
+    let build = recorded.solves.last().expect("build");
+    assert!(ops(build).into_iter().all(|op| match op.op {
+        Some(pb::op::Op::Source(s)) => !s.attrs.contains_key("image.resolvemode"),
+        _ => true,
+    }));
+}

@@ -147,6 +147,12 @@ pub fn build_on(
         cmd.args(["--build-arg", &format!("SHALLOT_BUILDER_IMAGE={builder}")]);
     }
     cmd.args(extra).arg(context);
+    // One build at a time: Docker 20.10's BuildKit (v0.8) can panic ("failed to get edge") and
+    // take dockerd down when concurrent solves share vertices, e.g. with --no-cache.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     run(&mut cmd)
 }
 

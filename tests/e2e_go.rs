@@ -38,14 +38,7 @@ fn example_builds_runs_and_answers_on_its_port() {
         return;
     }
     let image = example_image();
-    let port = free_port();
-    let app = Container::start(image, port, 8080);
-    let body = http_get(port);
-    assert!(
-        body.contains("200 OK"),
-        "status: {body}\nlog: {}",
-        app.logs()
-    );
+    let body = answer(image);
     assert!(body.contains("hello from shallot"), "body: {body}");
     // From the local module wired in by go.mod's replace directive.
     assert!(body.contains("greetings, shallot"), "body: {body}");
@@ -56,8 +49,7 @@ fn image_config_runs_the_binary_as_nonroot() {
     if !ready() {
         return;
     }
-    let config = docker_ok(&["inspect", "--format", "{{json .Config}}", example_image()]);
-    let config: serde_json::Value = serde_json::from_str(config.trim()).expect("config JSON");
+    let config = image_config(example_image());
     assert_eq!(config["User"], "65532:65532");
     assert_eq!(config["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
     assert_eq!(config["Entrypoint"], serde_json::json!(["/app/hello"]));
@@ -67,12 +59,7 @@ fn image_config_runs_the_binary_as_nonroot() {
         config["Cmd"]
     );
     assert_eq!(config["WorkingDir"], "/app");
-    let env: Vec<&str> = config["Env"]
-        .as_array()
-        .expect("Env")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let env = env_of(&config);
     assert!(env.contains(&"PORT=8080"), "env: {env:?}");
     assert!(
         env.iter().any(|e| e.starts_with("SSL_CERT_FILE=")),
@@ -86,23 +73,10 @@ fn runtime_image_has_the_binary_and_no_shell_toolchain_or_caches() {
         return;
     }
     let image = example_image();
-    let shell = docker(&[
-        "run",
-        "--rm",
-        "--entrypoint",
-        "/bin/sh",
-        image,
-        "-c",
-        "true",
-    ]);
-    assert!(!shell.ok, "the runtime image has a shell:\n{}", shell.text);
+    assert_no_shell(image);
 
     let files = image_files(image);
-    let line = |path: &str| {
-        files
-            .lines()
-            .find(|l| l.ends_with(path) || l.contains(&format!("{path} -> ")))
-    };
+    let line = |path: &str| file_line(&files, path);
     for absent in [
         "bin/sh",
         "bin/go",

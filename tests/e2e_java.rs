@@ -42,14 +42,7 @@ fn example_builds_runs_and_answers_on_its_port() {
         return;
     }
     let image = example_image();
-    let port = free_port();
-    let app = Container::start(image, port, 8080);
-    let body = http_get(port);
-    assert!(
-        body.contains("200 OK"),
-        "status: {body}\nlog: {}",
-        app.logs()
-    );
+    let body = answer(image);
     assert!(body.contains("hello from shallot"), "body: {body}");
 }
 
@@ -58,8 +51,7 @@ fn image_config_runs_the_named_jar_with_the_base_entrypoint() {
     if !ready() {
         return;
     }
-    let config = docker_ok(&["inspect", "--format", "{{json .Config}}", example_image()]);
-    let config: serde_json::Value = serde_json::from_str(config.trim()).expect("config JSON");
+    let config = image_config(example_image());
     assert_eq!(config["User"], "65532:65532");
     assert_eq!(config["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
     // distroless java's `java -jar` is kept; the command is only the jar.
@@ -69,12 +61,7 @@ fn image_config_runs_the_named_jar_with_the_base_entrypoint() {
     );
     assert_eq!(config["Cmd"], serde_json::json!(["/app/hello-1.0.0.jar"]));
     assert_eq!(config["WorkingDir"], "/app");
-    let env: Vec<&str> = config["Env"]
-        .as_array()
-        .expect("Env")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let env = env_of(&config);
     assert!(env.contains(&"PORT=8080"), "env: {env:?}");
     assert!(
         env.iter().any(|e| e.starts_with("SSL_CERT_FILE=")),
@@ -88,16 +75,7 @@ fn runtime_image_has_no_shell_build_tool_or_sources() {
         return;
     }
     let image = example_image();
-    let shell = docker(&[
-        "run",
-        "--rm",
-        "--entrypoint",
-        "/bin/sh",
-        image,
-        "-c",
-        "true",
-    ]);
-    assert!(!shell.ok, "the runtime image has a shell:\n{}", shell.text);
+    assert_no_shell(image);
 
     let files = image_files(image);
     let has = |needle: &str| files.lines().any(|l| l.contains(needle));

@@ -26,14 +26,7 @@ fn example_builds_runs_and_answers_on_its_port() {
         return;
     }
     let image = example_image();
-    let port = free_port();
-    let app = Container::start(image, port, 8080);
-    let body = http_get(port);
-    assert!(
-        body.contains("200 OK"),
-        "status: {body}\nlog: {}",
-        app.logs()
-    );
+    let body = answer(image);
     assert!(body.contains("hello from shallot"), "body: {body}");
     // From the local runtime dependency, and from the build step's devDependency tool.
     assert!(body.contains("greetings, shallot"), "body: {body}");
@@ -45,8 +38,7 @@ fn image_config_is_set_on_top_of_the_base() {
     if !ready() {
         return;
     }
-    let config = docker_ok(&["inspect", "--format", "{{json .Config}}", example_image()]);
-    let config: serde_json::Value = serde_json::from_str(config.trim()).expect("config JSON");
+    let config = image_config(example_image());
     assert_eq!(config["User"], "65532:65532");
     assert_eq!(config["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
     // The base image's node entrypoint is kept; the command is only the script.
@@ -56,12 +48,7 @@ fn image_config_is_set_on_top_of_the_base() {
     );
     assert_eq!(config["Cmd"], serde_json::json!(["server.js"]));
     assert_eq!(config["WorkingDir"], "/app");
-    let env: Vec<&str> = config["Env"]
-        .as_array()
-        .expect("Env")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let env = env_of(&config);
     assert!(env.contains(&"PORT=8080"), "env: {env:?}");
     assert!(env.contains(&"NODE_ENV=production"), "env: {env:?}");
     assert!(
@@ -76,23 +63,10 @@ fn runtime_image_has_no_shell_and_only_production_dependencies() {
         return;
     }
     let image = example_image();
-    let shell = docker(&[
-        "run",
-        "--rm",
-        "--entrypoint",
-        "/bin/sh",
-        image,
-        "-c",
-        "true",
-    ]);
-    assert!(!shell.ok, "the runtime image has a shell:\n{}", shell.text);
+    assert_no_shell(image);
 
     let files = image_files(image);
-    let line = |path: &str| {
-        files
-            .lines()
-            .find(|l| l.ends_with(path) || l.contains(&format!("{path} -> ")))
-    };
+    let line = |path: &str| file_line(&files, path);
     assert!(
         line("bin/sh").is_none() && line("/npm").is_none(),
         "shell or npm in the image:\n{files}"
@@ -262,21 +236,12 @@ fn package_manager_example(example: &str, install: &str) {
         first.text
     );
 
-    let port = free_port();
-    let app = Container::start(&tag, port, 8080);
-    let body = http_get(port);
-    assert!(
-        body.contains("200 OK"),
-        "status: {body}\nlog: {}",
-        app.logs()
-    );
+    let body = answer(&tag);
     assert!(body.contains("hello from shallot"), "body: {body}");
     assert!(body.contains("greetings, shallot"), "body: {body}");
     assert!(body.contains(r#""builtBy":"stamp""#), "body: {body}");
-    drop(app);
 
-    let config = docker_ok(&["inspect", "--format", "{{json .Config}}", &tag]);
-    let config: serde_json::Value = serde_json::from_str(config.trim()).expect("config JSON");
+    let config = image_config(&tag);
     assert_eq!(config["User"], "65532:65532");
     assert_eq!(config["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
     assert_eq!(
@@ -285,8 +250,7 @@ fn package_manager_example(example: &str, install: &str) {
     );
     assert_eq!(config["Cmd"], serde_json::json!(["server.js"]));
 
-    let shell = docker(&["run", "--rm", "--entrypoint", "/bin/sh", &tag, "-c", "true"]);
-    assert!(!shell.ok, "the runtime image has a shell:\n{}", shell.text);
+    assert_no_shell(&tag);
     let files = image_files(&tag);
     // Directories are listed with a trailing `/`, symlinks as `path -> target`.
     let has = |path: &str| {

@@ -146,24 +146,13 @@ fn labels_build_args_and_source_date_epoch() {
         ],
     );
     assert!(r.ok, "build failed:\n{}", r.text);
-    let config = docker_ok(&[
-        "inspect",
-        "--format",
-        "{{json .Config}}",
-        "shallot-e2e/options:labels",
-    ]);
-    let config: serde_json::Value = serde_json::from_str(config.trim()).expect("json");
+    let config = image_config("shallot-e2e/options:labels");
     assert_eq!(config["Labels"]["team"], "web");
     assert_eq!(
         config["Labels"]["org.opencontainers.image.version"],
         "1.2.3"
     );
-    let env: Vec<&str> = config["Env"]
-        .as_array()
-        .expect("env")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let env = env_of(&config);
     assert!(env.contains(&"APP_VERSION=1.2.3"), "{env:?}");
     let created = docker_ok(&[
         "inspect",

@@ -32,18 +32,6 @@ fn example_image() -> &'static str {
     "shallot-e2e/python:example"
 }
 
-fn answer(image: &str) -> String {
-    let port = free_port();
-    let app = Container::start(image, port, 8080);
-    let body = http_get(port);
-    assert!(
-        body.contains("200 OK"),
-        "status: {body}\nlog: {}",
-        app.logs()
-    );
-    body
-}
-
 #[test]
 fn example_builds_runs_and_answers_on_its_port() {
     if !ready() {
@@ -60,8 +48,7 @@ fn image_config_is_set_on_top_of_the_base() {
     if !ready() {
         return;
     }
-    let config = docker_ok(&["inspect", "--format", "{{json .Config}}", example_image()]);
-    let config: serde_json::Value = serde_json::from_str(config.trim()).expect("config JSON");
+    let config = image_config(example_image());
     assert_eq!(config["User"], "65532:65532");
     assert_eq!(config["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
     // The venv's interpreter (a link to /usr/bin/python3, which distroless has) runs the script.
@@ -71,12 +58,7 @@ fn image_config_is_set_on_top_of_the_base() {
     );
     assert_eq!(config["Cmd"], serde_json::json!(["app.py"]));
     assert_eq!(config["WorkingDir"], "/app");
-    let env: Vec<&str> = config["Env"]
-        .as_array()
-        .expect("Env")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let env = env_of(&config);
     assert!(env.contains(&"PORT=8080"), "env: {env:?}");
     assert!(env.contains(&"PYTHONUNBUFFERED=1"), "env: {env:?}");
     assert!(env.contains(&"LANG=C.UTF-8"), "base env lost: {env:?}");
@@ -88,23 +70,10 @@ fn runtime_image_has_no_shell_no_pip_and_no_caches() {
         return;
     }
     let image = example_image();
-    let shell = docker(&[
-        "run",
-        "--rm",
-        "--entrypoint",
-        "/bin/sh",
-        image,
-        "-c",
-        "true",
-    ]);
-    assert!(!shell.ok, "the runtime image has a shell:\n{}", shell.text);
+    assert_no_shell(image);
 
     let files = image_files(image);
-    let line = |path: &str| {
-        files
-            .lines()
-            .find(|l| l.ends_with(path) || l.contains(&format!("{path} -> ")))
-    };
+    let line = |path: &str| file_line(&files, path);
     assert!(line("bin/sh").is_none(), "shell in the image:\n{files}");
     assert!(
         !files

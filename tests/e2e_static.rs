@@ -56,14 +56,7 @@ fn example_image() -> &'static str {
 }
 
 fn answers_on_its_port(image: &str) {
-    let port = free_port();
-    let app = Container::start(image, port, 8080);
-    let body = http_get(port);
-    assert!(
-        body.contains("200 OK"),
-        "status: {body}\nlog: {}",
-        app.logs()
-    );
+    let body = answer(image);
     assert!(body.contains("hello from shallot"), "body: {body}");
 }
 
@@ -80,8 +73,7 @@ fn image_config_runs_the_binary_as_nonroot() {
     if !ready() {
         return;
     }
-    let config = docker_ok(&["inspect", "--format", "{{json .Config}}", example_image()]);
-    let config: serde_json::Value = serde_json::from_str(config.trim()).expect("config JSON");
+    let config = image_config(example_image());
     assert_eq!(config["User"], "65532:65532");
     assert_eq!(config["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
     assert_eq!(config["Entrypoint"], serde_json::json!(["/app/server"]));
@@ -94,16 +86,7 @@ fn runtime_image_has_only_the_binary_and_no_shell() {
         return;
     }
     let image = example_image();
-    let shell = docker(&[
-        "run",
-        "--rm",
-        "--entrypoint",
-        "/bin/sh",
-        image,
-        "-c",
-        "true",
-    ]);
-    assert!(!shell.ok, "the runtime image has a shell:\n{}", shell.text);
+    assert_no_shell(image);
     let files = image_files(image);
     assert!(
         !files

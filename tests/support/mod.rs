@@ -276,3 +276,52 @@ pub fn unique() -> u32 {
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     ((nanos / 1000) as u32).wrapping_add(n.wrapping_mul(7919)) % 1_000_000_000
 }
+
+/// The image's config, as `docker inspect` shows it.
+pub fn image_config(image: &str) -> serde_json::Value {
+    let text = docker_ok(&["inspect", "--format", "{{json .Config}}", image]);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("config of {image}: {e}"))
+}
+
+/// The config's `Env`, one `NAME=value` each.
+pub fn env_of(config: &serde_json::Value) -> Vec<&str> {
+    config["Env"]
+        .as_array()
+        .map(|vars| vars.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default()
+}
+
+/// Fails unless running `/bin/sh` in the image fails: distroless images have no shell.
+pub fn assert_no_shell(image: &str) {
+    let shell = docker(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/bin/sh",
+        image,
+        "-c",
+        "true",
+    ]);
+    assert!(!shell.ok, "{image} has a shell:\n{}", shell.text);
+}
+
+/// The line of an [`image_files`] listing for `path` (a file, a directory or a link).
+pub fn file_line<'a>(files: &'a str, path: &str) -> Option<&'a str> {
+    files
+        .lines()
+        .find(|l| l.ends_with(path) || l.contains(&format!("{path} -> ")))
+}
+
+/// Runs `image` (its app on port 8080), asks `GET /` and returns the whole HTTP answer,
+/// failing with the app's log unless it is 200 OK.
+pub fn answer(image: &str) -> String {
+    let port = free_port();
+    let app = Container::start(image, port, 8080);
+    let body = http_get(port);
+    assert!(
+        body.contains("200 OK"),
+        "status: {body}\nlog: {}",
+        app.logs()
+    );
+    body
+}

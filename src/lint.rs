@@ -12,7 +12,8 @@
 //!
 //! `port` out of range has no rule: validation already refuses it.
 
-use crate::plan::{Facts, Plan, Step};
+use crate::plan::Plan;
+use crate::runtimes;
 use crate::spec::{Located, Span, Spec, User};
 
 /// Where the rules are explained. shallot has no fixed public home yet, so the link is relative
@@ -89,39 +90,13 @@ impl Warning {
     }
 }
 
-/// How a runtime installs dependencies without a lockfile, and which lockfiles it accepts.
-struct LockfileRule {
-    /// The runtime's name.
-    runtime: &'static str,
-    /// The start of the install command the recipe uses when it finds no lockfile.
-    unlocked_install: &'static str,
-    /// Lockfiles that would pin the dependencies.
-    lockfiles: &'static [&'static str],
-}
-
-/// One row per runtime whose recipe can install from a manifest alone. A new runtime adds a
-/// row here; the recipe's choice of command is what the rule reads, so the two cannot disagree.
-const LOCKFILE_RULES: &[LockfileRule] = &[LockfileRule {
-    runtime: "node",
-    unlocked_install: "npm install",
-    lockfiles: &[
-        "package-lock.json",
-        "npm-shrinkwrap.json",
-        "yarn.lock",
-        "pnpm-lock.yaml",
-    ],
-}];
-
-/// Runtimes that need not serve anything, so a missing `port` is not suspicious.
-const PORTLESS_RUNTIMES: &[&str] = &["static"];
-
 /// Parts of an env name that mark a secret when they are a whole word (`API_KEY`) …
 const SECRET_WORDS: &[&str] = &["KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD"];
 /// … or the end of one (`DBPASSWORD`, `AUTHTOKEN`); `KEY` is not here, or `MONKEY` would match.
 const SECRET_SUFFIXES: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "PASSWD"];
 
 /// Every warning for this build, in spec order (then by rule name).
-pub fn lint(spec: &Spec, facts: &Facts, plan: &Plan) -> Vec<Warning> {
+pub fn lint(spec: &Spec, plan: &Plan) -> Vec<Warning> {
     let fallback = spec.runtime.span;
     let mut warnings = Vec::new();
     let mut warn = |rule: Rule, message: String, hint: String, span: Span| {
@@ -150,27 +125,17 @@ pub fn lint(spec: &Spec, facts: &Facts, plan: &Plan) -> Vec<Warning> {
         );
     }
 
-    if let Some(rule) = LOCKFILE_RULES.iter().find(|r| r.runtime == plan.runtime) {
-        let unlocked = plan
-            .builder
-            .iter()
-            .flat_map(|b| &b.steps)
-            .find_map(|s| match s {
-                Step::Run(run) if run.command.starts_with(rule.unlocked_install) => Some(run),
-                _ => None,
-            });
-        let has_lockfile = rule.lockfiles.iter().any(|f| facts.has(f));
-        if let (Some(run), false) = (unlocked, has_lockfile) {
-            warn(
-                NO_LOCKFILE,
-                format!(
-                    "no lockfile in the build context, so `{}` picks dependency versions at build time",
-                    rule.unlocked_install
-                ),
-                format!("commit one of: {}", rule.lockfiles.join(", ")),
-                run.span.unwrap_or(fallback),
-            );
-        }
+    // The recipe knows whether its install is pinned; the plan carries what it decided.
+    if let Some(unlocked) = &plan.unlocked {
+        warn(
+            NO_LOCKFILE,
+            format!(
+                "no lockfile in the build context, so `{}` picks dependency versions at build time",
+                unlocked.command
+            ),
+            format!("commit one of: {}", unlocked.lockfiles.join(", ")),
+            unlocked.span,
+        );
     }
 
     let images = [
@@ -211,7 +176,8 @@ pub fn lint(spec: &Spec, facts: &Facts, plan: &Plan) -> Vec<Warning> {
         }
     }
 
-    if spec.port.is_none() && !PORTLESS_RUNTIMES.contains(&plan.runtime.as_str()) {
+    let serves = runtimes::find(&plan.runtime).is_none_or(|r| r.serves);
+    if spec.port.is_none() && serves {
         warn(
             NO_PORT,
             "no `port`: the image declares no port and sets no `PORT`".to_string(),
@@ -246,7 +212,7 @@ fn is_literal(value: &Located<String>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Options;
+    use crate::plan::{Facts, Options};
     use crate::runtimes;
 
     const BASE: &str = "runtime: node\nentrypoint: server.js\nport: 8080\nimages:\n  builder: node:24@sha256:aa\n  runtime: gcr.io/distroless/nodejs24-debian13@sha256:bb\n";
@@ -268,7 +234,7 @@ mod tests {
         let spec = crate::spec::parse(src, &runtimes::names()).unwrap_or_else(|d| panic!("{d}"));
         let plan =
             Plan::from_spec(&spec, facts, &Options::default()).unwrap_or_else(|d| panic!("{d}"));
-        lint(&spec, facts, &plan)
+        lint(&spec, &plan)
     }
 
     fn rules(src: &str) -> Vec<(&'static str, u32)> {

@@ -136,7 +136,6 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
             request: &request,
             file: &spec_file,
             spec: &spec,
-            facts: &facts,
             plan: &plan,
         };
         return Ok(subrequests::answer(query, &loaded));
@@ -149,7 +148,7 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         });
     }
 
-    let warnings = lint::lint(&spec, &facts, &plan);
+    let warnings = lint::lint(&spec, &plan);
     subrequests::send_warnings(bridge, &warnings, &spec_file, &spec_definition).await;
 
     let mut images = Vec::new();

@@ -6,7 +6,7 @@
 //! packages), `result.txt` (the same for a person), `version`, and for lint
 //! `result.statuscode`.
 //!
-//! The queries reuse the build's own loading (spec, context facts, plan), so they describe
+//! The queries reuse the build's own loading (spec, plan), so they describe
 //! exactly what a build would do; only `frontend.subrequests.describe` needs nothing loaded.
 //! The same lint warnings also reach a normal build's progress output through BuildKit's `Warn`
 //! call ([`send_warnings`]), when the daemon has it.
@@ -17,7 +17,7 @@ use super::opts::platform_id;
 use super::request::{BUILD_ARGS, Request};
 use crate::lint::{self, RULES_URL, Warning};
 use crate::llb::{Digest, SourceFile, Stage};
-use crate::plan::{Facts, Plan, Step, debug_variant, references};
+use crate::plan::{Plan, Step, debug_variant, references};
 use crate::proto::{gateway as gw, pb};
 use crate::spec::{Diagnostics, Located, Span, Spec};
 use base64::Engine as _;
@@ -106,8 +106,6 @@ pub struct Loaded<'a> {
     pub file: &'a SourceFile,
     /// The parsed spec.
     pub spec: &'a Spec,
-    /// The context's facts.
-    pub facts: &'a Facts,
     /// The plan (with named-context image replacements).
     pub plan: &'a Plan,
 }
@@ -119,7 +117,7 @@ pub fn answer(query: Query, loaded: &Loaded<'_>) -> gw::Result {
         Query::Outline => outline(loaded),
         Query::Targets => targets(loaded),
         Query::Lint => {
-            let warnings = lint::lint(loaded.spec, loaded.facts, loaded.plan);
+            let warnings = lint::lint(loaded.spec, loaded.plan);
             lint_result(loaded.file, &warnings, None)
         }
     }
@@ -618,6 +616,7 @@ fn table(rows: &[Vec<String>]) -> String {
 mod tests {
     use super::*;
     use crate::gateway::Invocation;
+    use crate::plan::Facts;
     use crate::runtimes;
 
     const SPEC: &str = "runtime: node\nentrypoint: server.js\nenv:\n  VERSION: ${VERSION}\nbuild:\n  - echo ${VERSION} ${GIT_SHA}\nsecrets:\n  - npm_token\nssh: [default]\n";
@@ -660,7 +659,6 @@ mod tests {
             request: &request,
             file: &file,
             spec: &spec,
-            facts: &facts,
             plan: &plan,
         };
         split(answer(query, &loaded))

@@ -203,11 +203,6 @@ impl State {
         self
     }
 
-    /// The environment that later `run`s get.
-    pub fn env_vars(&self) -> &[(String, String)] {
-        &self.env
-    }
-
     /// Runs a process on this state and returns the state of its root filesystem afterwards.
     pub fn run(&self, exec: Exec) -> State {
         let (op, inputs, caps) = exec.build(self);

@@ -62,6 +62,19 @@ pub struct Plan {
     pub runtime_stage: Runtime,
     /// The runtime image's config (what we set on top of the base image's).
     pub config: ImageConfig,
+    /// Set when the dependency step installs without a lockfile.
+    pub unlocked: Option<Unlocked>,
+}
+
+/// A dependency step that installs without a lockfile, so versions are chosen at build time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unlocked {
+    /// The install command, e.g. `npm install`.
+    pub command: String,
+    /// Lockfiles that would pin the versions.
+    pub lockfiles: Vec<String>,
+    /// The spec location of the install step.
+    pub span: Span,
 }
 
 /// How the build context is sent to BuildKit.
@@ -255,6 +268,8 @@ pub struct RecipePlan {
     pub env: Vec<(String, String)>,
     /// Context patterns never sent.
     pub exclude: Vec<String>,
+    /// Set when dependencies are installed without a lockfile.
+    pub unlocked: Option<Unlocked>,
 }
 
 /// A recipe's builder stage.
@@ -472,6 +487,7 @@ fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: R
             workdir,
             labels,
         },
+        unlocked: r.unlocked,
     }
 }
 

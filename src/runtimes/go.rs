@@ -21,6 +21,7 @@ pub const GO: Recipe = Recipe {
     name: "go",
     probes: &["go.mod", "go.sum", "vendor/modules.txt"],
     spec_probes: super::no_spec_probes,
+    serves: true,
     plan,
 };
 
@@ -186,6 +187,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         cmd: vec![],
         env: vec![],
         exclude: vec![],
+        unlocked: None,
     })
 }
 

@@ -42,6 +42,7 @@ pub const JAVA: Recipe = Recipe {
         ".java-version",
     ],
     spec_probes: super::no_spec_probes,
+    serves: true,
     plan,
 };
 
@@ -218,6 +219,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
                 ".gradle".to_string(),
             ],
         },
+        unlocked: None,
     })
 }
 

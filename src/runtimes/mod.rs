@@ -26,6 +26,9 @@ pub struct Recipe {
     /// Context files named by the spec whose beginning the recipe looks at (at most
     /// [`HEADER_BYTES`](crate::context::HEADER_BYTES) of each), e.g. a prebuilt binary.
     pub spec_probes: fn(&Spec) -> Vec<String>,
+    /// Apps of this runtime usually listen on a port, so a spec without `port` is worth a
+    /// lint warning (a prebuilt binary may be anything).
+    pub serves: bool,
     /// Decides the runtime-specific part of the plan.
     pub plan: fn(RecipeInput<'_>) -> Result<RecipePlan, Diagnostics>,
 }

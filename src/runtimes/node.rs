@@ -17,7 +17,7 @@
 use super::Recipe;
 use crate::plan::{
     Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run,
-    Step, error_at,
+    Step, Unlocked, error_at,
 };
 use crate::spec::{Diagnostic, Diagnostics, Span};
 
@@ -39,6 +39,7 @@ pub const NODE: Recipe = Recipe {
         ".node-version",
     ],
     spec_probes: super::no_spec_probes,
+    serves: true,
     plan,
 };
 
@@ -197,6 +198,12 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         steps.push(run(cleanup, vec![], at));
     }
 
+    // Without a lockfile the install picks versions at build time: the plan says so for lint.
+    let unlocked = (package.is_some() && tooling.lockfile.is_none()).then(|| Unlocked {
+        command: tooling.install(false),
+        lockfiles: tooling.lockfiles().iter().map(|f| f.to_string()).collect(),
+        span: spec.runtime.span,
+    });
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
             image: format!("node:{version}-trixie-slim"),
@@ -213,6 +220,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         cmd: vec![entrypoint],
         env: vec![("NODE_ENV".to_string(), "production".to_string())],
         exclude: vec!["node_modules".to_string()],
+        unlocked,
     })
 }
 
@@ -545,6 +553,15 @@ impl Tooling {
                 }
                 command
             }
+        }
+    }
+
+    /// The lockfiles that pin this manager's installs.
+    fn lockfiles(&self) -> &'static [&'static str] {
+        match self.manager {
+            Manager::Npm => &["package-lock.json", "npm-shrinkwrap.json"],
+            Manager::YarnClassic | Manager::YarnBerry => &["yarn.lock"],
+            Manager::Pnpm => &["pnpm-lock.yaml"],
         }
     }
 

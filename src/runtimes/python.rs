@@ -42,6 +42,7 @@ pub const PYTHON: Recipe = Recipe {
         ".python-version",
     ],
     spec_probes: super::no_spec_probes,
+    serves: true,
     plan,
 };
 
@@ -155,6 +156,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         // Logs reach `docker logs` as they are written, not when a buffer fills.
         env: vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())],
         exclude: vec![VENV.to_string(), "**/__pycache__".to_string()],
+        unlocked: None,
     })
 }
 

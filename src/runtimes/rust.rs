@@ -34,6 +34,7 @@ pub const RUST: Recipe = Recipe {
         ".cargo/config",
     ],
     spec_probes,
+    serves: true,
     plan,
 };
 
@@ -203,6 +204,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         cmd: vec![],
         env: vec![],
         exclude: vec!["target".to_string()],
+        unlocked: None,
     })
 }
 

@@ -16,6 +16,7 @@ pub const STATIC: Recipe = Recipe {
     name: "static",
     probes: &[],
     spec_probes,
+    serves: false,
     plan,
 };
 
@@ -136,6 +137,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         cmd: vec![],
         env: vec![],
         exclude: vec![],
+        unlocked: None,
     })
 }
 

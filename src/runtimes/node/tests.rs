@@ -907,3 +907,31 @@ fn yarnrc_values() {
     assert_eq!(yarnrc_value(rc, "cacheFolder"), None);
     assert_eq!(yarnrc_value("yarnPathX: a\n", "yarnPath"), None);
 }
+
+#[test]
+fn an_install_without_a_lockfile_is_marked_in_the_plan() {
+    let spec = "runtime: node\nentrypoint: server.js\n";
+    // npm with its lockfile: pinned.
+    assert_eq!(plan(spec, &yarn_facts()).unlocked, None);
+    let npm = plan(spec, &facts(&[("package.json", r#"{"name":"a"}"#)]));
+    let unlocked = npm.unlocked.expect("npm without a lockfile");
+    assert_eq!(unlocked.command, "npm install");
+    assert_eq!(
+        unlocked.lockfiles,
+        vec!["package-lock.json", "npm-shrinkwrap.json"]
+    );
+    assert_eq!(unlocked.span, parse(spec).runtime.span);
+    // pnpm named by packageManager, with no pnpm-lock.yaml: unpinned too.
+    let pnpm = plan(
+        spec,
+        &facts(&[(
+            "package.json",
+            r#"{"name":"a","packageManager":"pnpm@9.15.9"}"#,
+        )]),
+    );
+    let unlocked = pnpm.unlocked.expect("pnpm without a lockfile");
+    assert!(unlocked.command.starts_with("pnpm install"), "{unlocked:?}");
+    assert_eq!(unlocked.lockfiles, vec!["pnpm-lock.yaml"]);
+    // No package.json: nothing is installed, so nothing to pin.
+    assert_eq!(plan(spec, &Facts::default()).unlocked, None);
+}

@@ -24,7 +24,8 @@ fn main() {
         .map(|_| {
             let start = Instant::now();
             let spec = spec::parse(&text, &runtimes::names()).expect("valid spec");
-            let plan = Plan::from_spec(&spec, &facts, &Options::default()).expect("plan");
+            let recipe = runtimes::find(&spec.runtime.value).expect("a recipe");
+            let plan = Plan::from_spec(recipe, &spec, &facts, &Options::default()).expect("plan");
             let definition = llb::from_plan(&plan, &BuildEnv::default(), Stage::Runtime);
             std::hint::black_box(definition.to_bytes());
             start.elapsed()

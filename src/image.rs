@@ -70,7 +70,7 @@ pub fn config(
         .cloned()
         .unwrap_or_default();
     for port in &config.exposed_ports {
-        ports.insert(port.clone(), json!({}));
+        ports.insert(port.to_string(), json!({}));
     }
     if ports.is_empty() {
         c.remove("ExposedPorts");
@@ -158,6 +158,7 @@ pub fn rfc3339(seconds: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{Ids, Port};
     use std::collections::BTreeMap;
 
     fn plan_config() -> ImageConfig {
@@ -167,8 +168,8 @@ mod tests {
             },
             cmd: vec!["server.js".into(), "--verbose".into()],
             env: vec![("PORT".into(), "8080".into()), ("PATH".into(), "/x".into())],
-            exposed_ports: vec!["8080/tcp".into()],
-            user: "65532:65532".into(),
+            exposed_ports: vec![Port(8080)],
+            user: Ids::NONROOT,
             workdir: "/app".into(),
             labels: BTreeMap::from([("team".into(), "web".into())]),
         }

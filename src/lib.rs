@@ -4,6 +4,7 @@
 //! recipe applied to the spec and the context's facts, as plain data) → [`llb`] (the BuildKit
 //! graph, with deterministic digests) → [`gateway`] (the LLBBridge client that talks to BuildKit).
 //! `spec`, `plan` and `llb` are pure; I/O happens only in `gateway`, [`context`] readers and the CLI.
+//! [`load`] is the one way from a request to a plan that the frontend and the CLI share.
 #![deny(missing_docs)]
 
 pub mod context;
@@ -11,6 +12,7 @@ pub mod gateway;
 pub mod image;
 pub mod lint;
 pub mod llb;
+pub mod load;
 pub mod plan;
 pub mod proto;
 pub mod runtimes;

@@ -12,8 +12,7 @@
 //!
 //! `port` out of range has no rule: validation already refuses it.
 
-use crate::plan::Plan;
-use crate::runtimes;
+use crate::plan::{Plan, Recipe};
 use crate::spec::{Located, Span, Spec, User};
 
 /// Where the rules are explained. shallot has no fixed public home yet, so the link is relative
@@ -96,7 +95,7 @@ const SECRET_WORDS: &[&str] = &["KEY", "APIKEY", "TOKEN", "SECRET", "PASSWORD", 
 const SECRET_SUFFIXES: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "PASSWD"];
 
 /// Every warning for this build, in spec order (then by rule name).
-pub fn lint(spec: &Spec, plan: &Plan) -> Vec<Warning> {
+pub fn lint(spec: &Spec, plan: &Plan, recipe: &Recipe) -> Vec<Warning> {
     let fallback = spec.runtime.span;
     let mut warnings = Vec::new();
     let mut warn = |rule: Rule, message: String, hint: String, span: Span| {
@@ -176,8 +175,7 @@ pub fn lint(spec: &Spec, plan: &Plan) -> Vec<Warning> {
         }
     }
 
-    let serves = runtimes::find(&plan.runtime).is_none_or(|r| r.serves);
-    if spec.port.is_none() && serves {
+    if spec.port.is_none() && recipe.serves {
         warn(
             NO_PORT,
             "no `port`: the image declares no port and sets no `PORT`".to_string(),
@@ -232,9 +230,10 @@ mod tests {
 
     fn warnings_with(src: &str, facts: &Facts) -> Vec<Warning> {
         let spec = crate::spec::parse(src, &runtimes::names()).unwrap_or_else(|d| panic!("{d}"));
-        let plan =
-            Plan::from_spec(&spec, facts, &Options::default()).unwrap_or_else(|d| panic!("{d}"));
-        lint(&spec, &plan)
+        let plan = crate::runtimes::plan_of(&spec, facts, &Options::default())
+            .unwrap_or_else(|d| panic!("{d}"));
+        let recipe = runtimes::find(&spec.runtime.value).unwrap_or_else(|| panic!("a recipe"));
+        lint(&spec, &plan, recipe)
     }
 
     fn rules(src: &str) -> Vec<(&'static str, u32)> {

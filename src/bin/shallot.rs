@@ -2,10 +2,11 @@
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use shallot::context::{LocalDir, gather, gather_headers};
-use shallot::llb::{self, BuildEnv, SourceFile, Stage};
-use shallot::plan::{Options, Plan};
-use shallot::{runtimes, spec};
+use shallot::context::LocalDir;
+use shallot::llb::{self, BuildEnv, SourceFile};
+use shallot::load::{LoadError, Loaded, load};
+use shallot::plan::{BUILDER_IMAGE_ARG, Options, RUNTIME_IMAGE_ARG, Target};
+use shallot::spec::Diagnostics;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,9 +38,6 @@ enum Command {
     Llb {
         #[command(flatten)]
         input: Input,
-        /// Which stage to write.
-        #[arg(long, value_enum, default_value_t = Target::Runtime)]
-        target: Target,
         /// Print the decoded ops as JSON instead of the binary definition.
         #[arg(long)]
         json: bool,
@@ -62,27 +60,74 @@ struct Input {
     runtime_image: Option<String>,
     /// A build argument, as `docker build --build-arg` passes it: `${NAME}` in the spec's
     /// env, labels, args and build commands becomes VALUE.
-    #[arg(long, value_name = "NAME=VALUE", value_parser = build_arg)]
+    #[arg(long, value_name = "NAME=VALUE", value_parser = pair)]
     build_arg: Vec<(String, String)>,
+    /// A named context, as `docker buildx build --build-context` passes it: `builder` or
+    /// `runtime` (or the image's reference) as `docker-image://REF` replaces that base image.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = pair)]
+    build_context: Vec<(String, String)>,
+    /// Which image the build returns.
+    #[arg(long, value_enum, default_value_t = TargetArg::Runtime)]
+    target: TargetArg,
 }
 
-fn build_arg(text: &str) -> Result<(String, String), String> {
+fn pair(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .ok_or_else(|| format!("expected NAME=VALUE, got `{text}`"))
 }
 
+/// `--target`, as clap spells the choices.
 #[derive(Clone, Copy, ValueEnum)]
-enum Target {
+enum TargetArg {
     Runtime,
     Debug,
     Builder,
 }
 
-/// A spec read from disk, with the name errors show for it.
-struct Loaded {
-    text: String,
-    shown: String,
+impl From<TargetArg> for Target {
+    fn from(target: TargetArg) -> Target {
+        match target {
+            TargetArg::Runtime => Target::Runtime,
+            TargetArg::Debug => Target::Debug,
+            TargetArg::Builder => Target::Builder,
+        }
+    }
+}
+
+impl Input {
+    /// The options a build with these flags would have.
+    fn options(&self) -> Options {
+        let mut build_args: std::collections::BTreeMap<String, String> =
+            self.build_arg.iter().cloned().collect();
+        // The flags say the same as the build args, and win over them.
+        let images = [
+            (BUILDER_IMAGE_ARG, &self.builder_image),
+            (RUNTIME_IMAGE_ARG, &self.runtime_image),
+        ];
+        for (arg, image) in images {
+            if let Some(image) = image {
+                build_args.insert(arg.to_string(), image.clone());
+            }
+        }
+        Options {
+            build_args,
+            labels: Default::default(),
+            target: self.target.into(),
+            contexts: self.build_context.iter().cloned().collect(),
+        }
+    }
+
+    /// The build context: `--context`, else the spec's directory.
+    fn context_dir(&self) -> PathBuf {
+        self.context.clone().unwrap_or_else(|| {
+            self.file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("."))
+        })
+    }
 }
 
 fn main() -> ExitCode {
@@ -98,54 +143,46 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check { input, pretty } => {
-            let loaded = load(&input.file)?;
-            match plan(&input, &loaded, false) {
+            let file = read(&input.file)?;
+            match plan(&input, &file)? {
                 Ok(_) => {
-                    println!("{}: ok", loaded.shown);
+                    println!("{}: ok", file.shown);
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(diagnostics) => {
                     if pretty {
-                        eprintln!("{}", diagnostics.render(&loaded.text, &loaded.shown));
+                        eprintln!("{}", diagnostics.render(&file.text, &file.shown));
                     } else {
-                        eprintln!("{}", diagnostics.short(&loaded.shown));
+                        eprintln!("{}", diagnostics.short(&file.shown));
                     }
                     Ok(ExitCode::FAILURE)
                 }
             }
         }
         Command::Plan { input } => {
-            let loaded = load(&input.file)?;
-            let plan = plan(&input, &loaded, false)
-                .map_err(|d| anyhow::anyhow!("{}", d.short(&loaded.shown)))?;
-            println!("{}", serde_json::to_string_pretty(&plan)?);
+            let file = read(&input.file)?;
+            let loaded =
+                plan(&input, &file)?.map_err(|d| anyhow::anyhow!("{}", d.short(&file.shown)))?;
+            println!("{}", serde_json::to_string_pretty(&loaded.plan)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Llb {
-            input,
-            target,
-            json,
-        } => {
-            let loaded = load(&input.file)?;
-            let debug = matches!(target, Target::Debug);
-            let plan = plan(&input, &loaded, debug)
-                .map_err(|d| anyhow::anyhow!("{}", d.short(&loaded.shown)))?;
+        Command::Llb { input, json } => {
+            let file = read(&input.file)?;
+            let loaded =
+                plan(&input, &file)?.map_err(|d| anyhow::anyhow!("{}", d.short(&file.shown)))?;
             let env = BuildEnv {
                 // Without a daemon to ask, runs carry their own PATH.
                 needs_default_path: true,
                 spec: Some(SourceFile {
-                    filename: loaded.shown.clone(),
-                    data: loaded.text.clone().into_bytes(),
+                    filename: file.shown.clone(),
+                    data: file.text.clone().into_bytes(),
                     language: "YAML".to_string(),
                 }),
                 context_name: "context".to_string(),
                 ..Default::default()
             };
-            let stage = match target {
-                Target::Builder => Stage::Builder,
-                Target::Runtime | Target::Debug => Stage::Runtime,
-            };
-            let definition = llb::from_plan(&plan, &env, stage);
+            let stage = Target::from(input.target).stage();
+            let definition = llb::from_plan(&loaded.plan, &env, stage);
             let mut out = std::io::stdout().lock();
             if json {
                 let ops: Vec<_> = definition
@@ -165,63 +202,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn load(file: &Path) -> anyhow::Result<Loaded> {
+/// A spec read from disk, with the name errors show for it.
+struct SpecFile {
+    text: String,
+    shown: String,
+}
+
+fn read(file: &Path) -> anyhow::Result<SpecFile> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    Ok(Loaded {
+    Ok(SpecFile {
         text,
         shown: file.display().to_string(),
     })
 }
 
-fn plan(input: &Input, loaded: &Loaded, debug: bool) -> Result<Plan, spec::Diagnostics> {
-    let mut spec = spec::parse(&loaded.text, &runtimes::names())?;
-    if debug {
-        spec.debug.value = true;
+/// Loads and plans the spec as a build would, from the local disk: `Ok(Err(…))` for the spec's
+/// problems, `Err` for anything else (an unreadable context, a bad option).
+fn plan(input: &Input, file: &SpecFile) -> anyhow::Result<Result<Loaded, Diagnostics>> {
+    let mut dir = LocalDir::new(input.context_dir());
+    let text = std::future::ready(Ok::<_, anyhow::Error>(file.text.clone()));
+    match block_on(load(&mut dir, text, &input.options()))? {
+        Ok(loaded) => Ok(Ok(loaded)),
+        Err(LoadError::Spec(diagnostics)) => Ok(Err(diagnostics)),
+        Err(LoadError::Read(e)) => Err(e),
+        Err(other) => Err(anyhow::anyhow!("{other}")),
     }
-    let context_dir = input.context.clone().unwrap_or_else(|| {
-        input
-            .file
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."))
-    });
-    let facts = match runtimes::find(&spec.runtime.value) {
-        Some(recipe) => {
-            let mut dir = LocalDir::new(context_dir);
-            let extra = (recipe.spec_probes)(&spec);
-            let read = async {
-                let mut facts = gather(&mut dir, recipe.probes).await?;
-                gather_headers(&mut dir, &extra, &mut facts).await?;
-                Ok::<_, shallot::context::LocalError>(facts)
-            };
-            match block_on(read) {
-                Ok(facts) => facts,
-                Err(e) => {
-                    return Err(spec::Diagnostics(vec![spec::Diagnostic {
-                        span: spec.runtime.span,
-                        message: e.to_string(),
-                        hint: None,
-                    }]));
-                }
-            }
-        }
-        None => Default::default(),
-    };
-    let options = Options {
-        builder_image: input.builder_image.clone(),
-        runtime_image: input.runtime_image.clone(),
-        build_args: input.build_arg.iter().cloned().collect(),
-        labels: Default::default(),
-    };
-    Plan::from_spec(&spec, &facts, &options)
 }
 
 /// Runs a future that does no real waiting (local file reads) to completion.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
+fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
-        .map(|rt| rt.block_on(future))
-        .unwrap_or_else(|e| panic!("cannot start a runtime: {e}"))
+        .context("cannot start a runtime")?;
+    Ok(runtime.block_on(future))
 }

@@ -1,5 +1,6 @@
 //! The LLBBridge client: the calls shallot makes to BuildKit, with the daemon's capabilities.
 
+use crate::llb::ResolveMode;
 use crate::proto::gateway as gw;
 use crate::proto::gateway::llb_bridge_client::LlbBridgeClient;
 use crate::proto::pb;
@@ -192,13 +193,13 @@ impl Bridge {
         &mut self,
         reference: &str,
         platform: &pb::Platform,
-        resolve_mode: &str,
+        resolve_mode: ResolveMode,
         log_name: &str,
     ) -> Result<serde_json::Value, CallError> {
         let request = gw::ResolveImageConfigRequest {
             r#ref: reference.to_string(),
             platform: Some(platform.clone()),
-            resolve_mode: resolve_mode.to_string(),
+            resolve_mode: resolve_mode.as_str().to_string(),
             log_name: log_name.to_string(),
         };
         let response = self

@@ -7,6 +7,8 @@
 
 use super::bridge::CallError;
 use crate::llb::SourceFile;
+use crate::load::LoadError;
+use crate::plan::{BadContext, Target};
 use crate::proto::rpc;
 use crate::spec::{Diagnostics, Span};
 use base64::Engine as _;
@@ -77,6 +79,25 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The failure of loading the spec read from `file`.
+    pub fn from_load(e: LoadError<Failure>, file: SourceFile) -> Failure {
+        match e {
+            LoadError::Read(failure) => failure,
+            LoadError::Spec(diagnostics) => Failure::Spec { diagnostics, file },
+            LoadError::Context(BadContext { name, value }) => Failure::BadOption {
+                key: format!("context:{name}"),
+                value,
+                why: BadContext::WHY.to_string(),
+            },
+            LoadError::NoBuilder { runtime } => Failure::BadOption {
+                key: "target".to_string(),
+                value: Target::Builder.name().to_string(),
+                why: format!("runtime `{runtime}` has no builder stage"),
+            },
+            other => Failure::Internal(other.to_string()),
+        }
+    }
+
     /// The error for `ReturnRequest.error`.
     pub fn status(&self) -> rpc::Status {
         let code = match self {

@@ -20,11 +20,11 @@ pub use opts::{Invocation, host_platform, parse_platform, platform_id};
 pub use request::{BUILD_ARGS, Request};
 pub use stdio::{Stream, channel, stdio};
 
-use crate::context::{self, Context};
-use crate::llb::{self, BuildEnv, LocalOptions, Meta, SourceFile, Stage, State};
-use crate::plan::{Facts, Plan};
+use crate::context::Context;
+use crate::llb::{self, BuildEnv, LocalOptions, Meta, SourceFile, State};
+use crate::plan::{Plan, Stage};
 use crate::proto::{gateway as gw, pb};
-use crate::{image, lint, runtimes, spec};
+use crate::{image, lint, load};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -84,7 +84,6 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         return Ok(subrequests::describe());
     }
     let inputs = bridge.inputs().await?;
-
     let context_source = match inputs.get(&request.context_key) {
         Some(def) => ContextSource::Input(def.clone()),
         None => ContextSource::Local(request.context_key.clone()),
@@ -94,77 +93,44 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         source: context_source.clone(),
         session: inv.session_id.clone(),
     };
-    // The spec and the context's manifests are read at the same time; every recipe's probes
-    // are read because the runtime is not known before the spec is.
-    let probes = runtimes::all_probes();
     let mut spec_bridge = bridge.clone();
-    let (spec_file, facts) = tokio::join!(
-        load_spec(&mut spec_bridge, inv, &request, &inputs),
-        context::gather(&mut reader, &probes)
-    );
-    let (spec_file, spec_definition) = spec_file?;
-    let text = String::from_utf8_lossy(&spec_file.data).into_owned();
-    let spec_error = |diagnostics| Failure::Spec {
-        diagnostics,
-        file: spec_file.clone(),
+    // The file and the definition that read it stay here: errors and warnings point at them.
+    let mut read = None;
+    let read_spec = async {
+        let (file, definition) = load_spec(&mut spec_bridge, inv, &request, &inputs).await?;
+        let text = String::from_utf8_lossy(&file.data).into_owned();
+        read = Some((file, definition));
+        Ok::<_, Failure>(text)
     };
-    let mut spec = match spec::parse(&text, &runtimes::names()).map_err(spec_error) {
-        Ok(spec) => spec,
-        Err(failure) => return subrequests::on_failure(query, failure),
+    let loaded = load::load(&mut reader, read_spec, &request.options).await;
+    let (spec_file, spec_definition) = read.unwrap_or_default();
+    let loaded = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => return subrequests::on_failure(query, Failure::from_load(e, spec_file)),
     };
-    if request.debug {
-        spec.debug.value = true;
-    }
-    let mut facts: Facts = facts?;
-    if let Some(recipe) = runtimes::find(&spec.runtime.value) {
-        context::gather_headers(&mut reader, &(recipe.spec_probes)(&spec), &mut facts).await?;
-    }
-    let mut plan = match Plan::from_spec(&spec, &facts, &request.options).map_err(spec_error) {
-        Ok(plan) => plan,
-        Err(failure) => return subrequests::on_failure(query, failure),
-    };
-    if let Some(builder) = plan.builder.as_mut() {
-        if let Some(image) = request.named_image("builder", &builder.image)? {
-            builder.image = image;
-        }
-    }
-    if let Some(image) = request.named_image("runtime", &plan.runtime_stage.image)? {
-        plan.runtime_stage.image = image;
-    }
     if let Some(query) = query {
-        let loaded = subrequests::Loaded {
+        let answered = subrequests::Loaded {
             request: &request,
             file: &spec_file,
-            spec: &spec,
-            plan: &plan,
+            spec: &loaded.spec,
+            plan: &loaded.plan,
+            recipe: loaded.recipe,
         };
-        return Ok(subrequests::answer(query, &loaded));
+        return Ok(subrequests::answer(query, &answered));
     }
-    if request.stage == Stage::Builder && plan.builder.is_none() {
-        return Err(Failure::BadOption {
-            key: "target".to_string(),
-            value: "builder".to_string(),
-            why: format!("runtime `{}` has no builder stage", plan.runtime),
-        });
-    }
-
-    let warnings = lint::lint(&spec, &plan);
+    let warnings = lint::lint(&loaded.spec, &loaded.plan, loaded.recipe);
     subrequests::send_warnings(bridge, &warnings, &spec_file, &spec_definition).await;
 
     let mut images = Vec::new();
     for platform in &request.platforms {
-        images.push(
-            build_platform(
-                bridge,
-                inv,
-                &request,
-                &plan,
-                &spec_file,
-                &context_source,
-                platform,
-            )
-            .await?,
-        );
+        let on = PlatformBuild {
+            request: &request,
+            plan: &loaded.plan,
+            spec_file: &spec_file,
+            context_source: &context_source,
+            platform,
+        };
+        images.push(build_platform(bridge, inv, &on).await?);
     }
     Ok(result(bridge, &request, images))
 }
@@ -177,69 +143,27 @@ struct PlatformImage {
     config: serde_json::Value,
 }
 
+/// What one platform's build is made of.
+struct PlatformBuild<'a> {
+    request: &'a Request,
+    plan: &'a Plan,
+    spec_file: &'a SourceFile,
+    context_source: &'a ContextSource,
+    platform: &'a pb::Platform,
+}
+
+/// Builds the graph for one platform, solves it and makes its image config.
 async fn build_platform(
     bridge: &mut Bridge,
     inv: &Invocation,
-    request: &Request,
-    plan: &Plan,
-    spec_file: &SourceFile,
-    context_source: &ContextSource,
-    platform: &pb::Platform,
+    on: &PlatformBuild<'_>,
 ) -> Result<PlatformImage, Failure> {
-    let log_name = |image: &str| {
-        format!(
-            "[internal] load metadata for {}",
-            llb::normalize_image(image)
-        )
-    };
-    let builder_image = plan.builder.as_ref().map(|b| b.image.clone());
-    let final_image = match request.stage {
-        Stage::Runtime => Some(plan.runtime_stage.image.clone()),
-        Stage::Builder => None,
-    };
-    let mut env = BuildEnv {
-        session: inv.session_id.clone(),
-        platform: Some(platform.clone()),
-        build_platform: Some(inv.worker_platform.clone().unwrap_or_else(host_platform)),
-        builder_env: Vec::new(),
-        needs_default_path: !bridge.caps.llb.contains("exec.meta.setsdefaultpath"),
-        spec: Some(spec_file.clone()),
-        context_name: request.context_key.clone(),
-        context_input: match context_source {
-            ContextSource::Input(def) => Some(def.clone()),
-            ContextSource::Local(_) => None,
-        },
-        resolve_mode: (request.resolve_mode != "default").then(|| request.resolve_mode.clone()),
-        no_cache: request.no_cache,
-        epoch: request.epoch,
-    };
-    // A cross-compiling builder's image is the build platform's.
-    let builder_on = llb::builder_platform(plan, &env).unwrap_or_else(|| platform.clone());
-    let resolve = |image: Option<String>, platform: pb::Platform| {
-        let mut bridge = bridge.clone();
-        let mode = request.resolve_mode.clone();
-        async move {
-            match image {
-                Some(image) => bridge
-                    .resolve_image_config(&image, &platform, &mode, &log_name(&image))
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
-        }
-    };
-    // Both base images are resolved at once.
-    let (builder_config, final_config) = tokio::join!(
-        resolve(builder_image, builder_on),
-        resolve(final_image, platform.clone())
-    );
-    let builder_config = builder_config?;
-    let base_config = match final_config? {
-        Some(config) => config,
-        None => builder_config.clone().unwrap_or_default(),
-    };
+    let (request, plan, platform) = (on.request, on.plan, on.platform);
+    let stage = request.options.target.stage();
+    let mut env = build_env(bridge, inv, on);
+    let (builder_config, base_config) = resolve_bases(bridge, request, plan, &env).await?;
     env.builder_env = builder_config.as_ref().map(config_env).unwrap_or_default();
-    let definition = llb::from_plan(plan, &env, request.stage);
+    let definition = llb::from_plan(plan, &env, stage);
     let missing = bridge.caps.missing_llb(&definition.caps);
     if !missing.is_empty() {
         return Err(Failure::MissingCaps(missing));
@@ -257,7 +181,7 @@ async fn build_platform(
         })
         .await?;
     let created = request.epoch.map(image::rfc3339);
-    let config = match request.stage {
+    let config = match stage {
         Stage::Runtime => image::config(
             &plan.config,
             Some(&base_config),
@@ -272,6 +196,69 @@ async fn build_platform(
         definition: definition.pb,
         config,
     })
+}
+
+/// What the graph needs to know about this build beyond the plan.
+fn build_env(bridge: &Bridge, inv: &Invocation, on: &PlatformBuild<'_>) -> BuildEnv {
+    BuildEnv {
+        session: inv.session_id.clone(),
+        platform: Some(on.platform.clone()),
+        build_platform: Some(inv.worker_platform.clone().unwrap_or_else(host_platform)),
+        builder_env: Vec::new(),
+        needs_default_path: !bridge.caps.llb.contains("exec.meta.setsdefaultpath"),
+        spec: Some(on.spec_file.clone()),
+        context_name: on.request.context_key.clone(),
+        context_input: match on.context_source {
+            ContextSource::Input(def) => Some(def.clone()),
+            ContextSource::Local(_) => None,
+        },
+        resolve_mode: on.request.resolve_mode,
+        no_cache: on.request.no_cache,
+        epoch: on.request.epoch,
+    }
+}
+
+/// The configs of the builder image (if any) and of the image the result is based on, asked
+/// of BuildKit at the same time.
+async fn resolve_bases(
+    bridge: &Bridge,
+    request: &Request,
+    plan: &Plan,
+    env: &BuildEnv,
+) -> Result<(Option<serde_json::Value>, serde_json::Value), Failure> {
+    let platform = env.platform.clone().unwrap_or_else(host_platform);
+    // A cross-compiling builder's image is the build platform's.
+    let builder_on = llb::builder_platform(plan, env).unwrap_or_else(|| platform.clone());
+    let builder_image = plan.builder.as_ref().map(|b| b.image.clone());
+    let final_image = match request.options.target.stage() {
+        Stage::Runtime => Some(plan.runtime_stage.image.clone()),
+        Stage::Builder => None,
+    };
+    let resolve = |image: Option<String>, platform: pb::Platform| {
+        let mut bridge = bridge.clone();
+        let mode = request.resolve_mode;
+        async move {
+            let Some(image) = image else { return Ok(None) };
+            let log_name = format!(
+                "[internal] load metadata for {}",
+                llb::normalize_image(&image)
+            );
+            bridge
+                .resolve_image_config(&image, &platform, mode, &log_name)
+                .await
+                .map(Some)
+        }
+    };
+    let (builder_config, final_config) = tokio::join!(
+        resolve(builder_image, builder_on),
+        resolve(final_image, platform)
+    );
+    let builder_config = builder_config?;
+    let base_config = match final_config? {
+        Some(config) => config,
+        None => builder_config.clone().unwrap_or_default(),
+    };
+    Ok((builder_config, base_config))
 }
 
 /// The answer for BuildKit: one ref (one platform) or a map of refs, with each config and the

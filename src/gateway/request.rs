@@ -3,18 +3,18 @@
 
 use super::errors::Failure;
 use super::opts::{Invocation, host_platform, parse_platform};
-use crate::llb::Stage;
-use crate::plan::Options;
+use crate::llb::ResolveMode;
+use crate::plan::{BUILDER_IMAGE_ARG, Options, RUNTIME_IMAGE_ARG, Target};
 use crate::proto::{gateway as gw, pb};
 use std::collections::BTreeMap;
 
 /// The build args shallot reads itself (besides `${NAME}` references in the spec).
 pub const BUILD_ARGS: [(&str, &str); 3] = [
     (
-        "SHALLOT_BUILDER_IMAGE",
+        BUILDER_IMAGE_ARG,
         "replaces the builder image (mirrors, air gaps, pinning)",
     ),
-    ("SHALLOT_RUNTIME_IMAGE", "replaces the runtime image"),
+    (RUNTIME_IMAGE_ARG, "replaces the runtime image"),
     (
         "SOURCE_DATE_EPOCH",
         "Unix seconds: the image's created time and the time of the files shallot writes",
@@ -30,25 +30,20 @@ pub struct Request {
     pub dockerfile_key: String,
     /// The local source that holds the context (`contextkey`, default `context`).
     pub context_key: String,
-    /// Which stage to return (`target`).
-    pub stage: Stage,
-    /// `target=debug`: the runtime image's debug variant.
-    pub debug: bool,
     /// Target platforms (`platform`, comma-separated); one image per platform.
     pub platforms: Vec<pb::Platform>,
     /// `image-resolve-mode`: `default`, `pull` or `local`.
-    pub resolve_mode: String,
+    pub resolve_mode: ResolveMode,
     /// `no-cache`: run every op again.
     pub no_cache: bool,
     /// `build-arg:SOURCE_DATE_EPOCH`, in seconds.
     pub epoch: Option<i64>,
     /// `cache-imports` (JSON) and the legacy `cache-from` (registry refs).
     pub cache_imports: Vec<gw::CacheOptionsEntry>,
-    /// `context:<name>` options: named contexts, by name.
-    pub contexts: BTreeMap<String, String>,
     /// `requestid`: a subrequest (outline, targets, lint, describe) instead of a build.
     pub request_id: Option<String>,
-    /// What the plan takes from the options.
+    /// What the plan takes from the options: build args, labels, the target and named
+    /// contexts.
     pub options: Options,
 }
 
@@ -63,18 +58,14 @@ fn bad(key: &str, value: &str, why: &str) -> Failure {
 impl Request {
     /// Reads and checks the options.
     pub fn from(inv: &Invocation) -> Result<Request, Failure> {
-        let (stage, debug) = match inv.opt("target").unwrap_or_default() {
-            "" | "runtime" => (Stage::Runtime, false),
-            "debug" => (Stage::Runtime, true),
-            "builder" => (Stage::Builder, false),
-            other => {
-                return Err(bad(
-                    "target",
-                    other,
-                    "shallot's targets are `runtime` (default), `debug` and `builder`",
-                ));
-            }
-        };
+        let target = inv.opt("target").unwrap_or_default();
+        let target = Target::parse(target).ok_or_else(|| {
+            bad(
+                "target",
+                target,
+                "shallot's targets are `runtime` (default), `debug` and `builder`",
+            )
+        })?;
         let platforms = match inv.opt("platform").filter(|p| !p.trim().is_empty()) {
             None => vec![inv.worker_platform.clone().unwrap_or_else(host_platform)],
             Some(list) => {
@@ -94,16 +85,15 @@ impl Request {
                 platforms
             }
         };
-        let resolve_mode = match inv.opt("image-resolve-mode").unwrap_or("default") {
-            "" => "default".to_string(),
-            mode @ ("default" | "pull" | "local") => mode.to_string(),
-            other => {
-                return Err(bad(
+        let resolve_mode = match inv.opt("image-resolve-mode").unwrap_or_default() {
+            "" => ResolveMode::Default,
+            mode => ResolveMode::parse(mode).ok_or_else(|| {
+                bad(
                     "image-resolve-mode",
-                    other,
+                    mode,
                     "expected default, pull or local",
-                ));
-            }
+                )
+            })?,
         };
         // Empty means every stage; a list names stages, and shallot's are all one build.
         let no_cache = inv.opt("no-cache").is_some();
@@ -176,57 +166,29 @@ impl Request {
             filename: nonempty("filename", "shallot.yaml"),
             dockerfile_key: nonempty("dockerfilekey", "dockerfile"),
             context_key: nonempty("contextkey", "context"),
-            stage,
-            debug,
             platforms,
             resolve_mode,
             no_cache,
             epoch,
             cache_imports,
-            contexts: prefixed("context:"),
             request_id: inv
                 .opt("requestid")
                 .filter(|v| !v.is_empty())
                 .map(str::to_string),
             options: Options {
-                builder_image: inv.build_arg("SHALLOT_BUILDER_IMAGE").map(str::to_string),
-                runtime_image: inv.build_arg("SHALLOT_RUNTIME_IMAGE").map(str::to_string),
                 build_args: prefixed("build-arg:"),
                 labels: prefixed("label:"),
+                target,
+                contexts: prefixed("context:"),
             },
         })
-    }
-
-    /// The replacement for a base image from a named context (`--build-context`), if any:
-    /// by the image's reference as the plan names it (as the Dockerfile frontend does for
-    /// `FROM`), or by the stage name (`builder`, `runtime`). Only `docker-image://` values
-    /// name an image; other forms are refused.
-    pub fn named_image(&self, stage: &str, reference: &str) -> Result<Option<String>, Failure> {
-        let key = [reference, stage]
-            .into_iter()
-            .find(|k| self.contexts.contains_key(*k));
-        let Some(key) = key else {
-            return Ok(None);
-        };
-        let value = self
-            .contexts
-            .get(key)
-            .map(String::as_str)
-            .unwrap_or_default();
-        match value.strip_prefix("docker-image://") {
-            Some(image) if !image.is_empty() => Ok(Some(image.to_string())),
-            _ => Err(bad(
-                &format!("context:{key}"),
-                value,
-                "a base image's named context must be `docker-image://<ref>`",
-            )),
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Stage;
 
     fn request(opts: &[(&str, &str)]) -> Result<Request, Failure> {
         Request::from(&Invocation {
@@ -242,7 +204,7 @@ mod tests {
     fn defaults() {
         let r = request(&[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.filename, "shallot.yaml");
-        assert_eq!(r.stage, Stage::Runtime);
+        assert_eq!(r.options.target, Target::Runtime);
         assert_eq!(r.platforms.len(), 1);
         assert!(!r.no_cache && r.epoch.is_none() && r.request_id.is_none());
     }
@@ -281,11 +243,17 @@ mod tests {
             Some("reg/app:cache")
         );
         assert_eq!(
-            r.named_image("builder", "node:24-trixie-slim")
+            r.options
+                .named_image(Stage::Builder, "node:24-trixie-slim")
                 .unwrap_or_default(),
             Some("mirror/node:24".to_string())
         );
-        assert_eq!(r.named_image("runtime", "x").unwrap_or_default(), None);
+        assert_eq!(
+            r.options
+                .named_image(Stage::Runtime, "x")
+                .unwrap_or_default(),
+            None
+        );
     }
 
     #[test]
@@ -299,12 +267,14 @@ mod tests {
         ])
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
-            r.named_image("builder", "node:24-trixie-slim")
+            r.options
+                .named_image(Stage::Builder, "node:24-trixie-slim")
                 .unwrap_or_default(),
             Some("local/node:24".to_string())
         );
         let err = r
-            .named_image("runtime", "gcr.io/x")
+            .options
+            .named_image(Stage::Runtime, "gcr.io/x")
             .map(|_| ())
             .unwrap_err();
         assert_eq!(

@@ -16,8 +16,8 @@ use super::errors::Failure;
 use super::opts::platform_id;
 use super::request::{BUILD_ARGS, Request};
 use crate::lint::{self, RULES_URL, Warning};
-use crate::llb::{Digest, SourceFile, Stage};
-use crate::plan::{Plan, Step, debug_variant, references};
+use crate::llb::{Digest, SourceFile};
+use crate::plan::{Plan, Recipe, Step, Target, debug_variant, references};
 use crate::proto::{gateway as gw, pb};
 use crate::spec::{Diagnostics, Located, Span, Spec};
 use base64::Engine as _;
@@ -108,6 +108,8 @@ pub struct Loaded<'a> {
     pub spec: &'a Spec,
     /// The plan (with named-context image replacements).
     pub plan: &'a Plan,
+    /// The spec's runtime.
+    pub recipe: &'a Recipe,
 }
 
 /// The answer to `query`.
@@ -117,7 +119,7 @@ pub fn answer(query: Query, loaded: &Loaded<'_>) -> gw::Result {
         Query::Outline => outline(loaded),
         Query::Targets => targets(loaded),
         Query::Lint => {
-            let warnings = lint::lint(loaded.spec, loaded.plan);
+            let warnings = lint::lint(loaded.spec, loaded.plan, loaded.recipe);
             lint_result(loaded.file, &warnings, None)
         }
     }
@@ -497,20 +499,13 @@ fn spec_references(spec: &Spec) -> Vec<(String, Span, String)> {
 
 /// The target the options name, and what it is.
 fn target_of(request: &Request) -> (&'static str, &'static str) {
-    let name = match (request.stage, request.debug) {
-        (Stage::Builder, _) => "builder",
-        (Stage::Runtime, true) => "debug",
-        (Stage::Runtime, false) => "runtime",
-    };
-    (name, target_description(name))
+    let target = request.options.target;
+    (target.name(), target.description())
 }
 
+/// What the target called `name` is.
 fn target_description(name: &str) -> &'static str {
-    match name {
-        "runtime" => "The app on its distroless runtime image",
-        "debug" => "The app on the runtime image's debug variant, which has a shell",
-        _ => "The build stage with the runtime's toolchain, to inspect the build",
-    }
+    Target::parse(name).map_or("", Target::description)
 }
 
 /// BuildKit's `pb.Range` for a spec span: lines 1-based, characters 0-based.
@@ -652,14 +647,16 @@ mod tests {
         for path in ["package.json", "package-lock.json"] {
             facts.files.insert(path.to_string(), b"{}".to_vec());
         }
-        let plan =
-            Plan::from_spec(&spec, &facts, &request.options).unwrap_or_else(|d| panic!("{d}"));
+        let plan = crate::runtimes::plan_of(&spec, &facts, &request.options)
+            .unwrap_or_else(|d| panic!("{d}"));
         let file = file(src);
+        let recipe = runtimes::find(&spec.runtime.value).unwrap_or_else(|| panic!("a recipe"));
         let loaded = Loaded {
             request: &request,
             file: &file,
             spec: &spec,
             plan: &plan,
+            recipe,
         };
         split(answer(query, &loaded))
     }

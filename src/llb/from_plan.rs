@@ -4,7 +4,7 @@
 use super::{
     Copy, Definition, Exec, FileAction, LocalOptions, Meta, Mount, Range, SourceFile, State,
 };
-use crate::plan::{Builder, CrossCompile, Plan, PlatformField, Source, Step};
+use crate::plan::{Builder, CrossCompile, Plan, PlatformField, Source, Stage, Step};
 use crate::proto::pb;
 use crate::spec::Span;
 
@@ -28,8 +28,8 @@ pub struct BuildEnv {
     pub context_name: String,
     /// A frontend input that replaces the local context (callers such as bake pass one).
     pub context_input: Option<pb::Definition>,
-    /// How images are resolved (`pull`, `local`); `None` is the daemon's default.
-    pub resolve_mode: Option<String>,
+    /// How base images are resolved (`image-resolve-mode`).
+    pub resolve_mode: ResolveMode,
     /// Run every op again instead of using the cache (`--no-cache`).
     pub no_cache: bool,
     /// `SOURCE_DATE_EPOCH` in seconds: the modification time of the files shallot creates
@@ -37,13 +37,40 @@ pub struct BuildEnv {
     pub epoch: Option<i64>,
 }
 
-/// Which stage to return.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// The runtime image (default).
-    Runtime,
-    /// The builder, for inspection.
-    Builder,
+/// How BuildKit finds a base image: `image-resolve-mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResolveMode {
+    /// The daemon's own choice (a local image if it has one, else the registry).
+    #[default]
+    Default,
+    /// Always ask the registry.
+    Pull,
+    /// Only images the daemon already has.
+    Local,
+}
+
+impl ResolveMode {
+    /// Every mode.
+    pub const ALL: [ResolveMode; 3] = [ResolveMode::Default, ResolveMode::Pull, ResolveMode::Local];
+
+    /// The mode's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolveMode::Default => "default",
+            ResolveMode::Pull => "pull",
+            ResolveMode::Local => "local",
+        }
+    }
+
+    /// The mode called `name`.
+    pub fn parse(name: &str) -> Option<ResolveMode> {
+        ResolveMode::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// The image source's resolve-mode attribute: none for the default.
+    fn attr(self) -> Option<&'static str> {
+        (self != ResolveMode::Default).then(|| self.as_str())
+    }
 }
 
 /// Builds both stages; returns the graph ending at `stage`.
@@ -85,7 +112,7 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
         Some(note) => format!("[runtime 1/{total}] FROM {image} ({note})"),
         None => format!("[runtime 1/{total}] FROM {image}"),
     };
-    let resolve_mode = env.resolve_mode.as_deref();
+    let resolve_mode = env.resolve_mode.attr();
     let mut runtime = State::image(
         &plan.runtime_stage.image,
         platform,
@@ -94,7 +121,7 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
     );
     let timestamp = env.epoch.map(|s| s.saturating_mul(1_000_000_000));
     for (i, artifact) in artifacts.iter().enumerate() {
-        let (uid, gid) = artifact.owner;
+        let crate::plan::Ids { uid, gid } = artifact.owner;
         let chmod = artifact
             .mode
             .map(|m| format!(" --chmod={m:o}"))
@@ -144,7 +171,7 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
     let mut builder = State::image(
         &plan.image,
         platform,
-        env.resolve_mode.as_deref(),
+        env.resolve_mode.attr(),
         named(env, &step_name(1, &from), None),
     );
     for (key, value) in env.builder_env.iter().chain(&plan.env).chain(&target_env) {

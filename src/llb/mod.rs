@@ -13,7 +13,8 @@
 mod from_plan;
 mod ops;
 
-pub use from_plan::{BuildEnv, Stage, builder_platform, from_plan};
+pub use crate::plan::Stage;
+pub use from_plan::{BuildEnv, ResolveMode, builder_platform, from_plan};
 pub use ops::{CacheSharing, Copy, Exec, FileAction, LocalOptions, Mount};
 
 use crate::proto::pb;
@@ -323,7 +324,7 @@ impl State {
 }
 
 /// The spec file as BuildKit's source map carries it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceFile {
     /// The name shown in errors, e.g. `shallot.yaml`.
     pub filename: String,

@@ -25,7 +25,7 @@ fn example_plan() -> Plan {
         ]),
         dockerignore: Some(EXAMPLE_DOCKERIGNORE.to_string()),
     };
-    Plan::from_spec(&spec, &facts, &Options::default()).unwrap()
+    crate::runtimes::plan_of(&spec, &facts, &Options::default()).unwrap()
 }
 
 fn example_env() -> BuildEnv {

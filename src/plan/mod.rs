@@ -5,10 +5,23 @@
 //! with which cache mounts, what the runtime image receives and how its config is set.
 //! [`Plan::from_spec`] is pure; the facts it needs ([`Facts`]) are gathered at the edge.
 
-use crate::runtimes::{self, Recipe};
+mod assemble;
+mod dockerignore;
+mod interpolate;
+mod options;
+mod recipe;
+
+pub use assemble::debug_variant;
+pub use dockerignore::dockerignore_patterns;
+pub use interpolate::references;
+
+pub use options::{BUILDER_IMAGE_ARG, BadContext, Options, RUNTIME_IMAGE_ARG, Stage, Target};
+pub use recipe::{Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, no_spec_probes};
+
 use crate::spec::{Diagnostic, Diagnostics, Located, Span, Spec, User};
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// What the recipe learned from the build context: the contents of the files it asked for
 /// (those that exist) and the context's `.dockerignore`.
@@ -34,25 +47,11 @@ impl Facts {
     }
 }
 
-/// Build settings that come from outside the spec (build args, frontend options).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Options {
-    /// `SHALLOT_BUILDER_IMAGE`: replaces the builder image, whatever the spec says.
-    pub builder_image: Option<String>,
-    /// `SHALLOT_RUNTIME_IMAGE`: replaces the runtime image, whatever the spec says.
-    pub runtime_image: Option<String>,
-    /// Build arguments (`--build-arg NAME=value`): `${NAME}` in the spec's `env`, `labels`,
-    /// `args` and `build` is replaced by the value.
-    pub build_args: BTreeMap<String, String>,
-    /// Labels from the build command (`--label`); they win over the spec's.
-    pub labels: BTreeMap<String, String>,
-}
-
 /// A complete, runtime-independent description of the build.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Plan {
     /// The runtime's name, e.g. `node`.
-    pub runtime: String,
+    pub runtime: &'static str,
     /// How the build context is sent.
     pub context: ContextUse,
     /// The builder stage; `None` when the runtime image takes files straight from the context
@@ -207,8 +206,9 @@ pub struct Artifact {
     pub from: Source,
     /// Absolute path in the runtime image.
     pub to: String,
-    /// Owner `(uid, gid)` of the copy: the runtime user, so the app can write its own files.
-    pub owner: (u32, u32),
+    /// Owner of the copy: the runtime user, so the app can write its own files.
+    #[serde(serialize_with = "Ids::serialize_pair")]
+    pub owner: Ids,
     /// A directory (made first, so that it too belongs to the owner) rather than a file.
     pub directory: bool,
     /// Permission bits to set (e.g. `0o755` for a binary); `None` keeps the source's.
@@ -227,14 +227,77 @@ pub struct ImageConfig {
     pub cmd: Vec<String>,
     /// Variables set on top of the base image's.
     pub env: Vec<(String, String)>,
-    /// e.g. `8080/tcp`.
-    pub exposed_ports: Vec<String>,
-    /// `uid:gid`.
-    pub user: String,
+    /// Ports the app listens on.
+    pub exposed_ports: Vec<Port>,
+    /// Who the app runs as.
+    pub user: Ids,
     /// Working directory.
     pub workdir: String,
     /// Image labels.
     pub labels: BTreeMap<String, String>,
+}
+
+/// A numeric user and group, as the image config and file owners take them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ids {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+impl Ids {
+    /// distroless' `nonroot` user and group.
+    pub const NONROOT: Ids = Ids {
+        uid: 65532,
+        gid: 65532,
+    };
+    /// `root`.
+    pub const ROOT: Ids = Ids { uid: 0, gid: 0 };
+
+    /// The ids the spec's `user` stands for.
+    pub fn of(user: &User) -> Ids {
+        match *user {
+            User::Nonroot => Ids::NONROOT,
+            User::Root => Ids::ROOT,
+            User::Id { uid, gid } => Ids { uid, gid },
+        }
+    }
+
+    /// As `[uid, gid]`, the form file owners take in a dumped plan.
+    fn serialize_pair<S: Serializer>(ids: &Ids, s: S) -> Result<S::Ok, S::Error> {
+        [ids.uid, ids.gid].serialize(s)
+    }
+}
+
+/// `uid:gid`, the image config's `User`.
+impl fmt::Display for Ids {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.uid, self.gid)
+    }
+}
+
+impl Serialize for Ids {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A TCP port the app listens on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Port(pub u16);
+
+/// `8080/tcp`, the image config's `ExposedPorts` key.
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/tcp", self.0)
+    }
+}
+
+impl Serialize for Port {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// The runtime image's entrypoint.
@@ -249,353 +312,46 @@ pub enum Entrypoint {
     Set(Vec<String>),
 }
 
-/// What a recipe decides for one spec; [`Plan::from_spec`] adds what all runtimes share.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecipePlan {
-    /// The builder stage, if the runtime needs one.
-    pub builder: Option<RecipeBuilder>,
-    /// Runtime image (the `nonroot` variant).
-    pub runtime_image: String,
-    /// Why this runtime image, for the progress output.
-    pub runtime_note: Option<String>,
-    /// What the runtime image receives.
-    pub artifacts: Vec<RecipeArtifact>,
-    /// Entrypoint.
-    pub entrypoint: Entrypoint,
-    /// Command.
-    pub cmd: Vec<String>,
-    /// Runtime environment the recipe always sets (the spec's `env` wins).
-    pub env: Vec<(String, String)>,
-    /// Context patterns never sent.
-    pub exclude: Vec<String>,
-    /// Set when dependencies are installed without a lockfile.
-    pub unlocked: Option<Unlocked>,
+/// Why a plan could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The spec asks for something its context cannot give; every problem, with its place.
+    #[error(transparent)]
+    Spec(#[from] Diagnostics),
+    /// A named context replaces a base image with something that is not an image.
+    #[error(transparent)]
+    Context(#[from] BadContext),
 }
-
-/// A recipe's builder stage.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecipeBuilder {
-    /// Builder image.
-    pub image: String,
-    /// Environment for every step.
-    pub env: Vec<(String, String)>,
-    /// Steps, in order.
-    pub steps: Vec<Step>,
-    /// Whether the toolchain can compile for another platform natively.
-    pub cross: CrossCompile,
-}
-
-/// A path a recipe puts into the runtime image.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecipeArtifact {
-    /// Where it comes from: a builder path relative to the workdir (`.` for all of it) or
-    /// absolute, or a context path.
-    pub from: Source,
-    /// Where it goes: relative to the workdir (`.` for the workdir itself) or absolute.
-    pub to: String,
-    /// A directory rather than a file.
-    pub directory: bool,
-    /// Permission bits to set; `None` keeps the source's.
-    pub mode: Option<u32>,
-}
-
-impl RecipeArtifact {
-    /// The whole workdir of the builder, as the runtime's workdir.
-    pub fn workdir() -> RecipeArtifact {
-        RecipeArtifact {
-            from: Source::Builder(".".to_string()),
-            to: ".".to_string(),
-            directory: true,
-            mode: None,
-        }
-    }
-}
-
-/// What a recipe gets to decide with.
-#[derive(Clone, Copy, Debug)]
-pub struct RecipeInput<'a> {
-    /// The validated spec.
-    pub spec: &'a Spec,
-    /// The context's files the recipe asked for.
-    pub facts: &'a Facts,
-}
-
-/// Patterns kept out of the context when it has no `.dockerignore`: secrets and history
-/// do not belong in an image.
-const DEFAULT_EXCLUDES: [&str; 2] = [".git", ".env"];
 
 impl Plan {
-    /// Applies the spec's recipe and the settings all runtimes share.
-    pub fn from_spec(spec: &Spec, facts: &Facts, options: &Options) -> Result<Plan, Diagnostics> {
+    /// Applies `recipe` to the spec, then the settings all runtimes share and the options
+    /// from outside the spec.
+    pub fn from_spec(
+        recipe: &Recipe,
+        spec: &Spec,
+        facts: &Facts,
+        options: &Options,
+    ) -> Result<Plan, PlanError> {
         let interpolated;
         let spec = if options.build_args.is_empty() {
             spec
         } else {
-            interpolated = interpolate(spec, &options.build_args);
+            interpolated = interpolate::interpolate(spec, &options.build_args);
             &interpolated
         };
-        let recipe = runtimes::find(&spec.runtime.value).ok_or_else(|| {
-            Diagnostics(vec![Diagnostic {
-                span: spec.runtime.span,
-                message: format!("unknown runtime `{}`", spec.runtime.value),
-                hint: Some(format!("expected one of: {}", runtimes::names().join(", "))),
-            }])
-        })?;
         let recipe_plan = (recipe.plan)(RecipeInput { spec, facts }).map_err(|mut d| {
             d.0.sort_by_key(|d| (d.span.line, d.span.col));
             d
         })?;
-        Ok(assemble(recipe, spec, facts, options, recipe_plan))
+        Ok(assemble::assemble(
+            recipe,
+            spec,
+            facts,
+            options,
+            recipe_plan,
+        )?)
     }
-}
-
-fn assemble(recipe: &Recipe, spec: &Spec, facts: &Facts, options: &Options, r: RecipePlan) -> Plan {
-    let workdir = spec.workdir.value.clone();
-    let (uid, gid) = match spec.user.value {
-        User::Nonroot => (65532, 65532),
-        User::Root => (0, 0),
-        User::Id { uid, gid } => (uid, gid),
-    };
-    let builder_image = |default: String| {
-        options
-            .builder_image
-            .clone()
-            .or_else(|| spec.images.builder.as_ref().map(|l| l.value.clone()))
-            .unwrap_or(default)
-    };
-    let runtime_image = options
-        .runtime_image
-        .clone()
-        .or_else(|| spec.images.runtime.as_ref().map(|l| l.value.clone()))
-        .unwrap_or(r.runtime_image);
-    let runtime_image = if spec.debug.value {
-        debug_variant(&runtime_image)
-    } else {
-        runtime_image
-    };
-
-    let mut env: BTreeMap<String, String> = r.env.into_iter().collect();
-    if let Some(port) = &spec.port {
-        env.insert("PORT".to_string(), port.value.to_string());
-    }
-    for (key, value) in &spec.env {
-        env.insert(key.clone(), value.value.clone());
-    }
-    let mut labels: BTreeMap<String, String> = spec
-        .labels
-        .iter()
-        .map(|(k, v)| (k.clone(), v.value.clone()))
-        .collect();
-    labels.extend(options.labels.clone());
-
-    // With an `include` list, the files the recipe copies first must be sent too.
-    let mut include: Vec<String> = spec.include.iter().map(|l| l.value.clone()).collect();
-    if !include.is_empty() {
-        let steps = r.builder.iter().flat_map(|b| &b.steps);
-        let copied = steps.flat_map(|step| match step {
-            Step::CopyFiles { paths } => paths.clone(),
-            _ => Vec::new(),
-        });
-        let artifacts = r.artifacts.iter().filter_map(|a| match &a.from {
-            Source::Context(path) => Some(path.clone()),
-            Source::Builder(_) => None,
-        });
-        for path in copied.chain(artifacts) {
-            if !include.contains(&path) {
-                include.push(path);
-            }
-        }
-    }
-    let secrets: Vec<SecretMount> = spec
-        .secrets
-        .iter()
-        .map(|s| SecretMount {
-            id: s.id.value.clone(),
-            target: s
-                .target
-                .as_ref()
-                .map(|t| t.value.clone())
-                .unwrap_or_else(|| format!("/run/secrets/{}", s.id.value)),
-            required: s.required,
-        })
-        .collect();
-    let ssh: Vec<String> = spec.ssh.iter().map(|l| l.value.clone()).collect();
-
-    let mut exclude: Vec<String> = match &facts.dockerignore {
-        Some(text) => dockerignore_patterns(text),
-        None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
-    };
-    let spec_excludes = spec.exclude.iter().map(|l| l.value.clone());
-    for pattern in r.exclude.into_iter().chain(spec_excludes) {
-        if !exclude.contains(&pattern) {
-            exclude.push(pattern);
-        }
-    }
-
-    let absolute = |path: &str| match path {
-        "." => workdir.clone(),
-        p if p.starts_with('/') => p.to_string(),
-        p => join(&workdir, p),
-    };
-    let artifacts = r
-        .artifacts
-        .iter()
-        .map(|a| Artifact {
-            from: match &a.from {
-                Source::Builder(path) => Source::Builder(absolute(path)),
-                Source::Context(path) => Source::Context(path.clone()),
-            },
-            to: absolute(&a.to),
-            owner: (uid, gid),
-            directory: a.directory,
-            mode: a.mode,
-            span: spec.entrypoint.as_ref().map(|l| l.span),
-        })
-        .collect();
-
-    let cmd = r
-        .cmd
-        .into_iter()
-        .chain(spec.args.iter().map(|a| a.value.clone()));
-    Plan {
-        runtime: recipe.name.to_string(),
-        context: ContextUse { include, exclude },
-        builder: r.builder.map(|b| Builder {
-            image: builder_image(b.image),
-            workdir: workdir.clone(),
-            env: b.env,
-            steps: b.steps,
-            secrets,
-            ssh,
-            cross: b.cross,
-        }),
-        runtime_stage: Runtime {
-            image: runtime_image,
-            note: r.runtime_note,
-            artifacts,
-        },
-        config: ImageConfig {
-            entrypoint: r.entrypoint,
-            cmd: cmd.collect(),
-            env: env.into_iter().collect(),
-            exposed_ports: spec
-                .port
-                .iter()
-                .map(|p| format!("{}/tcp", p.value))
-                .collect(),
-            user: format!("{uid}:{gid}"),
-            workdir,
-            labels,
-        },
-        unlocked: r.unlocked,
-    }
-}
-
-/// The spec with `${NAME}` replaced by build args in `env`, `labels`, `args` and `build`.
-/// A `${NAME}` whose build arg is not passed stays as written (a shell in `build` may still
-/// expand it).
-fn interpolate(spec: &Spec, args: &BTreeMap<String, String>) -> Spec {
-    let replace = |text: &mut String| {
-        for (name, value) in args {
-            let pattern = format!("${{{name}}}");
-            if text.contains(&pattern) {
-                *text = text.replace(&pattern, value);
-            }
-        }
-    };
-    let mut spec = spec.clone();
-    spec.env.values_mut().for_each(|v| replace(&mut v.value));
-    spec.labels.values_mut().for_each(|v| replace(&mut v.value));
-    spec.args.iter_mut().for_each(|v| replace(&mut v.value));
-    spec.build.iter_mut().for_each(|v| replace(&mut v.value));
-    spec
-}
-
-/// The `${NAME}` references in `text`, for the outline of build args.
-pub fn references(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        rest = &rest[start + 2..];
-        let Some(end) = rest.find('}') else { break };
-        let name = &rest[..end];
-        let valid = !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !name.starts_with(|c: char| c.is_ascii_digit());
-        if valid && !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
-        }
-        rest = &rest[end + 1..];
-    }
-    names
-}
-
-/// The debug variant of a distroless reference: `…:nonroot` → `…:debug-nonroot`,
-/// `…:latest` or no tag → `…:debug`. A reference pinned by digest, or with another tag, is
-/// kept: its owner chose it.
-pub fn debug_variant(reference: &str) -> String {
-    if reference.contains('@') {
-        return reference.to_string();
-    }
-    let (name, tag) = match reference.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
-        _ => (reference, None),
-    };
-    match tag {
-        None | Some("latest") => format!("{name}:debug"),
-        Some("nonroot") => format!("{name}:debug-nonroot"),
-        Some(_) => reference.to_string(),
-    }
-}
-
-/// The patterns of a `.dockerignore`, normalized as Docker does: one per line, `#` comments
-/// and blank lines skipped, each path cleaned and made relative to the context root (`/.env`
-/// is `.env`), a leading `!` kept. BuildKit matches excludes against relative paths, so an
-/// unnormalized `/.env` would exclude nothing.
-pub fn dockerignore_patterns(text: &str) -> Vec<String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|line| {
-            let (negated, path) = match line.strip_prefix('!') {
-                Some(rest) => (true, rest.trim()),
-                None => (false, line),
-            };
-            let cleaned = clean_path(path);
-            let cleaned = cleaned.trim_start_matches('/');
-            if cleaned.is_empty() || cleaned == "." {
-                return None;
-            }
-            Some(if negated {
-                format!("!{cleaned}")
-            } else {
-                cleaned.to_string()
-            })
-        })
-        .collect()
-}
-
-/// Lexically cleans a slash-separated path (Go's `filepath.Clean`): no `.`, no `..` that can
-/// be resolved, no repeated or trailing `/`.
-fn clean_path(path: &str) -> String {
-    let rooted = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|p| *p != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            part => parts.push(part),
-        }
-    }
-    let joined = parts.join("/");
-    if rooted { format!("/{joined}") } else { joined }
 }
 
 /// `dir` joined with a relative `path`.

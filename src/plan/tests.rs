@@ -1,6 +1,7 @@
 //! Tests for `plan`: the node example's plan as a golden file, and each setting that shapes it.
 
 use super::*;
+use crate::runtimes;
 use crate::spec::{self, Span};
 
 const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
@@ -48,7 +49,7 @@ fn locked_facts() -> Facts {
 
 fn plan_with(src: &str, facts: &Facts, options: &Options) -> Plan {
     let spec = parse(src);
-    match Plan::from_spec(&spec, facts, options) {
+    match crate::runtimes::plan_of(&spec, facts, options) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
     }
@@ -60,7 +61,7 @@ fn plan(src: &str, facts: &Facts) -> Plan {
 
 fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
     let spec = parse(src);
-    match Plan::from_spec(&spec, facts, &Options::default()) {
+    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d,
     }
@@ -151,7 +152,7 @@ fn example_plan_shape() {
         vec![Artifact {
             from: Source::Builder("/app".to_string()),
             to: "/app".to_string(),
-            owner: (65532, 65532),
+            owner: Ids::NONROOT,
             directory: true,
             mode: None,
             span: Some(span(3, 13, 3, 22)),
@@ -168,8 +169,8 @@ fn example_plan_shape() {
                 ("NODE_ENV".to_string(), "production".to_string()),
                 ("PORT".to_string(), "8080".to_string()),
             ],
-            exposed_ports: vec!["8080/tcp".to_string()],
-            user: "65532:65532".to_string(),
+            exposed_ports: vec![Port(8080)],
+            user: Ids::NONROOT,
             workdir: "/app".to_string(),
             labels: BTreeMap::new(),
         }
@@ -293,8 +294,11 @@ fn user_root_owns_artifacts_as_zero() {
         "runtime: node\nentrypoint: server.js\nuser: root\n",
         &locked_facts(),
     );
-    assert_eq!(plan.runtime_stage.artifacts[0].owner, (0, 0));
-    assert_eq!(plan.config.user, "0:0");
+    assert_eq!(
+        plan.runtime_stage.artifacts[0].owner,
+        Ids { uid: 0, gid: 0 }
+    );
+    assert_eq!(plan.config.user.to_string(), "0:0");
 }
 
 #[test]
@@ -303,8 +307,14 @@ fn user_ids_are_used_as_written() {
         "runtime: node\nentrypoint: server.js\nuser: 1000:2000\n",
         &locked_facts(),
     );
-    assert_eq!(plan.runtime_stage.artifacts[0].owner, (1000, 2000));
-    assert_eq!(plan.config.user, "1000:2000");
+    assert_eq!(
+        plan.runtime_stage.artifacts[0].owner,
+        Ids {
+            uid: 1000,
+            gid: 2000
+        }
+    );
+    assert_eq!(plan.config.user.to_string(), "1000:2000");
 }
 
 #[test]
@@ -313,8 +323,14 @@ fn bare_uid_is_also_the_gid() {
         "runtime: node\nentrypoint: server.js\nuser: 1000\n",
         &locked_facts(),
     );
-    assert_eq!(plan.runtime_stage.artifacts[0].owner, (1000, 1000));
-    assert_eq!(plan.config.user, "1000:1000");
+    assert_eq!(
+        plan.runtime_stage.artifacts[0].owner,
+        Ids {
+            uid: 1000,
+            gid: 1000
+        }
+    );
+    assert_eq!(plan.config.user.to_string(), "1000:1000");
 }
 
 #[test]
@@ -355,8 +371,10 @@ fn spec_images_replace_recipe_images() {
 #[test]
 fn options_replace_spec_images() {
     let options = Options {
-        builder_image: Some("arg/builder:2".to_string()),
-        runtime_image: Some("arg/runtime:3".to_string()),
+        build_args: BTreeMap::from([
+            (BUILDER_IMAGE_ARG.to_string(), "arg/builder:2".to_string()),
+            (RUNTIME_IMAGE_ARG.to_string(), "arg/runtime:3".to_string()),
+        ]),
         ..Default::default()
     };
     let plan = plan_with(IMAGES_SPEC, &locked_facts(), &options);
@@ -367,8 +385,7 @@ fn options_replace_spec_images() {
 #[test]
 fn options_replace_recipe_images_one_at_a_time() {
     let options = Options {
-        builder_image: None,
-        runtime_image: Some("arg/runtime:3".to_string()),
+        build_args: BTreeMap::from([(RUNTIME_IMAGE_ARG.to_string(), "arg/runtime:3".to_string())]),
         ..Default::default()
     };
     let plan = plan_with(
@@ -407,8 +424,10 @@ fn debug_uses_the_debug_variant() {
 #[test]
 fn debug_applies_to_overridden_runtime_images() {
     let options = Options {
-        builder_image: None,
-        runtime_image: Some("registry.example/app:nonroot".to_string()),
+        build_args: BTreeMap::from([(
+            RUNTIME_IMAGE_ARG.to_string(),
+            "registry.example/app:nonroot".to_string(),
+        )]),
         ..Default::default()
     };
     let plan = plan_with(
@@ -549,22 +568,6 @@ fn all_recipe_problems_are_reported_together() {
     assert_eq!(lines[2], "node 18 has no distroless image");
 }
 
-#[test]
-fn unknown_runtime_is_an_error_not_a_panic() {
-    // `spec::parse` refuses unknown runtimes, but a Spec built by other means must not panic.
-    let mut spec = parse("runtime: node\nentrypoint: server.js\n");
-    spec.runtime.value = "cobol".to_string();
-    let d = Plan::from_spec(&spec, &Facts::default(), &Options::default()).unwrap_err();
-    // The list grows with `runtimes::ALL`; the test is about the shape, not the list.
-    assert_eq!(
-        d.short("shallot.yaml"),
-        format!(
-            "shallot.yaml:1:10: unknown runtime `cobol` (hint: expected one of: {})",
-            runtimes::names().join(", ")
-        )
-    );
-}
-
 // ---- context excludes ---------------------------------------------------------------------------
 
 #[test]
@@ -633,7 +636,7 @@ fn spec_env_overrides_recipe_env() {
             ("PORT".to_string(), "3000".to_string()),
         ]
     );
-    assert_eq!(plan.config.exposed_ports, vec!["3000/tcp"]);
+    assert_eq!(plan.config.exposed_ports, vec![Port(3000)]);
 }
 
 #[test]
@@ -643,7 +646,7 @@ fn spec_env_overrides_port_env() {
         &locked_facts(),
     );
     assert_eq!(env(&plan.config.env, "PORT"), Some("4000"));
-    assert_eq!(plan.config.exposed_ports, vec!["3000/tcp"]);
+    assert_eq!(plan.config.exposed_ports, vec![Port(3000)]);
 }
 
 #[test]
@@ -749,7 +752,7 @@ fn build_args_fill_references_and_leave_the_rest() {
         build_args: BTreeMap::from([("VERSION".to_string(), "1.2".to_string())]),
         ..Default::default()
     };
-    let plan = Plan::from_spec(&spec, &locked_facts(), &options).expect("plan");
+    let plan = crate::runtimes::plan_of(&spec, &locked_facts(), &options).expect("plan");
     assert!(
         plan.config
             .env

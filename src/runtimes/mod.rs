@@ -1,8 +1,9 @@
 //! Runtime recipes: one module per runtime, each one plain-data [`Recipe`].
 //!
 //! A recipe names the context files it needs to see ([`Recipe::probes`]) and turns a spec and
-//! those files into a [`RecipePlan`](crate::plan::RecipePlan). Adding a runtime means adding a
-//! module here and listing its recipe in [`ALL`]; nothing else changes.
+//! those files into a [`RecipePlan`](crate::plan::RecipePlan); the interface lives with the
+//! plan, which knows no recipe. Adding a runtime means adding a module here and listing its
+//! recipe in [`ALL`]; nothing else changes.
 
 mod go;
 mod java;
@@ -13,25 +14,7 @@ mod prebuilt;
 mod python;
 mod rust;
 
-use crate::plan::{RecipeInput, RecipePlan};
-use crate::spec::{Diagnostics, Spec};
-
-/// How one runtime is built and run.
-#[derive(Debug)]
-pub struct Recipe {
-    /// The name users write in `runtime:`.
-    pub name: &'static str,
-    /// Context files (relative paths) whose presence and contents the recipe looks at.
-    pub probes: &'static [&'static str],
-    /// Context files named by the spec whose beginning the recipe looks at (at most
-    /// [`HEADER_BYTES`](crate::context::HEADER_BYTES) of each), e.g. a prebuilt binary.
-    pub spec_probes: fn(&Spec) -> Vec<String>,
-    /// Apps of this runtime usually listen on a port, so a spec without `port` is worth a
-    /// lint warning (a prebuilt binary may be anything).
-    pub serves: bool,
-    /// Decides the runtime-specific part of the plan.
-    pub plan: fn(RecipeInput<'_>) -> Result<RecipePlan, Diagnostics>,
-}
+pub use crate::plan::{Recipe, no_spec_probes};
 
 /// Every runtime shallot knows.
 pub const ALL: &[&Recipe] = &[
@@ -62,11 +45,6 @@ pub fn all_probes() -> Vec<&'static str> {
     probes
 }
 
-/// For recipes that need nothing named by the spec.
-pub fn no_spec_probes(_: &Spec) -> Vec<String> {
-    Vec::new()
-}
-
 /// A relative context path normalized (`a/./b/` → `a/b`), if it stays inside the context;
 /// `""` is the context root. Manifests name local packages this way, and only paths inside
 /// the context can be copied.
@@ -90,4 +68,22 @@ pub fn context_path(path: &str) -> Option<String> {
 /// [`context_path`], but not the context root itself.
 pub fn inside_context(path: &str) -> Option<String> {
     context_path(path).filter(|p| !p.is_empty())
+}
+
+/// For tests: the plan of a parsed spec, with its runtime's recipe; its spec problems as
+/// [`Diagnostics`](crate::spec::Diagnostics).
+#[cfg(test)]
+pub(crate) fn plan_of(
+    spec: &crate::spec::Spec,
+    facts: &crate::plan::Facts,
+    options: &crate::plan::Options,
+) -> Result<crate::plan::Plan, crate::spec::Diagnostics> {
+    use crate::plan::{Plan, PlanError};
+    let Some(recipe) = find(&spec.runtime.value) else {
+        panic!("no recipe for `{}`", spec.runtime.value)
+    };
+    Plan::from_spec(recipe, spec, facts, options).map_err(|e| match e {
+        PlanError::Spec(d) => d,
+        other => panic!("not a spec problem: {other}"),
+    })
 }

@@ -31,7 +31,7 @@ fn facts(files: &[(&str, &str)]) -> Facts {
 
 fn plan(src: &str, facts: &Facts) -> Plan {
     let spec = parse(src);
-    match Plan::from_spec(&spec, facts, &Options::default()) {
+    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
     }
@@ -39,7 +39,7 @@ fn plan(src: &str, facts: &Facts) -> Plan {
 
 fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
     let spec = parse(src);
-    match Plan::from_spec(&spec, facts, &Options::default()) {
+    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d.0,
     }
@@ -177,15 +177,21 @@ fn example_plan_shape() {
     assert_eq!(artifact.len(), 1);
     assert_eq!(artifact[0].from, Source::Builder("/out/hello".to_string()));
     assert_eq!(artifact[0].to, "/app/hello");
-    assert_eq!(artifact[0].owner, (65532, 65532));
+    assert_eq!(
+        artifact[0].owner,
+        crate::plan::Ids {
+            uid: 65532,
+            gid: 65532
+        }
+    );
     assert!(!artifact[0].directory);
     assert_eq!(
         plan.config.entrypoint,
         Entrypoint::Set(vec!["/app/hello".to_string()])
     );
     assert!(plan.config.cmd.is_empty());
-    assert_eq!(plan.config.user, "65532:65532");
-    assert_eq!(plan.config.exposed_ports, vec!["8080/tcp"]);
+    assert_eq!(plan.config.user.to_string(), "65532:65532");
+    assert_eq!(plan.config.exposed_ports, vec![crate::plan::Port(8080)]);
 }
 
 #[test]

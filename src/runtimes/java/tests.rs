@@ -64,7 +64,7 @@ fn parse(src: &str) -> Spec {
 
 fn plan(src: &str, facts: &Facts) -> Plan {
     let spec = parse(src);
-    match Plan::from_spec(&spec, facts, &Options::default()) {
+    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
     }
@@ -72,7 +72,7 @@ fn plan(src: &str, facts: &Facts) -> Plan {
 
 fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
     let spec = parse(src);
-    match Plan::from_spec(&spec, facts, &Options::default()) {
+    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d,
     }
@@ -269,7 +269,7 @@ fn example_plan_shape() {
         }
     );
     assert_eq!(plan.config.cmd, vec!["/app/hello-1.0.0.jar"]);
-    assert_eq!(plan.config.user, "65532:65532");
+    assert_eq!(plan.config.user.to_string(), "65532:65532");
     assert!(plan.context.exclude.contains(&"target".to_string()));
 }
 

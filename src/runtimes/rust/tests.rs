@@ -52,14 +52,14 @@ fn spec(src: &str) -> Spec {
 }
 
 fn plan(src: &str, facts: &Facts) -> Plan {
-    match Plan::from_spec(&spec(src), facts, &Options::default()) {
+    match crate::runtimes::plan_of(&spec(src), facts, &Options::default()) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build:\n{}", d.render(src, "shallot.yaml")),
     }
 }
 
 fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
-    match Plan::from_spec(&spec(src), facts, &Options::default()) {
+    match crate::runtimes::plan_of(&spec(src), facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d.0,
     }
@@ -181,8 +181,8 @@ fn example_plan_shape() {
         Entrypoint::Set(vec!["/app/server".to_string()])
     );
     assert!(plan.config.cmd.is_empty());
-    assert_eq!(plan.config.user, "65532:65532");
-    assert_eq!(plan.config.exposed_ports, vec!["8080/tcp"]);
+    assert_eq!(plan.config.user.to_string(), "65532:65532");
+    assert_eq!(plan.config.exposed_ports, vec![crate::plan::Port(8080)]);
     assert!(plan.context.exclude.contains(&"target".to_string()));
 }
 

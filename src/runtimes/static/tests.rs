@@ -67,7 +67,7 @@ fn facts(files: &[(&str, Vec<u8>)]) -> Facts {
 }
 
 fn result(src: &str, facts: &Facts) -> Result<Plan, Diagnostics> {
-    Plan::from_spec(&parse(src), facts, &Options::default())
+    crate::runtimes::plan_of(&parse(src), facts, &Options::default())
 }
 
 fn plan(src: &str, facts: &Facts) -> Plan {
@@ -158,12 +158,18 @@ fn example_plan_shape() {
     assert_eq!(artifact.from, Source::Context("server".to_string()));
     assert_eq!(artifact.to, "/app/server");
     assert_eq!(artifact.mode, Some(0o755));
-    assert_eq!(artifact.owner, (65532, 65532));
+    assert_eq!(
+        artifact.owner,
+        crate::plan::Ids {
+            uid: 65532,
+            gid: 65532
+        }
+    );
     assert_eq!(
         plan.config.entrypoint,
         Entrypoint::Set(vec!["/app/server".to_string()])
     );
-    assert_eq!(plan.config.user, "65532:65532");
+    assert_eq!(plan.config.user.to_string(), "65532:65532");
     assert_eq!(plan.context.exclude, vec!["*", "!server"]);
 }
 

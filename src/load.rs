@@ -1,0 +1,233 @@
+//! One way from a build request to a plan, for the frontend and the CLI alike: read the spec and
+//! the context's manifests (at the same time), parse the spec, pick its recipe, read what the
+//! recipe names from the spec, and plan with the caller's [`Options`].
+//!
+//! Only the reading differs between BuildKit and the local disk: the caller passes the spec's
+//! read as a future and the context as a [`Context`].
+
+use crate::context::{self, Context};
+use crate::plan::{BadContext, Facts, Options, Plan, PlanError, Recipe, Target};
+use crate::runtimes;
+use crate::spec::{self, Diagnostics, Spec};
+use std::future::Future;
+
+/// A spec, its recipe, the context's facts and the plan they make.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The spec's text, as parsed.
+    pub text: String,
+    /// The validated spec.
+    pub spec: Spec,
+    /// The spec's runtime.
+    pub recipe: &'static Recipe,
+    /// What the recipe read from the context.
+    pub facts: Facts,
+    /// What the build will do.
+    pub plan: Plan,
+}
+
+/// Why loading stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError<E> {
+    /// The spec or the context could not be read.
+    #[error(transparent)]
+    Read(E),
+    /// The spec is invalid, or asks for something its context cannot give.
+    #[error(transparent)]
+    Spec(#[from] Diagnostics),
+    /// A named context replaces a base image with something that is not an image.
+    #[error(transparent)]
+    Context(#[from] BadContext),
+    /// `--target builder` for a runtime that has no builder stage.
+    #[error("runtime `{runtime}` has no builder stage")]
+    NoBuilder {
+        /// The runtime.
+        runtime: &'static str,
+    },
+    /// The spec names a runtime no recipe serves; [`spec::parse`] refuses those, so this is
+    /// a bug, reported rather than panicked on.
+    #[error("no recipe for runtime `{0}`")]
+    NoRecipe(String),
+}
+
+impl<E> From<PlanError> for LoadError<E> {
+    fn from(e: PlanError) -> Self {
+        match e {
+            PlanError::Spec(d) => LoadError::Spec(d),
+            PlanError::Context(c) => LoadError::Context(c),
+        }
+    }
+}
+
+/// Loads a spec from `spec` (a read that yields its text) and plans it against `context`.
+pub async fn load<C, F, E>(
+    context: &mut C,
+    spec: F,
+    options: &Options,
+) -> Result<Loaded, LoadError<E>>
+where
+    C: Context,
+    F: Future<Output = Result<String, E>>,
+    E: From<C::Error>,
+{
+    // The runtime is not known before the spec is, so every recipe's manifests are read while
+    // the spec is: two transfers overlap instead of following each other.
+    let probes = runtimes::all_probes();
+    let (text, facts) = tokio::join!(spec, context::gather(context, &probes));
+    let text = text.map_err(LoadError::Read)?;
+    let spec = spec::parse(&text, &runtimes::names())?;
+    let recipe = runtimes::find(&spec.runtime.value)
+        .ok_or_else(|| LoadError::NoRecipe(spec.runtime.value.clone()))?;
+    let mut facts = facts.map_err(|e| LoadError::Read(e.into()))?;
+    let named = (recipe.spec_probes)(&spec);
+    context::gather_headers(context, &named, &mut facts)
+        .await
+        .map_err(|e| LoadError::Read(e.into()))?;
+    let plan = Plan::from_spec(recipe, &spec, &facts, options)?;
+    if options.target == Target::Builder && plan.builder.is_none() {
+        return Err(LoadError::NoBuilder {
+            runtime: recipe.name,
+        });
+    }
+    Ok(Loaded {
+        text,
+        spec,
+        recipe,
+        facts,
+        plan,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// A context held in memory.
+    struct Files(BTreeMap<String, Vec<u8>>);
+
+    impl Context for Files {
+        type Error = std::io::Error;
+
+        async fn read_existing(
+            &mut self,
+            paths: &[&str],
+            limit: usize,
+        ) -> Result<BTreeMap<String, Vec<u8>>, std::io::Error> {
+            Ok(paths
+                .iter()
+                .filter_map(|p| {
+                    let data = self.0.get(*p)?;
+                    Some((p.to_string(), data[..data.len().min(limit)].to_vec()))
+                })
+                .collect())
+        }
+    }
+
+    const NODE_SPEC: &str = "runtime: node\nentrypoint: server.js\n";
+
+    fn node_app() -> Files {
+        Files(BTreeMap::from([
+            ("package.json".to_string(), b"{}".to_vec()),
+            ("package-lock.json".to_string(), b"{}".to_vec()),
+            (".dockerignore".to_string(), b"node_modules\n".to_vec()),
+        ]))
+    }
+
+    fn load_with(
+        files: &mut Files,
+        spec: &str,
+        options: &Options,
+    ) -> Result<Loaded, LoadError<std::io::Error>> {
+        let text = std::future::ready(Ok(spec.to_string()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(load(files, text, options))
+    }
+
+    #[test]
+    fn reads_the_recipes_files_and_dockerignore_and_plans() {
+        let loaded = load_with(&mut node_app(), NODE_SPEC, &Options::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.recipe.name, "node");
+        assert!(loaded.facts.has("package-lock.json"));
+        assert_eq!(loaded.facts.dockerignore.as_deref(), Some("node_modules\n"));
+        assert_eq!(loaded.plan.runtime, "node");
+        assert_eq!(loaded.text, NODE_SPEC);
+    }
+
+    #[test]
+    fn options_choose_the_final_images() {
+        let options = Options {
+            build_args: BTreeMap::from([(
+                crate::plan::RUNTIME_IMAGE_ARG.to_string(),
+                "mirror/distroless-node:nonroot".to_string(),
+            )]),
+            target: Target::Debug,
+            contexts: BTreeMap::from([(
+                "builder".to_string(),
+                "docker-image://mirror/node:24".to_string(),
+            )]),
+            ..Default::default()
+        };
+        let loaded =
+            load_with(&mut node_app(), NODE_SPEC, &options).unwrap_or_else(|e| panic!("{e}"));
+        let builder = loaded.plan.builder.as_ref().map(|b| b.image.as_str());
+        assert_eq!(builder, Some("mirror/node:24"));
+        assert_eq!(
+            loaded.plan.runtime_stage.image,
+            "mirror/distroless-node:debug-nonroot"
+        );
+    }
+
+    #[test]
+    fn a_named_context_that_is_no_image_is_refused() {
+        let options = Options {
+            contexts: BTreeMap::from([("runtime".to_string(), "local:dir".to_string())]),
+            ..Default::default()
+        };
+        let e = load_with(&mut node_app(), NODE_SPEC, &options)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(e, LoadError::Context(_)), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "option context:runtime=local:dir: a base image's named context must be `docker-image://<ref>`"
+        );
+    }
+
+    #[test]
+    fn unknown_runtime_is_a_spec_error_not_a_panic() {
+        let e = load_with(&mut node_app(), "runtime: cobol\n", &Options::default())
+            .map(|_| ())
+            .unwrap_err();
+        let LoadError::Spec(d) = e else {
+            panic!("expected a spec error, got {e}")
+        };
+        assert!(
+            d.short("shallot.yaml")
+                .starts_with("shallot.yaml:1:10: unknown runtime `cobol`"),
+            "{d}"
+        );
+    }
+
+    // The static recipe takes amd64 binaries; this test's own executable is one here.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn builder_target_needs_a_builder_stage() {
+        let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+        let binary = std::fs::read(exe).unwrap_or_else(|e| panic!("{e}"));
+        let mut files = Files(BTreeMap::from([("server".to_string(), binary)]));
+        let options = Options {
+            target: Target::Builder,
+            ..Default::default()
+        };
+        let spec = "runtime: static\nentrypoint: ./server\n";
+        let e = load_with(&mut files, spec, &options)
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.to_string(), "runtime `static` has no builder stage");
+    }
+}

@@ -1,0 +1,218 @@
+//! What every runtime shares, applied to a recipe's decisions: users and owners, image
+//! precedence, the debug variant, env and labels, the context's include/exclude lists, secrets
+//! and SSH, and paths made absolute under the workdir.
+
+use super::dockerignore::dockerignore_patterns;
+use super::{
+    Artifact, BadContext, Builder, ContextUse, Ids, ImageConfig, Options, Plan, Port, Recipe,
+    RecipePlan, Runtime, SecretMount, Source, Stage, Step, Target, join,
+};
+use crate::plan::Facts;
+use crate::spec::Spec;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Patterns kept out of the context when it has no `.dockerignore`: secrets and history
+/// do not belong in an image.
+const DEFAULT_EXCLUDES: [&str; 2] = [".git", ".env"];
+
+/// The whole plan from the recipe's part and the spec.
+pub(super) fn assemble(
+    recipe: &Recipe,
+    spec: &Spec,
+    facts: &Facts,
+    options: &Options,
+    r: RecipePlan,
+) -> Result<Plan, BadContext> {
+    let workdir = spec.workdir.value.clone();
+    let ids = Ids::of(&spec.user.value);
+    let context = context_use(spec, facts, &r);
+    let artifacts = artifacts(spec, &r, ids);
+    let runtime_image = runtime_image(spec, options, r.runtime_image)?;
+    let builder = match r.builder {
+        Some(b) => Some(Builder {
+            image: builder_image(spec, options, b.image)?,
+            workdir: workdir.clone(),
+            env: b.env,
+            steps: b.steps,
+            secrets: secrets(spec),
+            ssh: spec.ssh.iter().map(|l| l.value.clone()).collect(),
+            cross: b.cross,
+        }),
+        None => None,
+    };
+    let cmd = r
+        .cmd
+        .into_iter()
+        .chain(spec.args.iter().map(|a| a.value.clone()));
+    Ok(Plan {
+        runtime: recipe.name,
+        context,
+        builder,
+        runtime_stage: Runtime {
+            image: runtime_image,
+            note: r.runtime_note,
+            artifacts,
+        },
+        config: ImageConfig {
+            entrypoint: r.entrypoint,
+            cmd: cmd.collect(),
+            env: env(spec, r.env),
+            exposed_ports: spec.port.iter().map(|p| Port(p.value)).collect(),
+            user: ids,
+            workdir,
+            labels: labels(spec, options),
+        },
+        unlocked: r.unlocked,
+    })
+}
+
+/// The builder image: a named context, then the build arg, then `images.builder`, then the
+/// recipe's.
+fn builder_image(spec: &Spec, options: &Options, default: String) -> Result<String, BadContext> {
+    let chosen = options
+        .builder_image()
+        .map(str::to_string)
+        .or_else(|| spec.images.builder.as_ref().map(|l| l.value.clone()))
+        .unwrap_or(default);
+    Ok(options
+        .named_image(Stage::Builder, &chosen)?
+        .unwrap_or(chosen))
+}
+
+/// The runtime image, chosen like the builder's; its debug variant for `debug: true` or
+/// `--target debug`. A named context is used as given: its owner chose the variant.
+fn runtime_image(spec: &Spec, options: &Options, default: String) -> Result<String, BadContext> {
+    let chosen = options
+        .runtime_image()
+        .map(str::to_string)
+        .or_else(|| spec.images.runtime.as_ref().map(|l| l.value.clone()))
+        .unwrap_or(default);
+    let chosen = if spec.debug.value || options.target == Target::Debug {
+        debug_variant(&chosen)
+    } else {
+        chosen
+    };
+    Ok(options
+        .named_image(Stage::Runtime, &chosen)?
+        .unwrap_or(chosen))
+}
+
+/// The debug variant of a distroless reference: `…:nonroot` → `…:debug-nonroot`,
+/// `…:latest` or no tag → `…:debug`. A reference pinned by digest, or with another tag, is
+/// kept: its owner chose it.
+pub fn debug_variant(reference: &str) -> String {
+    if reference.contains('@') {
+        return reference.to_string();
+    }
+    let (name, tag) = match reference.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
+        _ => (reference, None),
+    };
+    match tag {
+        None | Some("latest") => format!("{name}:debug"),
+        Some("nonroot") => format!("{name}:debug-nonroot"),
+        Some(_) => reference.to_string(),
+    }
+}
+
+/// The recipe's environment, then `PORT`, then the spec's `env` (which wins).
+fn env(spec: &Spec, recipe_env: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut env: BTreeMap<String, String> = recipe_env.into_iter().collect();
+    if let Some(port) = &spec.port {
+        env.insert("PORT".to_string(), port.value.to_string());
+    }
+    for (key, value) in &spec.env {
+        env.insert(key.clone(), value.value.clone());
+    }
+    env.into_iter().collect()
+}
+
+/// The spec's labels; the build command's win.
+fn labels(spec: &Spec, options: &Options) -> BTreeMap<String, String> {
+    let mut labels: BTreeMap<String, String> = spec
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect();
+    labels.extend(options.labels.clone());
+    labels
+}
+
+/// What of the context is sent: the spec's `include` plus what the recipe copies from it, and
+/// `.dockerignore` (or the defaults), the recipe's and the spec's excludes.
+fn context_use(spec: &Spec, facts: &Facts, r: &RecipePlan) -> ContextUse {
+    let mut include: Vec<String> = spec.include.iter().map(|l| l.value.clone()).collect();
+    // With an `include` list, the files the recipe copies first must be sent too.
+    if !include.is_empty() {
+        let steps = r.builder.iter().flat_map(|b| &b.steps);
+        let copied = steps.flat_map(|step| match step {
+            Step::CopyFiles { paths } => paths.clone(),
+            _ => Vec::new(),
+        });
+        let artifacts = r.artifacts.iter().filter_map(|a| match &a.from {
+            Source::Context(path) => Some(path.clone()),
+            Source::Builder(_) => None,
+        });
+        include.extend(copied.chain(artifacts));
+    }
+    let mut exclude: Vec<String> = match &facts.dockerignore {
+        Some(text) => dockerignore_patterns(text),
+        None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
+    };
+    exclude.extend(r.exclude.iter().cloned());
+    exclude.extend(spec.exclude.iter().map(|l| l.value.clone()));
+    ContextUse {
+        include: first_of_each(include),
+        exclude: first_of_each(exclude),
+    }
+}
+
+/// `items` without repeats, each where it first appears (in linear time: a manifest may
+/// name thousands of paths).
+fn first_of_each(items: Vec<String>) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    items
+        .into_iter()
+        .filter(|item| seen.insert(item.clone()))
+        .collect()
+}
+
+/// The spec's secrets, each at its target (by default `/run/secrets/<id>`).
+fn secrets(spec: &Spec) -> Vec<SecretMount> {
+    spec.secrets
+        .iter()
+        .map(|s| SecretMount {
+            id: s.id.value.clone(),
+            target: s
+                .target
+                .as_ref()
+                .map(|t| t.value.clone())
+                .unwrap_or_else(|| format!("/run/secrets/{}", s.id.value)),
+            required: s.required,
+        })
+        .collect()
+}
+
+/// The recipe's artifacts with absolute paths, owned by the runtime user.
+fn artifacts(spec: &Spec, r: &RecipePlan, owner: Ids) -> Vec<Artifact> {
+    let workdir = &spec.workdir.value;
+    let absolute = |path: &str| match path {
+        "." => workdir.clone(),
+        p if p.starts_with('/') => p.to_string(),
+        p => join(workdir, p),
+    };
+    r.artifacts
+        .iter()
+        .map(|a| Artifact {
+            from: match &a.from {
+                Source::Builder(path) => Source::Builder(absolute(path)),
+                Source::Context(path) => Source::Context(path.clone()),
+            },
+            to: absolute(&a.to),
+            owner,
+            directory: a.directory,
+            mode: a.mode,
+            span: spec.entrypoint.as_ref().map(|l| l.span),
+        })
+        .collect()
+}

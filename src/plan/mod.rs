@@ -7,12 +7,14 @@
 
 mod assemble;
 mod dockerignore;
+mod facts;
 mod interpolate;
 mod options;
 mod recipe;
 
 pub use assemble::debug_variant;
 pub use dockerignore::dockerignore_patterns;
+pub use facts::Facts;
 pub use interpolate::references;
 
 pub use options::{BUILDER_IMAGE_ARG, BadContext, Options, RUNTIME_IMAGE_ARG, Stage, Target};
@@ -22,30 +24,6 @@ use crate::spec::{Diagnostic, Diagnostics, Located, Span, Spec, User};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// What the recipe learned from the build context: the contents of the files it asked for
-/// (those that exist) and the context's `.dockerignore`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// Contents of probed files that exist, by path relative to the context root.
-    pub files: BTreeMap<String, Vec<u8>>,
-    /// The context's `.dockerignore`, if any.
-    pub dockerignore: Option<String>,
-}
-
-impl Facts {
-    /// Whether the context has this file.
-    pub fn has(&self, path: &str) -> bool {
-        self.files.contains_key(path)
-    }
-
-    /// A file's text, if it exists and is UTF-8.
-    pub fn text(&self, path: &str) -> Option<&str> {
-        self.files
-            .get(path)
-            .and_then(|b| std::str::from_utf8(b).ok())
-    }
-}
 
 /// A complete, runtime-independent description of the build.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

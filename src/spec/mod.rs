@@ -73,7 +73,7 @@ pub struct Span {
 
 impl Span {
     /// An empty span at `line:col`.
-    fn point(line: u32, col: u32) -> Self {
+    pub const fn point(line: u32, col: u32) -> Self {
         Span {
             line,
             col,

@@ -750,7 +750,6 @@ fn no_function_over_its_limit() {
 }
 
 #[test]
-#[ignore = "issue 7: enabled when the refactor lands"]
 fn no_dependency_circle_among_top_level_modules() {
     let tree = scan(&root(), LIMITS);
     if let Some(message) = cycle_offences(&tree.edges()) {

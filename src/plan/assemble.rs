@@ -4,8 +4,8 @@
 
 use super::dockerignore::dockerignore_patterns;
 use super::{
-    Artifact, BadContext, Builder, ContextUse, Ids, ImageConfig, Options, Plan, Port, Recipe,
-    RecipePlan, Runtime, SecretMount, Source, Stage, Step, Target, join,
+    Artifact, BadContext, Builder, ContextUse, Deps, Ids, ImageConfig, Manifests, Options, Plan,
+    Port, Recipe, RecipePlan, Runtime, SecretMount, Source, Stage, Target, join,
 };
 use crate::plan::Facts;
 use crate::spec::Spec;
@@ -32,8 +32,8 @@ pub(super) fn assemble(
         Some(b) => Some(Builder {
             image: builder_image(spec, options, b.image)?,
             workdir: workdir.clone(),
+            steps: b.steps(spec),
             env: b.env,
-            steps: b.steps,
             secrets: secrets(spec),
             ssh: spec.ssh.iter().map(|l| l.value.clone()).collect(),
             cross: b.cross,
@@ -144,9 +144,11 @@ fn context_use(spec: &Spec, facts: &Facts, r: &RecipePlan) -> ContextUse {
     let mut include: Vec<String> = spec.include.iter().map(|l| l.value.clone()).collect();
     // With an `include` list, the files the recipe copies first must be sent too.
     if !include.is_empty() {
-        let steps = r.builder.iter().flat_map(|b| &b.steps);
-        let copied = steps.flat_map(|step| match step {
-            Step::CopyFiles { paths } => paths.clone(),
+        let copied = r.builder.iter().flat_map(|b| match &b.deps {
+            Some(Deps {
+                manifests: Manifests::Files(paths),
+                ..
+            }) => paths.clone(),
             _ => Vec::new(),
         });
         let artifacts = r.artifacts.iter().filter_map(|a| match &a.from {

@@ -10,15 +10,23 @@ mod dockerignore;
 mod facts;
 mod interpolate;
 mod options;
+mod problems;
 mod recipe;
+pub mod shell;
+mod versions;
 
 pub use assemble::debug_variant;
 pub use dockerignore::dockerignore_patterns;
 pub use facts::Facts;
 pub use interpolate::references;
 
+pub use problems::Problems;
+pub use versions::{Versions, version_line};
 pub use options::{BUILDER_IMAGE_ARG, BadContext, Options, RUNTIME_IMAGE_ARG, Stage, Target};
-pub use recipe::{Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, no_spec_probes};
+pub use recipe::{
+    Deps, Manifests, Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan,
+    no_spec_probes,
+};
 
 use crate::spec::{Diagnostic, Diagnostics, Located, Span, Spec, User};
 use serde::{Serialize, Serializer};
@@ -143,6 +151,17 @@ pub struct Run {
     pub caches: Vec<Cache>,
     /// The spec lines this command comes from.
     pub span: Option<Span>,
+}
+
+impl Run {
+    /// `command` on these caches, for the spec line at `span`.
+    pub fn at(command: impl Into<String>, caches: Vec<Cache>, span: Span) -> Run {
+        Run {
+            command: command.into(),
+            caches,
+            span: Some(span),
+        }
+    }
 }
 
 /// A persistent cache directory mounted into a run; never part of a layer.
@@ -288,6 +307,15 @@ pub enum Entrypoint {
     },
     /// Set exactly this.
     Set(Vec<String>),
+}
+
+/// The base image's own entrypoint, with nothing to fall back on.
+impl Default for Entrypoint {
+    fn default() -> Self {
+        Entrypoint::Inherit {
+            fallback: Vec::new(),
+        }
+    }
 }
 
 /// Why a plan could not be made.

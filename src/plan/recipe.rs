@@ -5,7 +5,7 @@
 //! [`Plan::from_spec`](super::Plan::from_spec) adds what every runtime shares. The recipes
 //! themselves live in `crate::runtimes`; this module knows none of them.
 
-use super::{CrossCompile, Entrypoint, Facts, Source, Step, Unlocked};
+use super::{Cache, CrossCompile, Entrypoint, Facts, Run, Source, Step, Unlocked};
 use crate::spec::{Diagnostics, Spec};
 
 /// How one runtime is built and run.
@@ -39,8 +39,10 @@ pub struct RecipeInput<'a> {
     pub facts: &'a Facts,
 }
 
-/// What a recipe decides for one spec; [`Plan::from_spec`] adds what all runtimes share.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a recipe decides for one spec; [`Plan::from_spec`](super::Plan::from_spec) adds what
+/// all runtimes share. What a recipe leaves out (`..Default::default()`) is empty: no note, no
+/// command, no environment, nothing excluded, and the base image's entrypoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecipePlan {
     /// The builder stage, if the runtime needs one.
     pub builder: Option<RecipeBuilder>,
@@ -62,17 +64,81 @@ pub struct RecipePlan {
     pub unlocked: Option<Unlocked>,
 }
 
-/// A recipe's builder stage.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A recipe's builder stage, as parts: [`RecipeBuilder::steps`] puts them in the one order
+/// every runtime shares (setup, manifests, install, source, the spec's `build`, finish), so a
+/// recipe says what its steps are and never where they go.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecipeBuilder {
     /// Builder image.
     pub image: String,
     /// Environment for every step.
     pub env: Vec<(String, String)>,
-    /// Steps, in order.
-    pub steps: Vec<Step>,
     /// Whether the toolchain can compile for another platform natively.
     pub cross: CrossCompile,
+    /// Runs before anything is copied in (e.g. making the package manager available).
+    pub setup: Vec<Run>,
+    /// How dependencies are installed; `None` when there is nothing to install.
+    pub deps: Option<Deps>,
+    /// Cache mounts for the spec's `build` commands.
+    pub build_caches: Vec<Cache>,
+    /// Runs after the spec's `build` commands: compile, prune, clean up.
+    pub finish: Vec<Run>,
+}
+
+/// The dependency install.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deps {
+    /// What the install reads.
+    pub manifests: Manifests,
+    /// The install runs, on their cache mounts.
+    pub install: Vec<Run>,
+}
+
+/// What a dependency install reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Manifests {
+    /// These context paths, copied before the source, so that a change to the source alone
+    /// keeps the install cached.
+    Files(Vec<String>),
+    /// The whole source: the install cannot be told its manifests without walking the context
+    /// (a workspace), so it gives up the manifests-first layer.
+    WholeSource,
+}
+
+impl RecipeBuilder {
+    /// The builder's steps, in order, with the spec's `build` commands in their place.
+    pub fn steps(&self, spec: &Spec) -> Vec<Step> {
+        let mut steps: Vec<Step> = self.setup.iter().cloned().map(Step::Run).collect();
+        match &self.deps {
+            Some(Deps {
+                manifests: Manifests::Files(paths),
+                install,
+            }) => {
+                steps.push(Step::CopyFiles {
+                    paths: paths.clone(),
+                });
+                steps.extend(install.iter().cloned().map(Step::Run));
+                steps.push(Step::CopySource);
+            }
+            Some(Deps {
+                manifests: Manifests::WholeSource,
+                install,
+            }) => {
+                steps.push(Step::CopySource);
+                steps.extend(install.iter().cloned().map(Step::Run));
+            }
+            None => steps.push(Step::CopySource),
+        }
+        steps.extend(spec.build.iter().map(|command| {
+            Step::Run(Run {
+                command: command.value.clone(),
+                caches: self.build_caches.clone(),
+                span: Some(command.span),
+            })
+        }));
+        steps.extend(self.finish.iter().cloned().map(Step::Run));
+        steps
+    }
 }
 
 /// A path a recipe puts into the runtime image.

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod context;
+pub mod formats;
 pub mod gateway;
 pub mod image;
 pub mod lint;

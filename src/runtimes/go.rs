@@ -10,6 +10,7 @@
 //! binary itself.
 
 use super::Recipe;
+use crate::formats::go_mod::{GoMod, minor_of};
 use crate::plan::{
     Cache, CrossCompile, Entrypoint, PlatformField, RecipeArtifact, RecipeBuilder, RecipeInput,
     RecipePlan, Run, Source, Step, error_at, join,
@@ -251,24 +252,6 @@ fn version(spec: &Spec, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
     }
 }
 
-/// The minor release of a Go 1 version (`1.22.3` → 22, `1.21rc1` → 21); `None` for anything
-/// else.
-fn minor_of(version: &str) -> Option<u32> {
-    let rest = version.strip_prefix("1.")?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let tail = rest.get(digits.len()..).unwrap_or_default();
-    let tail_ok = tail.is_empty()
-        || tail
-            .strip_prefix('.')
-            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-        || tail.starts_with("rc")
-        || tail.starts_with("beta");
-    if digits.is_empty() || !tail_ok {
-        return None;
-    }
-    digits.parse().ok()
-}
-
 /// The package to build, as `go build` wants it: `.` or `./dir`.
 fn main_package(spec: &Spec) -> Result<String, Diagnostic> {
     let Some(entrypoint) = &spec.entrypoint else {
@@ -340,85 +323,6 @@ fn build_cache() -> Cache {
         id: "shallot-go-build".to_string(),
         // The build cache is safe for concurrent use.
         locked: false,
-    }
-}
-
-/// What the recipe reads from go.mod.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct GoMod {
-    /// `module` path.
-    module: Option<String>,
-    /// The `go` line's version.
-    go: Option<String>,
-    /// `replace` directives whose target is a local directory.
-    replaces: Vec<Replace>,
-}
-
-/// A `replace old [v] => ./dir`.
-#[derive(Debug, PartialEq, Eq)]
-struct Replace {
-    module: String,
-    path: String,
-}
-
-impl GoMod {
-    /// Reads the directives the recipe needs; anything else (and anything malformed) is left
-    /// to `go` itself, which reports it with its own words.
-    fn parse(text: &str) -> GoMod {
-        let mut go_mod = GoMod::default();
-        let mut block: Option<String> = None;
-        for line in text.lines() {
-            let line = line.split("//").next().unwrap_or("").trim();
-            if line.is_empty() {
-                continue;
-            }
-            let words: Vec<String> = line
-                .split_whitespace()
-                .map(|w| w.trim_matches(|c| c == '"' || c == '`').to_string())
-                .collect();
-            let (verb, args) = match &block {
-                Some(_) if line == ")" => {
-                    block = None;
-                    continue;
-                }
-                Some(verb) => (verb.clone(), &words[..]),
-                None => match words.split_first() {
-                    Some((verb, rest)) if rest.first().is_some_and(|w| w == "(") => {
-                        block = Some(verb.clone());
-                        continue;
-                    }
-                    Some((verb, rest)) => (verb.clone(), rest),
-                    None => continue,
-                },
-            };
-            match (verb.as_str(), args) {
-                ("module", [path, ..]) => go_mod.module = Some(path.clone()),
-                ("go", [version, ..]) => go_mod.go = Some(version.clone()),
-                ("replace", args) => {
-                    let Some(arrow) = args.iter().position(|w| w == "=>") else {
-                        continue;
-                    };
-                    let (Some(module), Some(path)) = (args.first(), args.get(arrow + 1)) else {
-                        continue;
-                    };
-                    // A local path starts with ./ or ../ or is absolute; anything else is a
-                    // module path, fetched like any dependency.
-                    if path.starts_with("./")
-                        || path.starts_with("../")
-                        || path.starts_with('/')
-                        || path == "."
-                        || path == ".."
-                    {
-                        go_mod.replaces.push(Replace {
-                            module: module.clone(),
-                            path: path.clone(),
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-        go_mod
     }
 }
 

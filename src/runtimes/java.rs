@@ -16,12 +16,14 @@
 //! `entrypoint` names the jar.
 
 use super::Recipe;
+use crate::formats::gradle::{BuildFile, Stated, properties_version, settings_name};
+use crate::formats::java_version::feature_release;
+use crate::formats::pom::Pom;
 use crate::plan::{
     Cache, CrossCompile, Entrypoint, Facts, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan,
     Run, Step, error_at,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
-use std::collections::BTreeMap;
 
 /// The java recipe.
 pub const JAVA: Recipe = Recipe {
@@ -153,7 +155,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
                 None
             }
         },
-        (None, Some(Tool::Maven)) => match pom.as_ref().map(Pom::jar) {
+        (None, Some(Tool::Maven)) => match pom.as_ref().map(maven_jar) {
             Some(Ok(jar)) => Some(jar),
             Some(Err(why)) => {
                 problems.push(error_at(
@@ -400,7 +402,7 @@ fn version(
             }
         }
     } else if let Some(pom) = pom {
-        pom.java_version()
+        pom_java_version(pom)
     } else {
         gradle.and_then(Gradle::java_version)
     };
@@ -424,37 +426,7 @@ fn version(
     }
 }
 
-/// The feature release in a version string: `21`, `21.0.2`, `17.0.9+9`, `temurin-21.0.1`,
-/// `openjdk64-17.0.2`, and `1.8` (the old spelling, feature release 8).
-fn feature_release(text: &str) -> Option<String> {
-    let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
-    // A vendor prefix (jenv, asdf, sdkman) ends at the last `-` before a digit.
-    let text = match text.rfind('-') {
-        Some(i) if text[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => &text[i + 1..],
-        _ => text,
-    };
-    let mut parts = text.split(|c: char| !c.is_ascii_digit());
-    let first = parts.next()?;
-    let major = if first == "1" { parts.next()? } else { first };
-    let valid = !major.is_empty() && major.len() <= 3 && !major.starts_with('0');
-    valid.then(|| major.to_string())
-}
-
 // ---- Maven --------------------------------------------------------------------------------------
-
-/// What shallot reads from `pom.xml`.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Pom {
-    artifact_id: Option<String>,
-    version: Option<String>,
-    group_id: Option<String>,
-    parent_version: Option<String>,
-    parent_group_id: Option<String>,
-    packaging: Option<String>,
-    final_name: Option<String>,
-    properties: BTreeMap<String, String>,
-    modules: Vec<String>,
-}
 
 /// Java version properties, most specific first.
 const POM_VERSION_PROPERTIES: [&str; 4] = [
@@ -464,230 +436,44 @@ const POM_VERSION_PROPERTIES: [&str; 4] = [
     "maven.compiler.source",
 ];
 
-impl Pom {
-    fn parse(text: &str) -> Result<Pom, String> {
-        let mut pom = Pom::default();
-        for (path, value) in xml::leaves(text)? {
-            let value = value.trim().to_string();
-            match path.as_str() {
-                "project/artifactId" => pom.artifact_id = Some(value),
-                "project/version" => pom.version = Some(value),
-                "project/groupId" => pom.group_id = Some(value),
-                "project/parent/version" => pom.parent_version = Some(value),
-                "project/parent/groupId" => pom.parent_group_id = Some(value),
-                "project/packaging" => pom.packaging = Some(value),
-                "project/build/finalName" => pom.final_name = Some(value),
-                "project/modules/module" => pom.modules.push(value),
-                p => {
-                    if let Some(key) = p.strip_prefix("project/properties/") {
-                        if !key.contains('/') {
-                            pom.properties.insert(key.to_string(), value);
-                        }
-                    }
-                }
+/// `target/<finalName>.jar`.
+fn maven_jar(pom: &Pom) -> Result<String, String> {
+    let packaging = pom.packaging.as_deref().unwrap_or("jar");
+    if packaging != "jar" {
+        return Err(format!(
+            "pom.xml packages a `{packaging}`; runtime `java` runs a jar"
+        ));
+    }
+    let name = match &pom.final_name {
+        Some(name) => name.clone(),
+        None => {
+            let artifact = pom.artifact_id.as_deref().unwrap_or("");
+            let version = pom.own_version().unwrap_or_default();
+            if artifact.is_empty() || version.is_empty() {
+                return Err("pom.xml has no artifactId or version to name the jar".to_string());
             }
+            format!("{artifact}-{version}")
         }
-        Ok(pom)
-    }
-
-    /// `${…}` references replaced from the project's coordinates and properties; `None` if
-    /// one cannot be (a property from a parent, a profile or the command line).
-    fn resolve(&self, text: &str) -> Option<String> {
-        let mut out = text.to_string();
-        // Properties may refer to properties; a few rounds settle any sane pom, and the bound
-        // stops a property that refers to itself.
-        for _ in 0..8 {
-            let Some(start) = out.find("${") else {
-                return Some(out);
-            };
-            let end = start + out[start..].find('}')?;
-            let name = &out[start + 2..end];
-            let value = match name {
-                "project.artifactId" | "pom.artifactId" | "artifactId" => self.artifact_id.clone(),
-                "project.version" | "pom.version" | "version" => self.own_version(),
-                "project.groupId" | "pom.groupId" | "groupId" => {
-                    self.group_id.clone().or(self.parent_group_id.clone())
-                }
-                "project.parent.version" => self.parent_version.clone(),
-                other => self.properties.get(other).cloned(),
-            }?;
-            out.replace_range(start..=end, &value);
+    };
+    match pom.resolve(&name) {
+        Some(resolved)
+            if super::inside_context(&resolved).as_deref() == Some(resolved.as_str()) =>
+        {
+            Ok(format!("target/{resolved}.jar"))
         }
-        (!out.contains("${")).then_some(out)
-    }
-
-    /// The project's version, inherited from the parent when not its own.
-    fn own_version(&self) -> Option<String> {
-        self.version.clone().or(self.parent_version.clone())
-    }
-
-    /// `target/<finalName>.jar`.
-    fn jar(&self) -> Result<String, String> {
-        let packaging = self.packaging.as_deref().unwrap_or("jar");
-        if packaging != "jar" {
-            return Err(format!(
-                "pom.xml packages a `{packaging}`; runtime `java` runs a jar"
-            ));
-        }
-        let name = match &self.final_name {
-            Some(name) => name.clone(),
-            None => {
-                let artifact = self.artifact_id.as_deref().unwrap_or("");
-                let version = self.own_version().unwrap_or_default();
-                if artifact.is_empty() || version.is_empty() {
-                    return Err("pom.xml has no artifactId or version to name the jar".to_string());
-                }
-                format!("{artifact}-{version}")
-            }
-        };
-        match self.resolve(&name) {
-            Some(resolved)
-                if super::inside_context(&resolved).as_deref() == Some(resolved.as_str()) =>
-            {
-                Ok(format!("target/{resolved}.jar"))
-            }
-            _ => Err(format!(
-                "cannot tell the jar's name from pom.xml: `{name}` uses a property defined elsewhere"
-            )),
-        }
-    }
-
-    /// The Java version the pom asks for, with where it says so.
-    fn java_version(&self) -> Option<(String, String)> {
-        POM_VERSION_PROPERTIES.iter().find_map(|key| {
-            let value = self.properties.get(*key)?;
-            let version = feature_release(&self.resolve(value)?)?;
-            Some((version, format!("pom.xml <{key}>")))
-        })
+        _ => Err(format!(
+            "cannot tell the jar's name from pom.xml: `{name}` uses a property defined elsewhere"
+        )),
     }
 }
 
-/// Just enough XML for a pom: elements, text, comments, CDATA and the five entities. A DTD is
-/// refused (no entity expansion from an untrusted context).
-mod xml {
-    /// Every element with text, as its path from the root (`project/build/finalName`, namespace
-    /// prefixes dropped) and its text, in document order.
-    pub(super) fn leaves(text: &str) -> Result<Vec<(String, String)>, String> {
-        let mut out = Vec::new();
-        // Open elements: name and the text seen directly inside.
-        let mut stack: Vec<(String, String)> = Vec::new();
-        let mut rest = text.strip_prefix('\u{feff}').unwrap_or(text);
-        while !rest.is_empty() {
-            if let Some(after) = rest.strip_prefix("<!--") {
-                rest = skip_past(after, "-->", "a comment")?;
-            } else if let Some(after) = rest.strip_prefix("<![CDATA[") {
-                let end = after.find("]]>").ok_or("a CDATA section is not closed")?;
-                if let Some((_, text)) = stack.last_mut() {
-                    text.push_str(&after[..end]);
-                }
-                rest = &after[end + 3..];
-            } else if rest.starts_with("<!") {
-                return Err("a DOCTYPE or DTD is not accepted".to_string());
-            } else if let Some(after) = rest.strip_prefix("<?") {
-                rest = skip_past(after, "?>", "a processing instruction")?;
-            } else if let Some(after) = rest.strip_prefix("</") {
-                let end = after.find('>').ok_or("a closing tag is not closed")?;
-                let name = local_name(after[..end].trim());
-                let (open, text) = stack.pop().ok_or(format!("`</{name}>` closes nothing"))?;
-                if open != name {
-                    return Err(format!("`<{open}>` is closed by `</{name}>`"));
-                }
-                let mut path: Vec<&str> = stack.iter().map(|(n, _)| n.as_str()).collect();
-                path.push(&open);
-                out.push((path.join("/"), text));
-                rest = &after[end + 1..];
-            } else if let Some(after) = rest.strip_prefix('<') {
-                let end = tag_end(after).ok_or("a tag is not closed")?;
-                let tag = &after[..end];
-                let self_closing = tag.ends_with('/');
-                let name = tag
-                    .trim_end_matches('/')
-                    .split(|c: char| c.is_whitespace())
-                    .next()
-                    .unwrap_or("");
-                if name.is_empty() {
-                    return Err("a tag has no name".to_string());
-                }
-                if stack.len() >= 64 {
-                    return Err("elements are nested too deeply".to_string());
-                }
-                let name = local_name(name).to_string();
-                if self_closing {
-                    let mut path: Vec<&str> = stack.iter().map(|(n, _)| n.as_str()).collect();
-                    path.push(&name);
-                    out.push((path.join("/"), String::new()));
-                } else {
-                    stack.push((name, String::new()));
-                }
-                rest = &after[end + 1..];
-            } else {
-                let end = rest.find('<').unwrap_or(rest.len());
-                if let Some((_, text)) = stack.last_mut() {
-                    text.push_str(&unescape(&rest[..end])?);
-                }
-                rest = &rest[end..];
-            }
-        }
-        match stack.last() {
-            Some((open, _)) => Err(format!("`<{open}>` is not closed")),
-            None => Ok(out),
-        }
-    }
-
-    fn skip_past<'a>(text: &'a str, end: &str, what: &str) -> Result<&'a str, String> {
-        let at = text.find(end).ok_or(format!("{what} is not closed"))?;
-        Ok(&text[at + end.len()..])
-    }
-
-    /// Where a start tag ends: the first `>` outside quoted attribute values.
-    fn tag_end(tag: &str) -> Option<usize> {
-        let mut quote = None;
-        for (i, c) in tag.char_indices() {
-            match (quote, c) {
-                (None, '"' | '\'') => quote = Some(c),
-                (Some(q), c) if c == q => quote = None,
-                (None, '>') => return Some(i),
-                _ => {}
-            }
-        }
-        None
-    }
-
-    fn local_name(name: &str) -> &str {
-        name.rsplit(':').next().unwrap_or(name)
-    }
-
-    fn unescape(text: &str) -> Result<String, String> {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(amp) = rest.find('&') {
-            out.push_str(&rest[..amp]);
-            let after = &rest[amp + 1..];
-            let semi = after
-                .find(';')
-                .filter(|&i| i <= 10)
-                .ok_or("a `&` starts no entity")?;
-            let entity = &after[..semi];
-            let c = match entity {
-                "lt" => '<',
-                "gt" => '>',
-                "amp" => '&',
-                "quot" => '"',
-                "apos" => '\'',
-                e => e
-                    .strip_prefix("#x")
-                    .map(|h| u32::from_str_radix(h, 16))
-                    .or_else(|| e.strip_prefix('#').map(str::parse))
-                    .and_then(Result::ok)
-                    .and_then(char::from_u32)
-                    .ok_or(format!("unknown entity `&{e};`"))?,
-            };
-            out.push(c);
-            rest = &after[semi + 1..];
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
+/// The Java version the pom asks for, with where it says so.
+fn pom_java_version(pom: &Pom) -> Option<(String, String)> {
+    POM_VERSION_PROPERTIES.iter().find_map(|key| {
+        let value = pom.properties.get(*key)?;
+        let version = feature_release(&pom.resolve(value)?)?;
+        Some((version, format!("pom.xml <{key}>")))
+    })
 }
 
 // ---- Gradle -------------------------------------------------------------------------------------
@@ -707,62 +493,29 @@ struct Gradle {
     java: Option<(String, String)>,
 }
 
-/// A value that is either a plain literal or something only Gradle can evaluate.
-#[derive(Debug, PartialEq, Eq)]
-enum Stated {
-    Literal(String),
-    Computed,
-}
-
-/// Build-file settings that change the jar's name.
-const ARCHIVE_NAMING: [&str; 6] = [
-    "archiveFileName",
-    "archiveBaseName",
-    "archiveVersion",
-    "archiveClassifier",
-    "archivesName",
-    "archivesBaseName",
-];
-
 impl Gradle {
     fn read(facts: &Facts) -> Gradle {
         let mut gradle = Gradle::default();
         for settings in ["settings.gradle.kts", "settings.gradle"] {
             if let Some(text) = facts.text(settings) {
-                gradle.name = code_lines(text).find_map(|l| {
-                    let value = assignment(l, "rootProject.name")?;
-                    match literal(value) {
-                        Some(Stated::Literal(name)) => Some(name),
-                        _ => None,
-                    }
-                });
+                gradle.name = settings_name(text);
                 break;
             }
         }
         if let Some(text) = facts.text("gradle.properties") {
-            gradle.version = text.lines().find_map(|l| {
-                let (key, value) = l.split_once(['=', ':'])?;
-                (key.trim() == "version").then(|| Stated::Literal(value.trim().to_string()))
-            });
+            gradle.version = properties_version(text);
         }
         for build in ["build.gradle.kts", "build.gradle"] {
             let Some(text) = facts.text(build) else {
                 continue;
             };
-            for line in code_lines(text) {
-                if let Some(value) = assignment(line, "version") {
-                    gradle.version = literal(value);
-                }
-                if line.contains("org.springframework.boot") {
-                    gradle.spring_boot = true;
-                }
-                if ARCHIVE_NAMING.iter().any(|k| line.contains(k)) {
-                    gradle.renames_archive = true;
-                }
-                if gradle.java.is_none() {
-                    gradle.java = gradle_java(line).map(|v| (v, format!("{build} (toolchain)")));
-                }
+            let file = BuildFile::read(text);
+            if file.version.is_some() {
+                gradle.version = file.version;
             }
+            gradle.spring_boot = file.spring_boot;
+            gradle.renames_archive = file.renames_archive;
+            gradle.java = file.java.map(|v| (v, format!("{build} (toolchain)")));
             break;
         }
         gradle
@@ -807,63 +560,6 @@ impl Gradle {
             _ => Err(format!("`{file}` is not a usable jar name")),
         }
     }
-}
-
-/// Lines that are not comments, trimmed.
-fn code_lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("//") && !l.starts_with('*'))
-}
-
-/// The right-hand side of `key = value` (Kotlin and Groovy) or `key 'value'` (Groovy).
-fn assignment<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let rest = line.strip_prefix(key)?;
-    let rest = rest.trim_start();
-    match rest.strip_prefix('=') {
-        Some(value) => Some(value.trim()),
-        None if rest.starts_with(['"', '\'']) => Some(rest),
-        None => None,
-    }
-}
-
-/// A quoted string with nothing to evaluate, or [`Stated::Computed`].
-fn literal(value: &str) -> Option<Stated> {
-    let value = value.trim().trim_end_matches(';').trim();
-    for quote in ['"', '\''] {
-        if let Some(inner) = value
-            .strip_prefix(quote)
-            .and_then(|v| v.strip_suffix(quote))
-        {
-            if !inner.contains(quote) && !inner.contains('$') {
-                return Some(Stated::Literal(inner.to_string()));
-            }
-        }
-    }
-    Some(Stated::Computed)
-}
-
-/// A Java version in a build-file line: `JavaLanguageVersion.of(21)`,
-/// `JavaVersion.VERSION_17`, `sourceCompatibility = '17'`.
-fn gradle_java(line: &str) -> Option<String> {
-    if let Some(at) = line.find("JavaLanguageVersion.of(") {
-        let rest = &line[at + "JavaLanguageVersion.of(".len()..];
-        return feature_release(rest.split(')').next()?);
-    }
-    if let Some(at) = line.find("JavaVersion.VERSION_") {
-        let rest = &line[at + "JavaVersion.VERSION_".len()..];
-        let token: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '_')
-            .collect();
-        return feature_release(&token.replace('_', "."));
-    }
-    for key in ["sourceCompatibility", "targetCompatibility"] {
-        if let Some(Stated::Literal(v)) = assignment(line, key).and_then(literal) {
-            return feature_release(&v);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

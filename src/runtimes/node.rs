@@ -15,6 +15,8 @@
 //! `.nvmrc`, `.node-version`, `engines.node`, else [`DEFAULT_VERSION`].
 
 use super::Recipe;
+use crate::formats::npm_range::{Partial, is_exact_version, parse_range};
+use crate::formats::yarnrc::yarnrc_value;
 use crate::plan::{
     Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run,
     Step, Unlocked, error_at,
@@ -396,35 +398,8 @@ fn package_manager_field(value: &serde_json::Value) -> Result<(&'static str, Str
     Ok((name, version.to_string()))
 }
 
-/// `1.2.3` or `1.2.3-rc.1`: digits, dots, and a prerelease of letters, digits, `.` and `-`.
-fn is_exact_version(v: &str) -> bool {
-    let (core, pre) = match v.split_once('-') {
-        Some((core, pre)) => (core, Some(pre)),
-        None => (v, None),
-    };
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && pre.is_none_or(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-        })
-}
-
 fn major_of(version: &str) -> Option<u64> {
     version.split('.').next().and_then(|m| m.parse().ok())
-}
-
-/// A top-level scalar of `.yarnrc.yml` (`yarnPath: .yarn/releases/yarn-4.5.0.cjs`), unquoted.
-fn yarnrc_value(rc: &str, key: &str) -> Option<String> {
-    rc.lines().find_map(|line| {
-        let value = line.strip_prefix(key)?.trim_start().strip_prefix(':')?;
-        let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-        (!value.is_empty()).then(|| value.to_string())
-    })
 }
 
 /// The pnpm major that writes (and reads) a lockfile: `lockfileVersion: '9.0'` → 9,
@@ -815,193 +790,6 @@ fn version_file_major(line: &str) -> Option<u64> {
     }
     let partial = Partial::parse(&lower)?;
     partial.major
-}
-
-/// A possibly partial version as npm ranges write it: `22`, `22.3`, `22.x`, `22.3.1`, `*`.
-/// Prerelease and build suffixes are dropped: only majors are chosen here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Partial {
-    major: Option<u64>,
-    minor: Option<u64>,
-    patch: Option<u64>,
-}
-
-/// A full version.
-type Version = (u64, u64, u64);
-
-impl Partial {
-    fn parse(text: &str) -> Option<Partial> {
-        let text = text.trim();
-        let text = text.strip_prefix('v').unwrap_or(text);
-        if text.is_empty() {
-            return Some(Partial::ANY);
-        }
-        let text = text.split(['-', '+']).next().unwrap_or_default();
-        let mut parts = [None; 3];
-        let mut wild = false;
-        for (i, part) in text.split('.').enumerate() {
-            if i >= 3 {
-                return None;
-            }
-            if matches!(part, "x" | "X" | "*") {
-                wild = true;
-            } else if wild || part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                // A number after a wildcard (`1.x.3`) is not a version either.
-                return None;
-            } else {
-                parts[i] = Some(part.parse().ok()?);
-            }
-        }
-        Some(Partial {
-            major: parts[0],
-            minor: parts[1],
-            patch: parts[2],
-        })
-    }
-
-    const ANY: Partial = Partial {
-        major: None,
-        minor: None,
-        patch: None,
-    };
-
-    /// The lowest version it stands for (`22.x` → 22.0.0).
-    fn floor(self) -> Version {
-        (
-            self.major.unwrap_or(0),
-            self.minor.unwrap_or(0),
-            self.patch.unwrap_or(0),
-        )
-    }
-
-    /// The first version past those it stands for (`22` → 23.0.0, `22.3` → 22.4.0,
-    /// `22.3.1` → 22.3.2); `None` for `*`.
-    fn ceiling(self) -> Option<Version> {
-        match (self.major, self.minor, self.patch) {
-            (None, _, _) => None,
-            (Some(m), None, _) => Some((m + 1, 0, 0)),
-            (Some(m), Some(n), None) => Some((m, n + 1, 0)),
-            (Some(m), Some(n), Some(p)) => Some((m, n, p + 1)),
-        }
-    }
-}
-
-/// The versions one comparator set (`>=20 <23`) allows: `[lo, hi)`, `hi = None` unbounded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Interval {
-    lo: Version,
-    hi: Option<Version>,
-}
-
-impl Interval {
-    const ALL: Interval = Interval {
-        lo: (0, 0, 0),
-        hi: None,
-    };
-    const NONE: Interval = Interval {
-        lo: (0, 0, 0),
-        hi: Some((0, 0, 0)),
-    };
-
-    fn below(hi: Version) -> Interval {
-        Interval {
-            lo: (0, 0, 0),
-            hi: Some(hi),
-        }
-    }
-
-    fn from(lo: Version, hi: Option<Version>) -> Interval {
-        Interval { lo, hi }
-    }
-
-    fn and(self, other: Interval) -> Interval {
-        let hi = match (self.hi, other.hi) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        Interval {
-            lo: self.lo.max(other.lo),
-            hi,
-        }
-    }
-
-    /// Whether some version of this major is allowed.
-    fn allows_major(self, major: u64) -> bool {
-        let range = self.and(Interval::from((major, 0, 0), Some((major + 1, 0, 0))));
-        range.hi.is_none_or(|hi| range.lo < hi)
-    }
-}
-
-/// An npm version range (`engines.node`) as the intervals of its `||` alternatives. Covers
-/// what npm's grammar has: `=`, `<`, `<=`, `>`, `>=`, `~`, `^`, hyphen ranges, `x`/`*`
-/// wildcards, partial versions and a leading `v`; prerelease tags are ignored (only majors
-/// are chosen). `None` if it is not such a range.
-fn parse_range(range: &str) -> Option<Vec<Interval>> {
-    range.split("||").map(parse_set).collect()
-}
-
-fn parse_set(set: &str) -> Option<Interval> {
-    let set = set.trim();
-    if let Some((from, to)) = set.split_once(" - ") {
-        let from = Partial::parse(from)?;
-        let to = Partial::parse(to)?;
-        return Some(Interval::from(from.floor(), to.ceiling()));
-    }
-    // `>= 20` is allowed: an operator alone joins the next word.
-    let mut words: Vec<String> = Vec::new();
-    let mut pending = String::new();
-    for word in set.split_whitespace() {
-        pending.push_str(word);
-        if !word
-            .trim_start_matches(['<', '>', '=', '~', '^'])
-            .is_empty()
-        {
-            words.push(std::mem::take(&mut pending));
-        }
-    }
-    if !pending.is_empty() {
-        return None;
-    }
-    words
-        .iter()
-        .try_fold(Interval::ALL, |acc, word| Some(acc.and(comparator(word)?)))
-}
-
-fn comparator(word: &str) -> Option<Interval> {
-    let ops = [">=", "<=", "~>", ">", "<", "=", "~", "^"];
-    let (op, rest) = ops
-        .iter()
-        .find_map(|op| word.strip_prefix(op).map(|rest| (*op, rest)))
-        .unwrap_or(("", word));
-    let v = Partial::parse(rest)?;
-    let any = v.major.is_none();
-    Some(match op {
-        "" | "=" => Interval::from(v.floor(), v.ceiling()),
-        ">=" => Interval::from(v.floor(), None),
-        ">" if any => Interval::NONE,
-        ">" => Interval::from(v.ceiling()?, None),
-        "<" if any => Interval::NONE,
-        "<" => Interval::below(v.floor()),
-        "<=" => Interval::from((0, 0, 0), v.ceiling()),
-        "~" | "~>" => {
-            let hi = match (v.major, v.minor) {
-                (Some(m), Some(n)) => Some((m, n + 1, 0)),
-                (Some(m), None) => Some((m + 1, 0, 0)),
-                _ => None,
-            };
-            Interval::from(v.floor(), hi)
-        }
-        "^" => {
-            let hi = match (v.major, v.minor, v.patch) {
-                (None, _, _) => None,
-                (Some(0), Some(0), Some(p)) => Some((0, 0, p + 1)),
-                (Some(0), Some(n), _) => Some((0, n + 1, 0)),
-                (Some(m), _, _) => Some((m + 1, 0, 0)),
-            };
-            Interval::from(v.floor(), hi)
-        }
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

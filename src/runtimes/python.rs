@@ -24,6 +24,9 @@
 //! install step cached.
 
 use super::Recipe;
+use crate::formats::python_lock::{poetry_local_paths, uv_local_paths};
+use crate::formats::python_version::minor_version;
+use crate::formats::requirements;
 use crate::plan::{
     Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeInput, RecipePlan, Run, Step, error_at,
     join,
@@ -222,35 +225,6 @@ fn version(spec: &Spec, facts: &Facts) -> Result<(&'static str, &'static str), D
     })
 }
 
-/// `X.Y` (or a bare `X`) from a `.python-version` line: `3.13`, `3.13.5`, `cpython-3.13`,
-/// `cpython@3.13.1`, `python3.13`. `None` for anything else (e.g. `pypy3.10`, `system`).
-fn minor_version(line: &str) -> Option<String> {
-    let v = line
-        .strip_prefix("cpython-")
-        .or_else(|| line.strip_prefix("cpython@"))
-        .or_else(|| line.strip_prefix("python"))
-        .unwrap_or(line);
-    // uv's forms may carry a platform after the version: `cpython-3.13.1-linux-x86_64-gnu`.
-    let v = v.split('-').next().unwrap_or(v);
-    let mut parts = v.split('.');
-    let major = parts.next().filter(|p| is_number(p))?;
-    match parts.next() {
-        None => Some(major.to_string()),
-        Some(minor) => {
-            // A free-threaded (`3.13t`) build is another ABI: not the distroless interpreter.
-            if !is_number(minor) {
-                return None;
-            }
-            let patch_ok = parts.all(|p| p.chars().all(|c| c.is_ascii_alphanumeric()));
-            patch_ok.then(|| format!("{major}.{minor}"))
-        }
-    }
-}
-
-fn is_number(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_digit())
-}
-
 /// The command after the interpreter: `[script]` or `["-m", module]`.
 fn entrypoint(spec: &Spec) -> Result<Vec<String>, Diagnostic> {
     let Some(e) = &spec.entrypoint else {
@@ -442,115 +416,28 @@ fn pip_cache() -> Cache {
     }
 }
 
-/// Context paths a `requirements.txt` needs to install: included requirement and constraint
-/// files, `--find-links` directories, editable and plain local paths (`./pkg`, `vendor/x.whl`).
-/// Only the top file is read; paths named by included files are not followed.
+/// Context paths a `requirements.txt` needs to install (see [`requirements::local_paths`]).
 fn requirements_paths(text: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    for line in text.lines() {
-        // pip's comments: a `#` at the start or after whitespace.
-        let line = match line
-            .find(" #")
-            .or_else(|| line.starts_with('#').then_some(0))
-        {
-            Some(at) => &line[..at],
-            None => line,
-        };
-        let mut words = line.split_whitespace();
-        let Some(first) = words.next() else { continue };
-        let path = if let Some((option, value)) = first.split_once('=') {
-            is_path_option(option).then_some(value)
-        } else if is_path_option(first) {
-            words.next()
-        } else if let Some(rest) = ["-r", "-c", "-e", "-f"]
-            .iter()
-            .find_map(|o| first.strip_prefix(o).filter(|r| !r.is_empty()))
-        {
-            Some(rest)
-        } else if first.starts_with('-') {
-            None
-        } else {
-            // A requirement; local when it is a path rather than a name or URL.
-            let req = first.split(['[', ';']).next().unwrap_or(first);
-            let local = !req.contains("://")
-                && (req.starts_with('.')
-                    || req.contains('/')
-                    || req.ends_with(".whl")
-                    || req.ends_with(".tar.gz")
-                    || req.ends_with(".zip"));
-            local.then_some(req)
-        };
-        if let Some(path) = path.filter(|p| !p.contains("://")).and_then(inside_context) {
-            if !paths.contains(&path) {
-                paths.push(path);
-            }
-        }
-    }
-    paths.sort();
-    paths
+    in_context(requirements::local_paths(text))
 }
 
-fn is_path_option(option: &str) -> bool {
-    matches!(
-        option,
-        "-r" | "--requirement"
-            | "-c"
-            | "--constraint"
-            | "-e"
-            | "--editable"
-            | "-f"
-            | "--find-links"
-    )
-}
-
-/// Local paths in a `uv.lock`: `source = { path = "…" }`, `{ directory = "…" }` and
-/// `{ editable = "…" }` (the project itself, `.`, is not one: it is copied with the source).
+/// Local paths in a `uv.lock` (the project itself, `.`, is not one: it is copied with the
+/// source).
 fn uv_paths(text: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    for line in text.lines().map(str::trim) {
-        let Some(source) = line.strip_prefix("source = {") else {
-            continue;
-        };
-        for key in ["path", "directory", "editable"] {
-            if let Some(path) = quoted_after(source, &format!("{key} = ")).and_then(inside_context)
-            {
-                if !paths.contains(&path) {
-                    paths.push(path);
-                }
-            }
-        }
-    }
-    paths.sort();
-    paths
+    in_context(uv_local_paths(text))
 }
 
-/// Local paths in a `poetry.lock`: the `url` of `[package.source]` tables of type `file` or
-/// `directory`.
+/// Local paths in a `poetry.lock`.
 fn poetry_paths(text: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    let mut local = false;
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            local = false;
-        } else if let Some(kind) = quoted_after(line, "type = ") {
-            local = kind == "file" || kind == "directory";
-        } else if local {
-            if let Some(path) = quoted_after(line, "url = ").and_then(inside_context) {
-                if !paths.contains(&path) {
-                    paths.push(path);
-                }
-            }
-        }
-    }
-    paths.sort();
-    paths
+    in_context(poetry_local_paths(text))
 }
 
-/// The double-quoted string right after `key` in `line`.
-fn quoted_after<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let at = line.find(key)?;
-    let rest = line.get(at + key.len()..)?.strip_prefix('"')?;
-    rest.split('"').next()
+/// The paths that stay inside the context, normalized, once each, sorted.
+fn in_context<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut paths: Vec<String> = paths.into_iter().filter_map(inside_context).collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// A local path from a manifest (`file:` allowed), if it stays inside the context.

@@ -15,6 +15,7 @@
 //! a trixie image whatever the version, so its glibc matches cc-debian13's.
 
 use super::Recipe;
+use crate::formats::rust_toolchain::toolchain_channel;
 use crate::plan::{
     Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run,
     Source, Step, error_at, join,
@@ -309,20 +310,6 @@ fn image_version(version: &str) -> Option<String> {
     }
     let minor_number: u32 = minor.parse().ok()?;
     (minor_number >= FIRST_TRIXIE_MINOR).then(|| version.to_string())
-}
-
-/// The channel of a `rust-toolchain.toml` (`[toolchain] channel = "…"`) or of a legacy
-/// `rust-toolchain` (the same TOML, or just the channel on one line).
-fn toolchain_channel(text: &str) -> Option<String> {
-    if let Ok(table) = text.parse::<toml::Table>() {
-        return table
-            .get("toolchain")?
-            .get("channel")?
-            .as_str()
-            .map(str::to_string);
-    }
-    let line = text.trim();
-    (!line.is_empty() && !line.contains(char::is_whitespace)).then(|| line.to_string())
 }
 
 // ---- binaries -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 //! The binary is copied into the workdir with mode 755 and is the image's entrypoint.
 
 use super::Recipe;
+use crate::formats::elf::{EM_X86_64, ET_DYN, ET_EXEC, Elf, Linking};
 use crate::plan::{Entrypoint, RecipeArtifact, RecipeInput, RecipePlan, Source, error_at, join};
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
@@ -96,7 +97,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
                 ));
                 None
             }
-            Ok(elf) => match elf.check_runnable() {
+            Ok(elf) => match check_runnable(&elf) {
                 Err((why, hint)) => {
                     problems.push(error_at(entrypoint, format!("`{path}` {why}"), Some(hint)));
                     None
@@ -141,183 +142,41 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     })
 }
 
-/// How an executable is linked, from its program headers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Linking {
-    /// No `PT_INTERP`: the kernel runs it directly (static, or static-pie).
-    Static,
-    /// A `PT_INTERP` (the dynamic loader's path, when it is within the header bytes).
-    Dynamic(Option<String>),
-    /// The program headers lie beyond the bytes read.
-    Unknown,
-}
-
-/// What the recipe needs from an ELF header.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Elf {
-    /// `ELFCLASS64`.
-    is_64: bool,
-    /// `e_type`.
-    kind: u16,
-    /// `e_machine`.
-    machine: u16,
-    linking: Linking,
-}
-
-const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
-const EM_X86_64: u16 = 62;
-const PT_INTERP: u32 = 3;
-
-impl Elf {
-    /// Reads the ELF header and program headers found in `bytes` (the start of the file).
-    fn parse(bytes: &[u8]) -> Result<Elf, &'static str> {
-        if bytes.get(..4) != Some(b"\x7fELF".as_slice()) {
-            return Err("is not an ELF executable (a Linux binary)");
-        }
-        let is_64 = match bytes.get(4) {
-            Some(1) => false,
-            Some(2) => true,
-            _ => return Err("has an ELF header of an unknown class"),
+/// Whether distroless on x86-64 can run it; else why not and what to do.
+fn check_runnable(elf: &Elf) -> Result<(), (String, String)> {
+    if elf.machine != EM_X86_64 || !elf.is_64 {
+        let arch = match (elf.machine, elf.is_64) {
+            (EM_X86_64, false) => "x32 (x86-64 with 32-bit pointers)",
+            (3, _) => "32-bit x86",
+            (40, _) => "32-bit arm",
+            (183, _) => "arm64 (aarch64)",
+            (243, _) => "riscv",
+            (21, _) => "ppc64",
+            (22, _) => "s390x",
+            (8, _) => "mips",
+            (258, _) => "loongarch",
+            _ => "another architecture",
         };
-        let little = match bytes.get(5) {
-            Some(1) => true,
-            Some(2) => false,
-            _ => return Err("has an ELF header of an unknown byte order"),
-        };
-        let r = Reader { bytes, little };
-        let short = "has a truncated ELF header";
-        let kind = r.u16(16).ok_or(short)?;
-        let machine = r.u16(18).ok_or(short)?;
-        let (phoff, phentsize, phnum) = if is_64 {
-            (r.u64(0x20), r.u16(0x36), r.u16(0x38))
-        } else {
-            (r.u32(0x1c).map(u64::from), r.u16(0x2a), r.u16(0x2c))
-        };
-        let (phoff, phentsize, phnum) = (
-            phoff.ok_or(short)?,
-            phentsize.ok_or(short)?,
-            phnum.ok_or(short)?,
-        );
-        Ok(Elf {
-            is_64,
-            kind,
-            machine,
-            linking: r.linking(is_64, phoff, phentsize, phnum),
-        })
+        return Err((
+            format!("is built for {arch}, not x86-64"),
+            "shallot builds amd64 images only: compile the binary for x86-64 (e.g. GOARCH=amd64, --target x86_64-unknown-linux-gnu)".to_string(),
+        ));
     }
-
-    /// Whether distroless on x86-64 can run it; else why not and what to do.
-    fn check_runnable(&self) -> Result<(), (String, String)> {
-        if self.machine != EM_X86_64 || !self.is_64 {
-            let arch = match (self.machine, self.is_64) {
-                (EM_X86_64, false) => "x32 (x86-64 with 32-bit pointers)",
-                (3, _) => "32-bit x86",
-                (40, _) => "32-bit arm",
-                (183, _) => "arm64 (aarch64)",
-                (243, _) => "riscv",
-                (21, _) => "ppc64",
-                (22, _) => "s390x",
-                (8, _) => "mips",
-                (258, _) => "loongarch",
-                _ => "another architecture",
-            };
+    if elf.kind != ET_EXEC && elf.kind != ET_DYN {
+        return Err((
+            "is an ELF object or core file, not an executable".to_string(),
+            "name the linked program, not an object file".to_string(),
+        ));
+    }
+    if let Linking::Dynamic(Some(interp)) = &elf.linking {
+        if interp.contains("musl") {
             return Err((
-                format!("is built for {arch}, not x86-64"),
-                "shallot builds amd64 images only: compile the binary for x86-64 (e.g. GOARCH=amd64, --target x86_64-unknown-linux-gnu)".to_string(),
+                format!("is linked against musl (its loader is {interp}); distroless images have glibc"),
+                "link it statically (e.g. `-static`, or the x86_64-unknown-linux-musl target, which is static by default)".to_string(),
             ));
         }
-        if self.kind != ET_EXEC && self.kind != ET_DYN {
-            return Err((
-                "is an ELF object or core file, not an executable".to_string(),
-                "name the linked program, not an object file".to_string(),
-            ));
-        }
-        if let Linking::Dynamic(Some(interp)) = &self.linking {
-            if interp.contains("musl") {
-                return Err((
-                    format!("is linked against musl (its loader is {interp}); distroless images have glibc"),
-                    "link it statically (e.g. `-static`, or the x86_64-unknown-linux-musl target, which is static by default)".to_string(),
-                ));
-            }
-        }
-        Ok(())
     }
-}
-
-/// Integers of an ELF file in its byte order; `None` past the bytes read.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    little: bool,
-}
-
-impl Reader<'_> {
-    fn array<const N: usize>(&self, at: u64) -> Option<[u8; N]> {
-        let at = usize::try_from(at).ok()?;
-        self.bytes.get(at..at.checked_add(N)?)?.try_into().ok()
-    }
-
-    fn u16(&self, at: u64) -> Option<u16> {
-        let b = self.array(at)?;
-        Some(if self.little {
-            u16::from_le_bytes(b)
-        } else {
-            u16::from_be_bytes(b)
-        })
-    }
-
-    fn u32(&self, at: u64) -> Option<u32> {
-        let b = self.array(at)?;
-        Some(if self.little {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
-    }
-
-    fn u64(&self, at: u64) -> Option<u64> {
-        let b = self.array(at)?;
-        Some(if self.little {
-            u64::from_le_bytes(b)
-        } else {
-            u64::from_be_bytes(b)
-        })
-    }
-
-    /// Looks for `PT_INTERP` among the program headers.
-    fn linking(&self, is_64: bool, phoff: u64, phentsize: u16, phnum: u16) -> Linking {
-        for i in 0..u64::from(phnum) {
-            let Some(header) = u64::from(phentsize)
-                .checked_mul(i)
-                .and_then(|o| o.checked_add(phoff))
-            else {
-                return Linking::Unknown;
-            };
-            let Some(kind) = self.u32(header) else {
-                return Linking::Unknown;
-            };
-            if kind != PT_INTERP {
-                continue;
-            }
-            let (offset, size) = if is_64 {
-                (self.u64(header + 8), self.u64(header + 32))
-            } else {
-                (
-                    self.u32(header + 4).map(u64::from),
-                    self.u32(header + 16).map(u64::from),
-                )
-            };
-            let interp = offset.zip(size).and_then(|(offset, size)| {
-                let start = usize::try_from(offset).ok()?;
-                let end = start.checked_add(usize::try_from(size).ok()?)?;
-                let raw = self.bytes.get(start..end)?;
-                let raw = raw.split(|b| *b == 0).next().unwrap_or(raw);
-                std::str::from_utf8(raw).ok().map(str::to_string)
-            });
-            return Linking::Dynamic(interp);
-        }
-        Linking::Static
-    }
+    Ok(())
 }
 
 #[cfg(test)]

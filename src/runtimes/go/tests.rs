@@ -442,19 +442,6 @@ fn unreadable_go_line_is_an_error() {
     );
 }
 
-#[test]
-fn minor_versions_are_read() {
-    assert_eq!(minor_of("1.22"), Some(22));
-    assert_eq!(minor_of("1.22.3"), Some(22));
-    assert_eq!(minor_of("1.21rc1"), Some(21));
-    assert_eq!(minor_of("1.9"), Some(9));
-    assert_eq!(minor_of("2.0"), None);
-    assert_eq!(minor_of("1."), None);
-    assert_eq!(minor_of("1.22."), None);
-    assert_eq!(minor_of("1.22x"), None);
-    assert_eq!(minor_of("latest"), None);
-}
-
 // ---- go.mod --------------------------------------------------------------------------------------
 
 #[test]
@@ -468,45 +455,6 @@ fn missing_go_mod_is_an_error_with_a_hint() {
     assert_eq!(
         errors[0].hint.as_deref(),
         Some("create it with `go mod init <module path>`")
-    );
-}
-
-#[test]
-fn go_mod_directives_are_read() {
-    let go_mod = GoMod::parse(
-        r#"// a comment
-module "example.com/app" // trailing
-
-go 1.23.4
-toolchain go1.24.1
-
-require (
-	example.com/a v1.0.0
-	example.com/b v1.2.0 // indirect
-)
-
-replace example.com/a => ./third_party/a
-replace (
-	example.com/b v1.2.0 => ../outside/b
-	example.com/c => example.com/fork/c v1.0.0
-	example.com/d v0.1.0 => ./d/
-)
-"#,
-    );
-    assert_eq!(go_mod.module.as_deref(), Some("example.com/app"));
-    assert_eq!(go_mod.go.as_deref(), Some("1.23.4"));
-    let replaced: Vec<(&str, &str)> = go_mod
-        .replaces
-        .iter()
-        .map(|r| (r.module.as_str(), r.path.as_str()))
-        .collect();
-    assert_eq!(
-        replaced,
-        vec![
-            ("example.com/a", "./third_party/a"),
-            ("example.com/b", "../outside/b"),
-            ("example.com/d", "./d/"),
-        ]
     );
 }
 

@@ -668,45 +668,6 @@ fn version_comes_from_spec_then_files_then_default() {
 }
 
 #[test]
-fn feature_releases_are_read_from_common_spellings() {
-    for (text, expected) in [
-        ("21", Some("21")),
-        ("21.0.2", Some("21")),
-        ("17.0.9+9", Some("17")),
-        ("temurin-21.0.1", Some("21")),
-        ("openjdk64-17.0.2", Some("17")),
-        ("corretto-17", Some("17")),
-        ("1.8", Some("8")),
-        ("1.8.0_392", Some("8")),
-        ("'17'", Some("17")),
-        ("\"25\"", Some("25")),
-        ("latest", None),
-        ("", None),
-        ("0", None),
-    ] {
-        assert_eq!(feature_release(text).as_deref(), expected, "{text:?}");
-    }
-}
-
-#[test]
-fn gradle_java_versions() {
-    for (line, expected) in [
-        ("languageVersion = JavaLanguageVersion.of(21)", Some("21")),
-        (
-            "languageVersion.set(JavaLanguageVersion.of(\"17\"))",
-            Some("17"),
-        ),
-        ("sourceCompatibility = JavaVersion.VERSION_25", Some("25")),
-        ("sourceCompatibility = JavaVersion.VERSION_1_8", Some("8")),
-        ("sourceCompatibility = '17'", Some("17")),
-        ("targetCompatibility = \"21\"", Some("21")),
-        ("implementation(\"x:y:1.0\")", None),
-    ] {
-        assert_eq!(gradle_java(line).as_deref(), expected, "{line}");
-    }
-}
-
-#[test]
 fn unsupported_versions_are_errors_naming_their_source() {
     // In the spec: at the version itself.
     let d = plan_err("runtime: java@11\n", &example_facts());
@@ -764,43 +725,6 @@ fn unsupported_versions_are_errors_naming_their_source() {
     assert_eq!(
         d.0[0].message,
         "cannot read a Java version from .java-version: `system`"
-    );
-}
-
-// ---- the pom reader -----------------------------------------------------------------------------
-
-#[test]
-fn pom_reader_handles_comments_cdata_entities_and_prefixes() {
-    let text = "\u{feff}<?xml version=\"1.0\"?>\n<!-- <artifactId>no</artifactId> -->\n\
-        <p:project xmlns:p=\"http://maven.apache.org/POM/4.0.0\" a=\"x>y\">\n\
-        <p:artifactId>a&amp;b</p:artifactId>\n<version><![CDATA[1.<0>]]></version>\n\
-        <properties><empty/><x>&#65;&#x42;</x></properties>\n\
-        <dependencies><dependency><version>9</version></dependency></dependencies>\n\
-        </p:project>";
-    let pom = Pom::parse(text).expect("parses");
-    assert_eq!(pom.artifact_id.as_deref(), Some("a&b"));
-    assert_eq!(pom.version.as_deref(), Some("1.<0>"));
-    assert_eq!(pom.properties.get("x").map(String::as_str), Some("AB"));
-    assert_eq!(pom.properties.get("empty").map(String::as_str), Some(""));
-}
-
-#[test]
-fn pom_reader_refuses_broken_xml() {
-    for (text, why) in [
-        ("<project>", "`<project>` is not closed"),
-        ("<project></build>", "`<project>` is closed by `</build>`"),
-        ("</project>", "`</project>` closes nothing"),
-        ("<project><!-- x </project>", "a comment is not closed"),
-        ("<project>&bogus;</project>", "unknown entity `&bogus;`"),
-        ("<project>a & b</project>", "a `&` starts no entity"),
-        ("<project", "a tag is not closed"),
-    ] {
-        assert_eq!(Pom::parse(text), Err(why.to_string()), "{text}");
-    }
-    let deep = "<a>".repeat(100);
-    assert_eq!(
-        Pom::parse(&deep),
-        Err("elements are nested too deeply".to_string())
     );
 }
 

@@ -416,26 +416,6 @@ fn bad_package_manager_fields_are_errors() {
     }
 }
 
-#[test]
-fn exact_versions() {
-    for ok in ["1.22.22", "9.0.0", "4.0.0-rc.42", "10.1.0-beta-1"] {
-        assert!(is_exact_version(ok), "{ok}");
-    }
-    for bad in [
-        "",
-        "9",
-        "9.1",
-        "^9.1.0",
-        "9.1.0 ",
-        "9.1.0-",
-        "9.1.0-a b",
-        "v9.1.0",
-        "9.x.0",
-    ] {
-        assert!(!is_exact_version(bad), "{bad:?}");
-    }
-}
-
 // ---- yarn ---------------------------------------------------------------------------------------
 
 #[test]
@@ -840,29 +820,6 @@ fn engines_ranges_that_do_not_parse() {
 }
 
 #[test]
-fn ranges_as_intervals() {
-    assert_eq!(
-        parse_range("^0.2.3"),
-        Some(vec![Interval::from((0, 2, 3), Some((0, 3, 0)))])
-    );
-    assert_eq!(
-        parse_range("^0.0.3"),
-        Some(vec![Interval::from((0, 0, 3), Some((0, 0, 4)))])
-    );
-    assert_eq!(
-        parse_range("~1.2.3 || >=2 <=2.1"),
-        Some(vec![
-            Interval::from((1, 2, 3), Some((1, 3, 0))),
-            Interval::from((2, 0, 0), Some((2, 2, 0))),
-        ])
-    );
-    assert_eq!(
-        parse_range("1.2.3 - 2"),
-        Some(vec![Interval::from((1, 2, 3), Some((3, 0, 0)))])
-    );
-}
-
-#[test]
 fn non_string_engines_is_an_error_not_a_panic() {
     let package = r#"{"engines": {"node": 22}}"#;
     assert!(plan_err(SPEC, &facts(&[("package.json", package)])).contains("engines.node"));
@@ -894,18 +851,6 @@ fn paths_outside_the_context_are_refused() {
         crate::runtimes::inside_context("a/./b/"),
         Some("a/b".to_string())
     );
-}
-
-#[test]
-fn yarnrc_values() {
-    let rc = "# comment\nyarnPath: \".yarn/releases/yarn-4.5.0.cjs\"\nnodeLinker: pnp\n";
-    assert_eq!(
-        yarnrc_value(rc, "yarnPath"),
-        Some(".yarn/releases/yarn-4.5.0.cjs".to_string())
-    );
-    assert_eq!(yarnrc_value(rc, "nodeLinker"), Some("pnp".to_string()));
-    assert_eq!(yarnrc_value(rc, "cacheFolder"), None);
-    assert_eq!(yarnrc_value("yarnPathX: a\n", "yarnPath"), None);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! deciding the runtime image (or refusing the file).
 
 use super::*;
+use crate::formats::elf::tests::elf64;
 use crate::llb::{BuildEnv, SourceFile, Stage, from_plan};
 use crate::plan::{Facts, Options, Plan};
 use crate::spec;
@@ -17,36 +18,6 @@ macro_rules! snapshot {
     ($($body:tt)*) => {
         insta::with_settings!({ snapshot_path => "../snapshots" }, { $($body)* })
     };
-}
-
-/// The start of a little-endian ELF64 executable: header, two program headers (`PT_PHDR`, then
-/// `PT_INTERP` when `interp` is given, else `PT_LOAD`) and the interpreter's path.
-fn elf64(machine: u16, kind: u16, interp: Option<&str>) -> Vec<u8> {
-    let mut b = vec![0u8; 64 + 2 * 56];
-    b[..4].copy_from_slice(b"\x7fELF");
-    b[4] = 2; // ELFCLASS64
-    b[5] = 1; // little endian
-    b[6] = 1; // EV_CURRENT
-    b[16..18].copy_from_slice(&kind.to_le_bytes());
-    b[18..20].copy_from_slice(&machine.to_le_bytes());
-    b[0x20..0x28].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
-    b[0x34..0x36].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
-    b[0x36..0x38].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
-    b[0x38..0x3a].copy_from_slice(&2u16.to_le_bytes()); // e_phnum
-    b[64..68].copy_from_slice(&6u32.to_le_bytes()); // PT_PHDR
-    let second = 64 + 56;
-    match interp {
-        Some(path) => {
-            b[second..second + 4].copy_from_slice(&PT_INTERP.to_le_bytes());
-            let offset = b.len() as u64;
-            b[second + 8..second + 16].copy_from_slice(&offset.to_le_bytes());
-            b[second + 32..second + 40].copy_from_slice(&(path.len() as u64 + 1).to_le_bytes());
-            b.extend_from_slice(path.as_bytes());
-            b.push(0);
-        }
-        None => b[second..second + 4].copy_from_slice(&1u32.to_le_bytes()), // PT_LOAD
-    }
-    b
 }
 
 fn parse(src: &str) -> Spec {
@@ -238,37 +209,6 @@ fn program_headers_past_the_header_bytes_choose_cc() {
     );
 }
 
-#[test]
-fn elf_headers_are_read() {
-    let elf = Elf::parse(&elf64(EM_X86_64, ET_DYN, Some(GLIBC_LOADER))).unwrap();
-    assert_eq!(
-        elf,
-        Elf {
-            is_64: true,
-            kind: ET_DYN,
-            machine: EM_X86_64,
-            linking: Linking::Dynamic(Some(GLIBC_LOADER.to_string())),
-        }
-    );
-    // An interpreter path beyond the bytes read is still "dynamic".
-    let mut cut = elf64(EM_X86_64, ET_DYN, Some(GLIBC_LOADER));
-    cut.truncate(64 + 2 * 56);
-    assert_eq!(Elf::parse(&cut).unwrap().linking, Linking::Dynamic(None));
-    assert_eq!(
-        Elf::parse(b"\x7fELF").unwrap_err(),
-        "has an ELF header of an unknown class"
-    );
-    assert_eq!(
-        Elf::parse(b"\x7fELF\x02\x01").unwrap_err(),
-        "has a truncated ELF header"
-    );
-    assert_eq!(
-        Elf::parse(b"#!/bin/sh\n").unwrap_err(),
-        "is not an ELF executable (a Linux binary)"
-    );
-    assert!(Elf::parse(&[]).is_err());
-}
-
 /// A real binary, to check the reader against a linker's output: this test program, as the
 /// gateway would read it (its first 4 KiB).
 #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
@@ -284,7 +224,7 @@ fn this_test_binary_is_read_like_the_linker_wrote_it() {
     let elf = Elf::parse(&header).expect("an ELF");
     assert_eq!(elf.machine, EM_X86_64);
     assert!(elf.is_64);
-    assert!(elf.check_runnable().is_ok());
+    assert!(check_runnable(&elf).is_ok());
     // Test binaries link glibc dynamically unless built with crt-static.
     if !cfg!(target_feature = "crt-static") {
         assert_eq!(

@@ -11,9 +11,10 @@
 
 use super::Recipe;
 use crate::formats::go_mod::{GoMod, minor_of};
+use crate::plan::shell::quote;
 use crate::plan::{
-    Cache, CrossCompile, Entrypoint, PlatformField, RecipeArtifact, RecipeBuilder, RecipeInput,
-    RecipePlan, Run, Source, Step, error_at, join,
+    Cache, CrossCompile, Deps, Entrypoint, Facts, Manifests, PlatformField, Problems,
+    RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run, Source, Versions, error_at, join,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
@@ -28,68 +29,92 @@ pub const GO: Recipe = Recipe {
 
 /// Go releases with a `golang:<v>-trixie` builder image, oldest first. Any of them builds a
 /// module whose `go` line is older (Go 1 compatibility), so older lines use the default.
-const VERSIONS: [&str; 3] = ["1.24", "1.25", "1.26"];
-const DEFAULT_VERSION: &str = "1.26";
+const VERSIONS: Versions = Versions {
+    runtime: "go",
+    known: &["1.24", "1.25", "1.26"],
+    default: "1.26",
+    image: "builder image shallot knows",
+};
 /// Where the binary is written: outside the cache mounts, so that it is part of the layer.
 const OUT_DIR: &str = "/out";
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let spec = input.spec;
-    let facts = input.facts;
-    let mut problems = Vec::new();
+    let RecipeInput { spec, facts } = input;
+    let mut problems = Problems::new();
+    let go_mod = problems.or(go_mod(spec, facts), GoMod::default());
+    let version = problems.or(version(spec, &go_mod), VERSIONS.default);
+    let package = problems.or(main_package(spec), ".".to_string());
+    let manifests = manifests(spec, facts, &go_mod, &mut problems);
+    problems.check()?;
 
-    let go_mod = match facts.text("go.mod") {
-        Some(text) => Some(GoMod::parse(text)),
-        None if facts.has("go.mod") => {
-            problems.push(error_at(
-                &spec.runtime,
-                "go.mod in the build context is not UTF-8 text".to_string(),
-                None,
-            ));
-            None
-        }
-        None => {
-            problems.push(error_at(
-                &spec.runtime,
-                "runtime `go` needs go.mod at the root of the build context".to_string(),
-                Some("create it with `go mod init <module path>`".to_string()),
-            ));
-            None
-        }
-    };
-    let go_mod = go_mod.unwrap_or_default();
+    let name = binary_name(&package, go_mod.module.as_deref());
+    let binary = join(OUT_DIR, &name);
+    // With vendor/modules.txt, go builds from vendor/ (module `go` line 1.14 or later) and
+    // would not use a download.
+    let deps = (!facts.has("vendor/modules.txt")).then(|| Deps {
+        manifests: Manifests::Files(manifests),
+        install: vec![Run::at("go mod download", vec![module_cache()], spec.runtime.span)],
+    });
+    // -s -w drop the symbol and DWARF tables (stack traces keep their names); -trimpath
+    // keeps the builder's paths out of the binary, so builds are reproducible.
+    let build = format!(
+        "go build -trimpath -ldflags=\"-s -w\" -o {} {}",
+        quote(&binary),
+        quote(&package)
+    );
+    let at = spec.entrypoint.as_ref().map_or(spec.runtime.span, |e| e.span);
+    let cgo = spec.cgo.value;
+    Ok(RecipePlan {
+        builder: Some(RecipeBuilder {
+            image: format!("golang:{version}-trixie"),
+            env: builder_env(cgo),
+            cross: cross(cgo),
+            deps,
+            build_caches: vec![module_cache(), build_cache()],
+            finish: vec![Run::at(build, vec![module_cache(), build_cache()], at)],
+            ..Default::default()
+        }),
+        runtime_image: if cgo {
+            "gcr.io/distroless/base-debian13:nonroot".to_string()
+        } else {
+            "gcr.io/distroless/static-debian13:nonroot".to_string()
+        },
+        runtime_note: cgo.then(|| format!("{name} uses cgo, so it needs glibc")),
+        artifacts: vec![RecipeArtifact {
+            from: Source::Builder(binary),
+            to: name.clone(),
+            directory: false,
+            mode: None,
+        }],
+        entrypoint: Entrypoint::Set(vec![join(&spec.workdir.value, &name)]),
+        ..Default::default()
+    })
+}
 
-    let version = match version(spec, &go_mod) {
-        Ok(v) => v,
-        Err(d) => {
-            problems.push(d);
-            DEFAULT_VERSION
-        }
-    };
+/// The context's go.mod, read.
+fn go_mod(spec: &Spec, facts: &Facts) -> Result<GoMod, Diagnostic> {
+    match facts.read_text("go.mod", spec.runtime.span)? {
+        Some(text) => Ok(GoMod::parse(text)),
+        None => Err(error_at(
+            &spec.runtime,
+            "runtime `go` needs go.mod at the root of the build context".to_string(),
+            Some("create it with `go mod init <module path>`".to_string()),
+        )),
+    }
+}
 
-    let package = match main_package(spec) {
-        Ok(p) => p,
-        Err(d) => {
-            problems.push(d);
-            ".".to_string()
-        }
-    };
-
+/// What `go mod download` reads: go.mod, go.sum and the go.mod of every local `replace`
+/// (each one outside the context is a problem).
+fn manifests(spec: &Spec, facts: &Facts, go_mod: &GoMod, problems: &mut Problems) -> Vec<String> {
     let mut manifests = vec!["go.mod".to_string()];
     if facts.has("go.sum") {
         manifests.push("go.sum".to_string());
     }
     for replace in &go_mod.replaces {
-        match super::inside_context(&replace.path) {
-            // Go reads only the replacement's go.mod to resolve the module graph; its source
-            // comes with the rest of the context, after the download.
-            Some(dir) => {
-                let manifest = join(&dir, "go.mod");
-                if !manifests.contains(&manifest) {
-                    manifests.push(manifest);
-                }
-            }
-            _ => problems.push(error_at(
+        // Go reads only the replacement's go.mod to resolve the module graph; its source
+        // comes with the rest of the context, after the download.
+        let Some(dir) = super::inside_context(&replace.path) else {
+            problems.push(error_at(
                 &spec.runtime,
                 format!(
                     "go.mod replaces `{}` with `{}`, which is outside the build context",
@@ -99,119 +124,61 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
                     "only the build context reaches the build: move the module into it, or run `go mod vendor`"
                         .to_string(),
                 ),
-            )),
+            ));
+            continue;
+        };
+        let manifest = join(&dir, "go.mod");
+        if !manifests.contains(&manifest) {
+            manifests.push(manifest);
         }
     }
-    if !problems.is_empty() {
-        return Err(Diagnostics(problems));
-    }
+    manifests
+}
 
-    let name = binary_name(&package, go_mod.module.as_deref());
-    let caches = || vec![module_cache(), build_cache()];
-    let mut steps = Vec::new();
-    // With vendor/modules.txt, go builds from vendor/ (module `go` line 1.14 or later) and
-    // would not use a download.
-    if !facts.has("vendor/modules.txt") {
-        steps.push(Step::CopyFiles { paths: manifests });
-        steps.push(Step::Run(Run {
-            command: "go mod download".to_string(),
-            caches: vec![module_cache()],
-            span: Some(spec.runtime.span),
-        }));
-    }
-    steps.push(Step::CopySource);
-    for command in &spec.build {
-        steps.push(Step::Run(Run {
-            command: command.value.clone(),
-            caches: caches(),
-            span: Some(command.span),
-        }));
-    }
-    steps.push(Step::Run(Run {
-        // -s -w drop the symbol and DWARF tables (stack traces keep their names); -trimpath
-        // keeps the builder's paths out of the binary, so builds are reproducible.
-        command: format!(
-            "go build -trimpath -ldflags=\"-s -w\" -o {} {package}",
-            join(OUT_DIR, &name)
+/// The builder's environment: cgo as the spec says, caches where they are mounted, and no
+/// toolchain downloads.
+fn builder_env(cgo: bool) -> Vec<(String, String)> {
+    vec![
+        // The golang images have gcc, so cgo would be on and the binary would need a libc
+        // that distroless static does not have.
+        (
+            "CGO_ENABLED".to_string(),
+            if cgo { "1" } else { "0" }.to_string(),
         ),
-        caches: caches(),
-        span: Some(
-            spec.entrypoint
-                .as_ref()
-                .map_or(spec.runtime.span, |e| e.span),
-        ),
-    }));
+        // The caches are mounted at these paths whatever the image's HOME or GOPATH.
+        ("GOCACHE".to_string(), build_cache().target),
+        ("GOMODCACHE".to_string(), module_cache().target),
+        // Never download another toolchain because of a `toolchain` line.
+        ("GOTOOLCHAIN".to_string(), "local".to_string()),
+    ]
+}
 
-    let cgo = spec.cgo.value;
-    Ok(RecipePlan {
-        builder: Some(RecipeBuilder {
-            image: format!("golang:{version}-trixie"),
-            env: vec![
-                // The golang images have gcc, so cgo would be on and the binary would need
-                // a libc that distroless static does not have.
-                (
-                    "CGO_ENABLED".to_string(),
-                    if cgo { "1" } else { "0" }.to_string(),
-                ),
-                // The caches are mounted at these paths whatever the image's HOME or GOPATH.
-                ("GOCACHE".to_string(), build_cache().target),
-                ("GOMODCACHE".to_string(), module_cache().target),
-                // Never download another toolchain because of a `toolchain` line.
-                ("GOTOOLCHAIN".to_string(), "local".to_string()),
-            ],
-            steps,
-            // Go cross-compiles natively; with cgo it would need a cross C toolchain, so a
-            // cgo build runs on the target platform instead.
-            cross: if cgo {
-                CrossCompile::No
-            } else {
-                CrossCompile::Env(vec![
-                    ("GOOS".to_string(), PlatformField::Os),
-                    ("GOARCH".to_string(), PlatformField::Arch),
-                    ("GOARM".to_string(), PlatformField::ArmVersion),
-                ])
-            },
-        }),
-        runtime_image: if cgo {
-            "gcr.io/distroless/base-debian13:nonroot".to_string()
-        } else {
-            "gcr.io/distroless/static-debian13:nonroot".to_string()
-        },
-        runtime_note: cgo.then(|| format!("{name} uses cgo, so it needs glibc")),
-        artifacts: vec![RecipeArtifact {
-            from: Source::Builder(join(OUT_DIR, &name)),
-            to: name.clone(),
-            directory: false,
-            mode: None,
-        }],
-        entrypoint: Entrypoint::Set(vec![join(&spec.workdir.value, &name)]),
-        cmd: vec![],
-        env: vec![],
-        exclude: vec![],
-        unlocked: None,
-    })
+/// Go cross-compiles natively; with cgo it would need a cross C toolchain, so a cgo build
+/// runs on the target platform instead.
+fn cross(cgo: bool) -> CrossCompile {
+    if cgo {
+        CrossCompile::No
+    } else {
+        CrossCompile::Env(vec![
+            ("GOOS".to_string(), PlatformField::Os),
+            ("GOARCH".to_string(), PlatformField::Arch),
+            ("GOARM".to_string(), PlatformField::ArmVersion),
+        ])
+    }
 }
 
 /// The builder's Go version: `go@<v>`, else the `go` line of go.mod, else the default.
 fn version(spec: &Spec, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
-    let known = || format!("use one of: {}", VERSIONS.join(", "));
     let needed = go_mod.go.as_deref().map(|line| (line, minor_of(line)));
-    if let Some(asked) = &spec.runtime_version {
-        let Some(version) = VERSIONS.iter().copied().find(|v| *v == asked.value) else {
-            return Err(error_at(
-                asked,
-                format!("go {} has no builder image shallot knows", asked.value),
-                Some(known()),
-            ));
-        };
-        if let Some((line, Some(minor))) = needed {
+    if let Some(version) = VERSIONS.asked(spec)? {
+        if let (Some(asked), Some((line, Some(minor)))) = (&spec.runtime_version, needed) {
             if minor_of(version).is_some_and(|v| v < minor) {
                 return Err(error_at(
                     asked,
                     format!("go.mod needs go {line} (its `go` line), newer than go {version}"),
                     Some(format!(
                         "use a newer version ({}) or lower go.mod's `go` line",
-                        VERSIONS.join(", ")
+                        VERSIONS.known.join(", ")
                     )),
                 ));
             }
@@ -219,35 +186,27 @@ fn version(spec: &Spec, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
         return Ok(version);
     }
     match needed {
-        None => Ok(DEFAULT_VERSION),
+        None => Ok(VERSIONS.default),
         Some((line, None)) => Err(error_at(
             &spec.runtime,
             format!("go.mod's `go {line}` line is not a Go version"),
             Some("write it like `go 1.26` or `go 1.26.1`".to_string()),
         )),
         Some((line, Some(minor))) => {
-            let newest = VERSIONS
-                .iter()
-                .copied()
-                .filter_map(minor_of)
-                .max()
-                .unwrap_or(0);
-            if minor > newest {
+            let newest = VERSIONS.known.iter().copied().filter_map(minor_of).max();
+            if newest.is_some_and(|newest| minor > newest) {
                 return Err(error_at(
                     &spec.runtime,
                     format!(
                         "go.mod's `go {line}` line asks for a Go newer than any builder image shallot knows"
                     ),
-                    Some(format!("{}; or set `images.builder`", known())),
+                    Some(format!("{}; or set `images.builder`", VERSIONS.use_one_of())),
                 ));
             }
             // Older lines are built by the newest toolchain, which honours the module's
             // language version.
-            Ok(VERSIONS
-                .iter()
-                .copied()
-                .find(|v| minor_of(v) == Some(minor))
-                .unwrap_or(DEFAULT_VERSION))
+            let same_minor = VERSIONS.known.iter().copied().find(|v| minor_of(v) == Some(minor));
+            Ok(same_minor.unwrap_or(VERSIONS.default))
         }
     }
 }

@@ -16,9 +16,10 @@
 
 use super::Recipe;
 use crate::formats::rust_toolchain::toolchain_channel;
+use crate::plan::shell::quote;
 use crate::plan::{
-    Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run,
-    Source, Step, error_at, join,
+    Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
+    RecipeInput, RecipePlan, Run, Source, error_at, join,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 use std::collections::BTreeSet;
@@ -56,145 +57,53 @@ fn spec_probes(_: &Spec) -> Vec<String> {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let spec = input.spec;
-    let facts = input.facts;
-    let mut problems = Vec::new();
-
-    let version = match version(spec, facts) {
-        Ok(v) => v,
-        Err(d) => {
-            problems.push(d);
-            DEFAULT_VERSION.to_string()
-        }
+    let RecipeInput { spec, facts } = input;
+    let mut problems = Problems::new();
+    let version = problems.or(version(spec, facts), DEFAULT_VERSION.to_string());
+    let manifest = problems.ok(manifest(spec, facts));
+    let binary = problems.ok(binary(spec, facts, manifest.as_ref()));
+    problems.check()?;
+    let (Some(manifest), Some(Some(binary))) = (manifest, binary) else {
+        // No manifest: its own problem was reported; no binary name without one.
+        return Err(Diagnostics(Vec::new()));
     };
 
-    let manifest = match facts.text("Cargo.toml") {
-        None if facts.has("Cargo.toml") => {
-            problems.push(error_at(
-                &spec.runtime,
-                "Cargo.toml in the build context is not UTF-8 text".to_string(),
-                None,
-            ));
-            None
-        }
-        None => {
-            problems.push(error_at(
-                &spec.runtime,
-                "runtime `rust` needs a Cargo.toml at the root of the build context".to_string(),
-                Some("run `cargo init` there, or build from the directory that has it".to_string()),
-            ));
-            None
-        }
-        Some(text) => match text.parse::<toml::Table>() {
-            Ok(table) => Some(table),
-            Err(e) => {
-                problems.push(error_at(
-                    &spec.runtime,
-                    format!(
-                        "Cargo.toml in the build context is not valid TOML: {}",
-                        e.message()
-                    ),
-                    None,
-                ));
-                None
-            }
-        },
-    };
-
-    let binary = match (&spec.entrypoint, &manifest) {
-        (Some(e), _) if is_target_name(&e.value) => Some(e.value.clone()),
-        (Some(e), _) => {
-            problems.push(error_at(
-                e,
-                format!("`{}` is not a cargo binary name", e.value),
-                Some(
-                    "name the binary (letters, digits, `-` and `_`), e.g. the package name"
-                        .to_string(),
-                ),
-            ));
-            None
-        }
-        (None, Some(manifest)) => {
-            let bins = binaries(manifest, facts.has("src/main.rs"));
-            match bins.as_slice() {
-                [only] => Some(only.clone()),
-                [] => {
-                    problems.push(error_at(
-                        &spec.runtime,
-                        "cannot tell which binary to run: Cargo.toml declares none and there \
-                         is no src/main.rs"
-                            .to_string(),
-                        Some("add `entrypoint: <binary name>`".to_string()),
-                    ));
-                    None
-                }
-                several => {
-                    problems.push(error_at(
-                        &spec.runtime,
-                        format!(
-                            "the package has several binaries: {}; which one runs?",
-                            several.join(", ")
-                        ),
-                        Some(format!("add `entrypoint: {}`", several[0])),
-                    ));
-                    None
-                }
-            }
-        }
-        (None, None) => None,
-    };
-    let (Some(manifest), Some(binary), true) = (manifest, binary, problems.is_empty()) else {
-        return Err(Diagnostics(problems));
-    };
-
-    let locked = facts.has("Cargo.lock");
-    let lock_flag = if locked { " --locked" } else { "" };
-    let mut steps = Vec::new();
-    if let Some(deps) = dependency_files(&manifest, facts) {
-        steps.push(Step::CopyFiles { paths: deps.copy });
-        steps.push(Step::Run(Run {
-            command: with_stubs(&deps.stubs, &format!("cargo fetch{lock_flag}")),
-            caches: vec![registry_cache(), git_cache()],
-            span: Some(spec.runtime.span),
-        }));
-    }
-    // Without every local crate's manifest, cargo cannot fetch before the source is there:
-    // the build then goes straight to the source, and the target cache still keeps it quick.
-    steps.push(Step::CopySource);
-    for command in &spec.build {
-        steps.push(Step::Run(Run {
-            command: command.value.clone(),
-            caches: vec![registry_cache(), git_cache(), target_cache()],
-            span: Some(command.span),
-        }));
-    }
+    let lock_flag = if facts.has("Cargo.lock") { " --locked" } else { "" };
+    let deps = dependency_files(&manifest, facts).map(|deps| Deps {
+        install: vec![Run::at(
+            with_stubs(&deps.stubs, &format!("cargo fetch{lock_flag}")),
+            vec![registry_cache(), git_cache()],
+            spec.runtime.span,
+        )],
+        manifests: Manifests::Files(deps.copy),
+    });
     let installed = format!("{BIN_DIR}/{binary}");
-    steps.push(Step::Run(Run {
-        // The target cache is shared by every app built here, and cargo decides freshness of
-        // local crates by mtimes, which the context copy keeps: an older file of another app
-        // with the same crate name could look up to date. Touching the source makes the local
-        // crates always rebuild; compiled registry dependencies are still reused.
-        command: format!(
-            "find . -type f -exec touch {{}} + && cargo build --release{lock_flag} --bin {binary} \
-             && cp {TARGET_DIR}/release/{binary} {installed}"
-        ),
-        caches: vec![registry_cache(), git_cache(), target_cache()],
-        span: Some(
-            spec.entrypoint
-                .as_ref()
-                .map_or(spec.runtime.span, |e| e.span),
-        ),
-    }));
-
+    // The target cache is shared by every app built here, and cargo decides freshness of
+    // local crates by mtimes, which the context copy keeps: an older file of another app
+    // with the same crate name could look up to date. Touching the source makes the local
+    // crates always rebuild; compiled registry dependencies are still reused.
+    let build = format!(
+        "find . -type f -exec touch {{}} + && cargo build --release{lock_flag} --bin {} \
+         && cp {} {}",
+        quote(&binary),
+        quote(&format!("{TARGET_DIR}/release/{binary}")),
+        quote(&installed)
+    );
+    let caches = || vec![registry_cache(), git_cache(), target_cache()];
+    let at = spec.entrypoint.as_ref().map_or(spec.runtime.span, |e| e.span);
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
             image: format!("rust:{version}-trixie"),
             env: vec![("CARGO_TARGET_DIR".to_string(), TARGET_DIR.to_string())],
-            steps,
-            cross: CrossCompile::No,
+            // Without every local crate's manifest, cargo cannot fetch before the source is
+            // there: the build then goes straight to the source, and the target cache still
+            // keeps it quick.
+            deps,
+            build_caches: caches(),
+            finish: vec![Run::at(build, caches(), at)],
+            ..Default::default()
         }),
         runtime_image: "gcr.io/distroless/cc-debian13:nonroot".to_string(),
-        runtime_note: None,
         artifacts: vec![RecipeArtifact {
             from: Source::Builder(installed),
             to: binary.clone(),
@@ -202,11 +111,61 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             mode: Some(0o755),
         }],
         entrypoint: Entrypoint::Set(vec![join(&spec.workdir.value, &binary)]),
-        cmd: vec![],
-        env: vec![],
         exclude: vec!["target".to_string()],
-        unlocked: None,
+        ..Default::default()
     })
+}
+
+/// The context's Cargo.toml, parsed.
+fn manifest(spec: &Spec, facts: &Facts) -> Result<toml::Table, Diagnostic> {
+    facts.read_toml("Cargo.toml", spec.runtime.span)?.ok_or_else(|| {
+        error_at(
+            &spec.runtime,
+            "runtime `rust` needs a Cargo.toml at the root of the build context".to_string(),
+            Some("run `cargo init` there, or build from the directory that has it".to_string()),
+        )
+    })
+}
+
+/// The binary to build and run: `entrypoint`, else the package's only binary. `Ok(None)` when
+/// there is no manifest to tell (that is its own problem).
+fn binary(
+    spec: &Spec,
+    facts: &Facts,
+    manifest: Option<&toml::Table>,
+) -> Result<Option<String>, Diagnostic> {
+    if let Some(e) = &spec.entrypoint {
+        if is_target_name(&e.value) {
+            return Ok(Some(e.value.clone()));
+        }
+        return Err(error_at(
+            e,
+            format!("`{}` is not a cargo binary name", e.value),
+            Some("name the binary (letters, digits, `-` and `_`), e.g. the package name".to_string()),
+        ));
+    }
+    let Some(manifest) = manifest else {
+        return Ok(None);
+    };
+    let bins = binaries(manifest, facts.has("src/main.rs"));
+    match bins.as_slice() {
+        [only] => Ok(Some(only.clone())),
+        [] => Err(error_at(
+            &spec.runtime,
+            "cannot tell which binary to run: Cargo.toml declares none and there is no \
+             src/main.rs"
+                .to_string(),
+            Some("add `entrypoint: <binary name>`".to_string()),
+        )),
+        several => Err(error_at(
+            &spec.runtime,
+            format!(
+                "the package has several binaries: {}; which one runs?",
+                several.join(", ")
+            ),
+            Some(format!("add `entrypoint: {}`", several[0])),
+        )),
+    }
 }
 
 fn registry_cache() -> Cache {
@@ -532,30 +491,18 @@ fn with_stubs(stubs: &[String], command: &str) -> String {
     let mut dirs: Vec<String> = Vec::new();
     for dir in stubs
         .iter()
-        .filter_map(|s| s.rsplit_once('/').map(|(dir, _)| quote(dir)))
+        .filter_map(|s| s.rsplit_once('/').map(|(dir, _)| quote(dir).into_owned()))
     {
         if !dirs.contains(&dir) {
             dirs.push(dir);
         }
     }
-    let files: Vec<String> = stubs.iter().map(|s| quote(s)).collect();
+    let files: Vec<String> = stubs.iter().map(|s| quote(s).into_owned()).collect();
     let files = files.join(" ");
     format!(
         "mkdir -p {} && touch {files} && {command} && rm {files}",
         dirs.join(" ")
     )
-}
-
-/// A path as one shell word.
-fn quote(path: &str) -> String {
-    let plain = path
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
-    if plain && !path.is_empty() {
-        path.to_string()
-    } else {
-        format!("'{}'", path.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

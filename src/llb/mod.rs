@@ -11,9 +11,11 @@
 //! [`Definition::caps`] lists them so the gateway can check them against Ping first.
 
 mod from_plan;
+mod json;
 mod ops;
 
 pub use from_plan::{BuildEnv, Stage, builder_platform, from_plan};
+pub use json::ops_json;
 pub use ops::{CacheSharing, Copy, Exec, FileAction, LocalOptions, Mount};
 
 use crate::proto::pb;

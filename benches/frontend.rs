@@ -4,6 +4,8 @@
 //! - the frontend process (`shallot-frontend`, release build) answering an in-process BuildKit
 //!   stand-in over its stdin/stdout, as BuildKit runs it: wall time and peak memory (from
 //!   `/usr/bin/time -v`), for a good spec and for a bad one.
+//!
+//! Run with `cargo bench --features testbridge` (the stand-in is not in default builds).
 
 use shallot::context::LocalDir;
 use shallot::gateway::testbridge::{Setup, TestBridge};

@@ -18,3 +18,5 @@ pub mod plan;
 pub mod proto;
 pub mod runtimes;
 pub mod spec;
+#[cfg(test)]
+pub(crate) mod testkit;

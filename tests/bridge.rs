@@ -1,5 +1,7 @@
 //! The frontend against an in-process BuildKit stand-in (`gateway::testbridge`): the calls it
 //! makes, what it returns, and the error paths a real daemon rarely shows.
+//!
+//! Needs `--features testbridge` (Cargo.toml's `required-features`; `scripts/test` passes it).
 
 use prost::Message;
 use serde_json::json;

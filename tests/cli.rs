@@ -230,8 +230,28 @@ fn llb_json_lists_the_ops() {
     for op in &ops {
         assert!(op["digest"].as_str().unwrap().starts_with("sha256:"));
     }
-    let last = ops.last().unwrap()["op"].as_str().unwrap();
-    assert!(last.ends_with("op: None }"), "{last}");
+    // Ops are decoded: a run shows its command line and a source its image.
+    let kinds: Vec<&str> = ops.iter().map(|op| op["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.last(), Some(&"terminal"));
+    let npm_ci = ops
+        .iter()
+        .find(|op| op["exec"]["args"] == serde_json::json!(["/bin/sh", "-c", "npm ci"]))
+        .expect("an exec op runs `npm ci`");
+    assert_eq!(npm_ci["kind"], "exec");
+    assert_eq!(
+        npm_ci["metadata"]["description"]["llb.customname"],
+        "[builder 3/6] RUN npm ci"
+    );
+    assert_eq!(npm_ci["exec"]["mounts"][1]["cache"]["id"], "shallot-npm");
+    assert!(
+        ops.iter().any(|op| op["kind"] == "source"
+            && op["source"]["identifier"]
+                == "docker-image://gcr.io/distroless/nodejs24-debian13:nonroot"),
+        "a source op pulls the runtime image"
+    );
+    // Each op points at its inputs by digest, all of them listed earlier.
+    let terminal_input = ops[9]["inputs"][0]["digest"].as_str().unwrap();
+    assert!(ops[..9].iter().any(|op| op["digest"] == terminal_input));
 }
 
 #[test]

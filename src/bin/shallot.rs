@@ -185,11 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let definition = llb::from_plan(&loaded.plan, &env, stage);
             let mut out = std::io::stdout().lock();
             if json {
-                let ops: Vec<_> = definition
-                    .ops()
-                    .into_iter()
-                    .map(|(digest, op)| serde_json::json!({"digest": digest.as_str(), "op": format!("{op:?}")}))
-                    .collect();
+                let ops = llb::ops_json(&definition);
                 writeln!(out, "{}", serde_json::to_string_pretty(&ops)?)?;
             } else {
                 if std::io::IsTerminal::is_terminal(&out) {

@@ -12,6 +12,7 @@ mod opts;
 mod request;
 mod stdio;
 mod subrequests;
+#[cfg(feature = "testbridge")]
 pub mod testbridge;
 
 pub use bridge::{Bridge, CallError, Caps};

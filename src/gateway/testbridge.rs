@@ -6,6 +6,9 @@
 //! and newer caps that the local daemon cannot show. Solves are not executed: a definition whose
 //! head is a local source yields a ref holding that directory's (followed) files; any other
 //! definition yields an empty ref.
+//!
+//! Compiled only with the `testbridge` feature (`tests/bridge.rs`, `benches/frontend.rs`), so
+//! the frontend and CLI binaries do not carry it.
 
 use crate::proto::apicaps::ApiCap;
 use crate::proto::gateway as gw;

@@ -11,10 +11,12 @@
 //! [`Definition::caps`] lists them so the gateway can check them against Ping first.
 
 mod from_plan;
+mod json;
 mod ops;
 
 pub use crate::plan::Stage;
 pub use from_plan::{BuildEnv, ResolveMode, builder_platform, from_plan};
+pub use json::ops_json;
 pub use ops::{CacheSharing, Copy, Exec, FileAction, LocalOptions, Mount};
 
 use crate::proto::pb;

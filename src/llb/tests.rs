@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::plan::{Facts, Options, Plan};
-use std::fmt::Write as _;
+use crate::testkit::{build_env, dump};
 
 const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
 const EXAMPLE_PACKAGE: &str = include_str!("../../examples/node/package.json");
@@ -28,24 +28,8 @@ fn example_plan() -> Plan {
     crate::runtimes::plan_of(&spec, &facts, &Options::default()).unwrap()
 }
 
-fn example_env() -> BuildEnv {
-    BuildEnv {
-        session: Some("test-session".to_string()),
-        platform: None,
-        builder_env: vec![],
-        needs_default_path: false,
-        spec: Some(SourceFile {
-            filename: "shallot.yaml".to_string(),
-            data: EXAMPLE_SPEC.as_bytes().to_vec(),
-            language: "YAML".to_string(),
-        }),
-        context_name: "context".to_string(),
-        ..Default::default()
-    }
-}
-
 fn example(stage: Stage) -> Definition {
-    from_plan(&example_plan(), &example_env(), stage)
+    from_plan(&example_plan(), &build_env(EXAMPLE_SPEC), stage)
 }
 
 fn custom_name<'a>(def: &'a Definition, digest: &Digest) -> Option<&'a str> {
@@ -86,56 +70,6 @@ fn source(op: &pb::Op) -> &pb::SourceOp {
         Some(pb::op::Op::Source(source)) => source,
         other => panic!("expected a source op, got {other:?}"),
     }
-}
-
-/// The definition as readable text: per op its digest, progress name, caps and body; then the
-/// caps and the source map.
-fn dump(def: &Definition) -> String {
-    let mut out = String::new();
-    for (i, (digest, op)) in def.ops().iter().enumerate() {
-        let meta = def.pb.metadata.get(digest.as_str());
-        writeln!(out, "== op {i}: {digest}").unwrap();
-        writeln!(out, "name: {}", custom_name(def, digest).unwrap_or("-")).unwrap();
-        let caps: Vec<&str> = meta
-            .map(|m| m.caps.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        writeln!(out, "caps: {}", caps.join(", ")).unwrap();
-        writeln!(out, "{op:#?}").unwrap();
-    }
-    writeln!(out, "== caps").unwrap();
-    for cap in &def.caps {
-        writeln!(out, "{cap}").unwrap();
-    }
-    writeln!(out, "== source map").unwrap();
-    if let Some(source) = &def.pb.source {
-        for info in &source.infos {
-            writeln!(
-                out,
-                "file {} ({}, {} bytes)",
-                info.filename,
-                info.language,
-                info.data.len()
-            )
-            .unwrap();
-        }
-        for (digest, locations) in &source.locations {
-            let name = custom_name(def, &Digest(digest.clone())).unwrap_or("-");
-            for location in &locations.locations {
-                for range in &location.ranges {
-                    let at = |p: Option<&pb::Position>| p.map_or((0, 0), |p| (p.line, p.character));
-                    let (start_line, start_char) = at(range.start.as_ref());
-                    let (end_line, end_char) = at(range.end.as_ref());
-                    writeln!(
-                        out,
-                        "{name}: source {} line {start_line}:{start_char} to {end_line}:{end_char} ({digest})",
-                        location.source_index,
-                    )
-                    .unwrap();
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Every input refers to an op that comes earlier, and the last op is the terminal.
@@ -413,7 +347,7 @@ fn example_source_map_points_at_the_spec() {
 fn without_a_spec_file_there_is_no_source_map() {
     let env = BuildEnv {
         spec: None,
-        ..example_env()
+        ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Runtime);
     assert_eq!(def.pb.source, None);
@@ -434,7 +368,7 @@ fn example_bytes_are_deterministic() {
 #[test]
 fn one_graph_marshals_to_the_same_bytes_each_time() {
     let plan = example_plan();
-    let env = example_env();
+    let env = build_env(EXAMPLE_SPEC);
     let first = from_plan(&plan, &env, Stage::Runtime);
     for _ in 0..25 {
         let again = from_plan(&plan, &env, Stage::Runtime);
@@ -640,7 +574,7 @@ fn context_input_replaces_the_local_context() {
     let head = imported.ops().last().unwrap().1.inputs[0].digest.clone();
     let env = BuildEnv {
         context_input: Some(imported.pb.clone()),
-        ..example_env()
+        ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
     assert_inputs_first(&def);
@@ -767,7 +701,7 @@ fn example_caps() {
 fn default_path_is_set_when_the_daemon_needs_it() {
     let env = BuildEnv {
         needs_default_path: true,
-        ..example_env()
+        ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
     let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
@@ -800,7 +734,7 @@ fn image_path_is_kept_and_needs_no_cap() {
     let env = BuildEnv {
         builder_env: vec![("PATH".to_string(), "/opt/node/bin:/usr/bin".to_string())],
         needs_default_path: true,
-        ..example_env()
+        ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
     let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
@@ -821,7 +755,7 @@ fn platform_is_set_on_every_op() {
     };
     let env = BuildEnv {
         platform: Some(platform.clone()),
-        ..example_env()
+        ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Runtime);
     let ops = def.ops();
@@ -867,4 +801,239 @@ fn chained_file_actions_take_the_previous_output() {
         Some(pb::file_action::Action::Mkdir(m)) => assert_eq!((m.mode, m.timestamp), (0o700, 5)),
         other => panic!("expected a mkdir, got {other:?}"),
     }
+}
+
+// ---- the JSON dump ------------------------------------------------------------------------------
+
+/// The ops of `def` as [`ops_json`] renders them, keyed by progress name (`-` for none).
+fn json_by_name(def: &Definition) -> BTreeMap<String, serde_json::Value> {
+    let ops = ops_json(def);
+    let ops = ops.as_array().expect("an array of ops");
+    assert_eq!(ops.len(), def.pb.def.len(), "one entry per op");
+    ops.iter()
+        .map(|op| {
+            let name = op["metadata"]["description"]["llb.customname"]
+                .as_str()
+                .unwrap_or("-");
+            (name.to_string(), op.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn json_shows_mounts_platform_and_file_actions() {
+    let platform = pb::Platform {
+        architecture: "arm64".to_string(),
+        os: "linux".to_string(),
+        variant: "v8".to_string(),
+        ..Default::default()
+    };
+    let named = |name: &str| Meta {
+        name: Some(name.to_string()),
+        ..Meta::default()
+    };
+    let base = State::image("alpine", Some(&platform), Some("pull"), named("base"));
+    let tools = State::image("busybox", None, None, named("tools"));
+    let ran = base.dir("/src").user("1000").env("A", "1").run(
+        Exec::shell("make")
+            .mount(Mount::Secret {
+                target: "/run/secrets/token".to_string(),
+                id: "token".to_string(),
+                optional: true,
+            })
+            .mount(Mount::Ssh {
+                target: "/run/ssh".to_string(),
+                id: "default".to_string(),
+            })
+            .mount(Mount::ReadOnly {
+                target: "/tools".to_string(),
+                source: tools,
+                selector: "/bin".to_string(),
+            })
+            .mount(Mount::Cache {
+                target: "/cache".to_string(),
+                id: "c".to_string(),
+                sharing: CacheSharing::Locked,
+            })
+            .meta(named("make")),
+    );
+    let done = ran.file(
+        vec![FileAction::Mkdir {
+            path: "/out".to_string(),
+            mode: 0o750,
+            owner: Some((1, 2)),
+            timestamp: Some(7),
+        }],
+        named("mkdir"),
+    );
+    let ops = json_by_name(&done.marshal(None));
+
+    let base = &ops["base"];
+    assert_eq!(base["kind"], "source");
+    assert_eq!(
+        base["source"],
+        serde_json::json!({
+            "identifier": "docker-image://docker.io/library/alpine:latest",
+            "attrs": {"image.resolvemode": "pull"},
+        })
+    );
+    assert_eq!(
+        base["platform"],
+        serde_json::json!({"os": "linux", "architecture": "arm64", "variant": "v8"})
+    );
+    assert!(
+        ops["tools"].get("platform").is_none(),
+        "no platform, no key"
+    );
+
+    let make = &ops["make"];
+    assert_eq!(make["kind"], "exec");
+    let exec = &make["exec"];
+    assert_eq!(exec["args"], serde_json::json!(["/bin/sh", "-c", "make"]));
+    assert_eq!(exec["cwd"], "/src");
+    assert_eq!(exec["user"], "1000");
+    assert_eq!(
+        exec["env"],
+        serde_json::json!(["A=1", "SSH_AUTH_SOCK=/run/ssh"])
+    );
+    assert_eq!(exec["network"], "unset");
+    assert_eq!(exec["security"], "sandbox");
+    let mounts: BTreeMap<&str, &serde_json::Value> = exec["mounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .map(|m| (m["target"].as_str().expect("a target"), m))
+        .collect();
+    assert_eq!(
+        mounts["/cache"]["cache"],
+        serde_json::json!({"id": "c", "sharing": "locked"})
+    );
+    assert_eq!(mounts["/cache"]["type"], "cache");
+    assert_eq!(mounts["/run/secrets/token"]["type"], "secret");
+    assert_eq!(mounts["/run/secrets/token"]["secret"]["id"], "token");
+    assert_eq!(mounts["/run/secrets/token"]["secret"]["optional"], true);
+    assert_eq!(mounts["/run/ssh"]["type"], "ssh");
+    assert_eq!(mounts["/run/ssh"]["ssh"]["id"], "default");
+    assert_eq!(mounts["/tools"]["type"], "bind");
+    assert_eq!(mounts["/tools"]["selector"], "/bin");
+    assert_eq!(mounts["/tools"]["readonly"], true);
+    // The read-only mount's input is the op's second input: busybox.
+    let input = mounts["/tools"]["input"].as_u64().expect("an input index");
+    let input = usize::try_from(input).expect("small");
+    assert_eq!(make["inputs"][input]["digest"], ops["tools"]["digest"]);
+    assert!(
+        make["metadata"]["caps"]
+            .as_array()
+            .expect("caps")
+            .contains(&serde_json::json!("exec.mount.secret"))
+    );
+
+    let mkdir = &ops["mkdir"]["file"]["actions"][0];
+    assert_eq!(mkdir["action"], "mkdir");
+    assert_eq!(mkdir["path"], "/out");
+    assert_eq!(mkdir["mode"], "0750");
+    assert_eq!(mkdir["owner"], serde_json::json!({"user": 1, "group": 2}));
+    assert_eq!(mkdir["timestamp"], 7);
+    assert_eq!(ops["-"]["kind"], "terminal");
+}
+
+#[test]
+fn json_shows_what_shallot_never_writes() {
+    // Imported definitions may hold anything BuildKit knows: the dump must still be exact.
+    let mkfile = pb::FileAction {
+        input: 0,
+        secondary_input: -1,
+        output: 0,
+        action: Some(pb::file_action::Action::Mkfile(pb::FileActionMkFile {
+            path: "/bin.dat".to_string(),
+            mode: 0o600,
+            data: vec![0xff, 0x00],
+            owner: Some(pb::ChownOpt {
+                user: Some(pb::UserOpt {
+                    user: Some(pb::user_opt::User::ByName(pb::NamedUserOpt {
+                        name: "app".to_string(),
+                        input: 0,
+                    })),
+                }),
+                group: None,
+            }),
+            timestamp: -1,
+        })),
+    };
+    let rm = pb::FileAction {
+        input: 0,
+        secondary_input: -1,
+        output: -1,
+        action: Some(pb::file_action::Action::Rm(pb::FileActionRm {
+            path: "/tmp/*".to_string(),
+            allow_not_found: true,
+            allow_wildcard: true,
+        })),
+    };
+    let file = pb::Op {
+        op: Some(pb::op::Op::File(pb::FileOp {
+            actions: vec![rm, mkfile],
+        })),
+        ..Default::default()
+    };
+    let exec = pb::Op {
+        op: Some(pb::op::Op::Exec(pb::ExecOp {
+            network: 7,
+            security: pb::SecurityMode::Insecure as i32,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    let def = Definition {
+        pb: pb::Definition {
+            def: vec![file.encode_to_vec(), exec.encode_to_vec(), vec![0xff]],
+            ..Default::default()
+        },
+        caps: BTreeSet::new(),
+    };
+    let ops = ops_json(&def);
+    let actions = &ops[0]["file"]["actions"];
+    assert_eq!(
+        actions[0],
+        serde_json::json!({
+            "action": "rm", "path": "/tmp/*", "allow_not_found": true, "allow_wildcard": true,
+            "input": 0, "secondary_input": -1, "output": -1,
+        })
+    );
+    assert_eq!(actions[1]["data_base64"], "/wA=");
+    assert!(actions[1].get("data").is_none());
+    assert_eq!(actions[1]["mode"], "0600");
+    assert_eq!(
+        actions[1]["owner"],
+        serde_json::json!({"user": {"name": "app", "input": 0}, "group": null})
+    );
+    // An enum value this schema does not know shows as its number.
+    assert_eq!(ops[1]["exec"]["network"], 7);
+    assert_eq!(ops[1]["exec"]["security"], "insecure");
+    assert_eq!(ops[1]["exec"]["args"], serde_json::json!([]));
+    assert!(ops[1].get("metadata").is_none(), "no metadata, no key");
+    assert_eq!(ops[2]["digest"], Digest::of(&[0xff]).as_str());
+    assert!(
+        ops[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("not a pb.Op")),
+        "{}",
+        ops[2]
+    );
+    assert!(ops[2].get("kind").is_none());
+}
+
+#[test]
+fn json_points_at_the_spec_lines() {
+    let def = example(Stage::Runtime);
+    let ops = json_by_name(&def);
+    assert_eq!(
+        ops["[builder 3/6] RUN npm ci"]["location"],
+        serde_json::json!([{"file": "shallot.yaml", "ranges": ["2:9-2:13"]}])
+    );
+    assert!(
+        ops["[internal] load build context"]
+            .get("location")
+            .is_none()
+    );
 }

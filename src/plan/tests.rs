@@ -3,6 +3,7 @@
 use super::*;
 use crate::runtimes;
 use crate::spec::{self, Span};
+use crate::testkit::commands;
 
 const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
 const EXAMPLE_PACKAGE: &str = include_str!("../../examples/node/package.json");
@@ -70,17 +71,6 @@ fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
 /// The builder stage, which node plans always have.
 fn builder(plan: &Plan) -> &Builder {
     plan.builder.as_ref().expect("a builder stage")
-}
-
-fn commands(plan: &Plan) -> Vec<&str> {
-    builder(plan)
-        .steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::Run(run) => Some(run.command.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn env<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {

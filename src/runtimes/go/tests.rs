@@ -2,10 +2,10 @@
 //! main package, cgo, vendoring and go.mod reading.
 
 use super::*;
-use crate::llb::{BuildEnv, SourceFile, Stage, from_plan};
+use crate::llb::{Definition, Stage, from_plan};
 use crate::plan::{Facts, Options, Plan};
 use crate::spec::{self, Span};
-use std::fmt::Write as _;
+use crate::testkit::{build_env, commands, dump};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/go/shallot.yaml");
 const EXAMPLE_GO_MOD: &str = include_str!("../../../examples/go/go.mod");
@@ -57,17 +57,6 @@ fn builder(plan: &Plan) -> &crate::plan::Builder {
     plan.builder.as_ref().expect("a builder stage")
 }
 
-fn commands(plan: &Plan) -> Vec<&str> {
-    builder(plan)
-        .steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::Run(run) => Some(run.command.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn env<'a>(plan: &'a Plan, key: &str) -> Option<&'a str> {
     builder(plan)
         .env
@@ -76,30 +65,9 @@ fn env<'a>(plan: &'a Plan, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// The LLB of a plan as text: per op its progress name and body.
-fn dump(plan: &Plan, stage: Stage) -> String {
-    let env = BuildEnv {
-        session: Some("test-session".to_string()),
-        spec: Some(SourceFile {
-            filename: "shallot.yaml".to_string(),
-            data: EXAMPLE_SPEC.as_bytes().to_vec(),
-            language: "YAML".to_string(),
-        }),
-        context_name: "context".to_string(),
-        ..BuildEnv::default()
-    };
-    let def = from_plan(plan, &env, stage);
-    let mut out = String::new();
-    for (digest, op) in def.ops() {
-        let name = def
-            .pb
-            .metadata
-            .get(digest.as_str())
-            .and_then(|m| m.description.get("llb.customname"))
-            .map_or("-", String::as_str);
-        writeln!(out, "== {digest}\nname: {name}\n{op:#?}").unwrap();
-    }
-    out
+/// The example's graph for `stage`.
+fn example_llb(stage: Stage) -> Definition {
+    from_plan(&example_plan(), &build_env(EXAMPLE_SPEC), stage)
 }
 
 /// Snapshots live in src/runtimes/snapshots, beside every other runtime's.
@@ -123,7 +91,7 @@ fn example_plan_golden() {
 fn example_runtime_llb_golden() {
     snapshot!(insta::assert_snapshot!(
         "go_example_runtime",
-        dump(&example_plan(), Stage::Runtime)
+        dump(&example_llb(Stage::Runtime))
     ));
 }
 
@@ -131,7 +99,7 @@ fn example_runtime_llb_golden() {
 fn example_builder_llb_golden() {
     snapshot!(insta::assert_snapshot!(
         "go_example_builder",
-        dump(&example_plan(), Stage::Builder)
+        dump(&example_llb(Stage::Builder))
     ));
 }
 

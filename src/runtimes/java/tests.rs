@@ -2,10 +2,10 @@
 //! plan and LLB, build-tool and version detection, jar naming, and the errors.
 
 use super::*;
-use crate::llb::{BuildEnv, Definition, Stage, from_plan};
+use crate::llb::{Stage, from_plan};
 use crate::plan::{Builder, Options, Plan, Source};
 use crate::spec::{self, Span};
-use std::fmt::Write as _;
+use crate::testkit::{build_env, commands, dump};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/java/shallot.yaml");
 const EXAMPLE_POM: &str = include_str!("../../../examples/java/pom.xml");
@@ -100,17 +100,6 @@ fn builder(plan: &Plan) -> &Builder {
     plan.builder.as_ref().expect("a builder stage")
 }
 
-fn commands(plan: &Plan) -> Vec<&str> {
-    builder(plan)
-        .steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::Run(run) => Some(run.command.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn copied_first(plan: &Plan) -> Vec<&str> {
     match builder(plan).steps.first() {
         Some(Step::CopyFiles { paths }) => paths.iter().map(String::as_str).collect(),
@@ -129,34 +118,6 @@ fn messages(d: &Diagnostics) -> Vec<(Span, String, Option<String>)> {
     d.0.iter()
         .map(|d| (d.span, d.message.clone(), d.hint.clone()))
         .collect()
-}
-
-/// The definition as readable text: per op its progress name and body.
-fn dump(def: &Definition) -> String {
-    let mut out = String::new();
-    for (i, (digest, op)) in def.ops().iter().enumerate() {
-        let name = def
-            .pb
-            .metadata
-            .get(digest.as_str())
-            .and_then(|m| m.description.get("llb.customname"))
-            .map_or("-", String::as_str);
-        writeln!(out, "== op {i}: {digest}\nname: {name}\n{op:#?}").unwrap();
-    }
-    out
-}
-
-fn build_env(spec_text: &str) -> BuildEnv {
-    BuildEnv {
-        session: Some("test-session".to_string()),
-        spec: Some(crate::llb::SourceFile {
-            filename: "shallot.yaml".to_string(),
-            data: spec_text.as_bytes().to_vec(),
-            language: "YAML".to_string(),
-        }),
-        context_name: "context".to_string(),
-        ..Default::default()
-    }
 }
 
 /// Runs `f` with snapshots under `src/runtimes/snapshots/`, beside the other runtimes'.

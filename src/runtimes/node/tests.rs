@@ -2,9 +2,9 @@
 //! manager detection, install commands, node versions from the app's files, npm ranges.
 
 use super::*;
-use crate::llb::{BuildEnv, Definition, SourceFile, Stage, from_plan};
+use crate::llb::{Stage, from_plan};
 use crate::plan::{Builder, Facts, Options, Plan};
-use std::fmt::Write as _;
+use crate::testkit::{build_env, commands, dump};
 
 const YARN_SPEC: &str = include_str!("../../../examples/node-yarn/shallot.yaml");
 const YARN_PACKAGE: &str = include_str!("../../../examples/node-yarn/package.json");
@@ -78,17 +78,6 @@ fn builder(plan: &Plan) -> &Builder {
     plan.builder.as_ref().expect("a builder stage")
 }
 
-fn commands(plan: &Plan) -> Vec<&str> {
-    builder(plan)
-        .steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::Run(run) => Some(run.command.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn copied(plan: &Plan) -> Vec<&str> {
     builder(plan)
         .steps
@@ -120,43 +109,6 @@ fn env<'a>(plan: &'a Plan, key: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn llb_env(spec: &str) -> BuildEnv {
-    BuildEnv {
-        session: Some("test-session".to_string()),
-        platform: None,
-        builder_env: vec![],
-        needs_default_path: false,
-        spec: Some(SourceFile {
-            filename: "shallot.yaml".to_string(),
-            data: spec.as_bytes().to_vec(),
-            language: "YAML".to_string(),
-        }),
-        context_name: "context".to_string(),
-        ..Default::default()
-    }
-}
-
-/// A readable dump of a graph: each op's digest, progress name and decoded body.
-fn dump(def: &Definition) -> String {
-    let mut out = String::new();
-    for (i, (digest, op)) in def.ops().iter().enumerate() {
-        let name = def
-            .pb
-            .metadata
-            .get(digest.as_str())
-            .and_then(|m| m.description.get("llb.customname"))
-            .map_or("-", String::as_str);
-        writeln!(out, "== op {i}: {digest}\nname: {name}\n{op:#?}").unwrap();
-    }
-    writeln!(
-        out,
-        "== caps\n{}",
-        def.caps.iter().cloned().collect::<Vec<_>>().join("\n")
-    )
-    .unwrap();
-    out
-}
-
 // ---- the examples -------------------------------------------------------------------------------
 
 #[test]
@@ -179,7 +131,7 @@ fn pnpm_example_plan_golden() {
 fn yarn_example_llb_golden() {
     let def = from_plan(
         &plan(YARN_SPEC, &yarn_facts()),
-        &llb_env(YARN_SPEC),
+        &build_env(YARN_SPEC),
         Stage::Runtime,
     );
     // Beside the other runtimes' snapshots, not in a node/ subfolder.
@@ -192,7 +144,7 @@ fn yarn_example_llb_golden() {
 fn pnpm_example_llb_golden() {
     let def = from_plan(
         &plan(PNPM_SPEC, &pnpm_facts()),
-        &llb_env(PNPM_SPEC),
+        &build_env(PNPM_SPEC),
         Stage::Runtime,
     );
     // Beside the other runtimes' snapshots, not in a node/ subfolder.
@@ -204,7 +156,7 @@ fn pnpm_example_llb_golden() {
 #[test]
 fn example_llb_is_deterministic() {
     for (spec, facts) in [(YARN_SPEC, yarn_facts()), (PNPM_SPEC, pnpm_facts())] {
-        let bytes = |_| from_plan(&plan(spec, &facts), &llb_env(spec), Stage::Runtime).to_bytes();
+        let bytes = |_| from_plan(&plan(spec, &facts), &build_env(spec), Stage::Runtime).to_bytes();
         let first = bytes(0);
         assert!((1..5).all(|i| bytes(i) == first));
     }

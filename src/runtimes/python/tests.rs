@@ -2,10 +2,10 @@
 //! version detection from the context's files, and the spec errors.
 
 use super::*;
-use crate::llb::{BuildEnv, Definition, SourceFile, Stage, from_plan};
+use crate::llb::{Definition, Stage, from_plan};
 use crate::plan::{Builder, Options, Plan, Source};
 use crate::spec;
-use std::fmt::Write as _;
+use crate::testkit::{build_env, commands, dump};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/python/shallot.yaml");
 const EXAMPLE_REQUIREMENTS: &str = include_str!("../../../examples/python/requirements.txt");
@@ -56,17 +56,6 @@ fn builder(plan: &Plan) -> &Builder {
     plan.builder.as_ref().expect("python plans have a builder")
 }
 
-fn runs(plan: &Plan) -> Vec<&str> {
-    builder(plan)
-        .steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Run(run) => Some(run.command.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn copied(plan: &Plan) -> Vec<String> {
     builder(plan)
         .steps
@@ -108,7 +97,7 @@ fn example_uses_pip_into_a_venv_that_distroless_can_run() {
         "gcr.io/distroless/python3-debian13:nonroot"
     );
     assert_eq!(copied(&plan), vec!["requirements.txt", "vendor"]);
-    let runs = runs(&plan);
+    let runs = commands(&plan);
     assert!(runs[0].contains("/usr/bin/python3 -m venv --without-pip .venv"));
     assert_eq!(
         runs[1],
@@ -191,36 +180,8 @@ fn example_llb_names_read_like_a_dockerfile() {
 }
 
 fn example_llb(stage: Stage) -> Definition {
-    let env = BuildEnv {
-        session: Some("test-session".to_string()),
-        spec: Some(SourceFile {
-            filename: "shallot.yaml".to_string(),
-            data: EXAMPLE_SPEC.as_bytes().to_vec(),
-            language: "YAML".to_string(),
-        }),
-        context_name: "context".to_string(),
-        ..Default::default()
-    };
-    from_plan(&plan(EXAMPLE_SPEC, &example_facts()), &env, stage)
-}
-
-/// The definition as text: per op its digest, progress name and body, then the caps.
-fn dump(def: &Definition) -> String {
-    let mut out = String::new();
-    for (i, (digest, op)) in def.ops().iter().enumerate() {
-        let name = def
-            .pb
-            .metadata
-            .get(digest.as_str())
-            .and_then(|m| m.description.get("llb.customname"))
-            .map_or("-", String::as_str);
-        let _ = writeln!(out, "== op {i}: {}\nname: {name}\n{op:#?}", digest.as_str());
-    }
-    let _ = writeln!(out, "== caps");
-    for cap in &def.caps {
-        let _ = writeln!(out, "{cap}");
-    }
-    out
+    let plan = plan(EXAMPLE_SPEC, &example_facts());
+    from_plan(&plan, &build_env(EXAMPLE_SPEC), stage)
 }
 
 // ------------------------------------------------------------ package managers
@@ -242,7 +203,7 @@ fn poetry_is_detected_from_its_lockfile() {
         copied(&plan),
         vec!["pyproject.toml", "poetry.lock", "packages/greeting"]
     );
-    let runs = runs(&plan);
+    let runs = commands(&plan);
     assert_eq!(
         runs[0],
         "command -v poetry >/dev/null || python3 -m pip install poetry==2.5.1"
@@ -277,7 +238,7 @@ fn uv_is_detected_first() {
             "vendor/greeting-1.0.0-py3-none-any.whl"
         ]
     );
-    let runs = runs(&plan);
+    let runs = commands(&plan);
     assert_eq!(
         runs[0],
         "command -v uv >/dev/null || python3 -m pip install uv==0.13.9"
@@ -304,7 +265,7 @@ fn a_lockfile_without_pyproject_is_an_error() {
 fn without_manifests_there_is_no_venv_and_distroless_runs_the_script() {
     let plan = plan(SPEC, &Facts::default());
     assert_eq!(
-        runs(&plan),
+        commands(&plan),
         vec!["python3 -m compileall -q -x '(^|/)\\.venv/' ."]
     );
     assert!(copied(&plan).is_empty());
@@ -323,7 +284,7 @@ fn build_commands_run_after_the_source_and_before_compiling() {
         "runtime: python\nentrypoint: -m app\nbuild: [python manage.py collectstatic --noinput]\n",
         &facts(&[("requirements.txt", "django\n")]),
     );
-    let runs = runs(&plan);
+    let runs = commands(&plan);
     assert_eq!(runs[2], "python manage.py collectstatic --noinput");
     assert!(runs[3].starts_with("python3 -m compileall"));
     assert!(env(&plan, "PATH").is_some_and(|p| p.starts_with("/app/.venv/bin:")));

@@ -2,10 +2,10 @@
 //! detection from the app's files, the dependency step's files, and the errors.
 
 use super::*;
-use crate::llb::{BuildEnv, Definition, SourceFile, Stage, from_plan};
+use crate::llb::{Definition, Stage, from_plan};
 use crate::plan::{Builder, Facts, Options, Plan};
 use crate::spec::Span;
-use std::fmt::Write as _;
+use crate::testkit::{build_env, commands, dump};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/rust/shallot.yaml");
 const EXAMPLE_MANIFEST: &str = include_str!("../../../examples/rust/Cargo.toml");
@@ -67,17 +67,6 @@ fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
 
 fn builder(plan: &Plan) -> &Builder {
     plan.builder.as_ref().expect("a builder stage")
-}
-
-fn commands(plan: &Plan) -> Vec<&str> {
-    builder(plan)
-        .steps
-        .iter()
-        .filter_map(|step| match step {
-            Step::Run(run) => Some(run.command.as_str()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn copied_first(plan: &Plan) -> Option<Vec<&str>> {
@@ -186,41 +175,6 @@ fn example_plan_shape() {
     assert!(plan.context.exclude.contains(&"target".to_string()));
 }
 
-fn example_env() -> BuildEnv {
-    BuildEnv {
-        session: Some("test-session".to_string()),
-        platform: None,
-        builder_env: vec![],
-        needs_default_path: false,
-        spec: Some(SourceFile {
-            filename: "shallot.yaml".to_string(),
-            data: EXAMPLE_SPEC.as_bytes().to_vec(),
-            language: "YAML".to_string(),
-        }),
-        context_name: "context".to_string(),
-        ..Default::default()
-    }
-}
-
-/// The graph as text: per op its progress name and decoded body, then the caps.
-fn dump(def: &Definition) -> String {
-    let mut out = String::new();
-    for (i, (digest, op)) in def.ops().iter().enumerate() {
-        let name = def
-            .pb
-            .metadata
-            .get(digest.as_str())
-            .and_then(|m| m.description.get("llb.customname"))
-            .map_or("-", String::as_str);
-        writeln!(out, "== op {i}: {digest}\nname: {name}\n{op:#?}").unwrap();
-    }
-    writeln!(out, "== caps").unwrap();
-    for cap in &def.caps {
-        writeln!(out, "{cap}").unwrap();
-    }
-    out
-}
-
 fn names(def: &Definition) -> Vec<String> {
     def.ops()
         .iter()
@@ -237,8 +191,8 @@ fn names(def: &Definition) -> Vec<String> {
 #[test]
 fn example_llb_golden() {
     let plan = plan(EXAMPLE_SPEC, &example_facts());
-    let runtime = from_plan(&plan, &example_env(), Stage::Runtime);
-    let builder = from_plan(&plan, &example_env(), Stage::Builder);
+    let runtime = from_plan(&plan, &build_env(EXAMPLE_SPEC), Stage::Runtime);
+    let builder = from_plan(&plan, &build_env(EXAMPLE_SPEC), Stage::Builder);
     snapshot!(insta::assert_snapshot!(
         "rust_example_runtime",
         dump(&runtime)
@@ -252,7 +206,7 @@ fn example_llb_golden() {
 #[test]
 fn example_progress_names_read_like_a_dockerfile() {
     let plan = plan(EXAMPLE_SPEC, &example_facts());
-    let def = from_plan(&plan, &example_env(), Stage::Runtime);
+    let def = from_plan(&plan, &build_env(EXAMPLE_SPEC), Stage::Runtime);
     let names = names(&def);
     for expected in [
         "[builder 1/5] FROM docker.io/library/rust:1-trixie",

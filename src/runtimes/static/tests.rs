@@ -3,10 +3,10 @@
 
 use super::*;
 use crate::formats::elf::tests::elf64;
-use crate::llb::{BuildEnv, SourceFile, Stage, from_plan};
+use crate::llb::{Stage, from_plan};
 use crate::plan::{Facts, Options, Plan};
 use crate::spec;
-use std::fmt::Write as _;
+use crate::testkit::{build_env, dump};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/static/shallot.yaml");
 const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../../examples/static/.dockerignore");
@@ -77,29 +77,18 @@ fn example_plan_golden() {
 
 #[test]
 fn example_runtime_llb_golden() {
-    let env = BuildEnv {
-        session: Some("test-session".to_string()),
-        spec: Some(SourceFile {
-            filename: "shallot.yaml".to_string(),
-            data: EXAMPLE_SPEC.as_bytes().to_vec(),
-            language: "YAML".to_string(),
-        }),
-        context_name: "context".to_string(),
-        ..BuildEnv::default()
-    };
-    let def = from_plan(&example_plan(), &env, Stage::Runtime);
-    let mut out = String::new();
-    let mut names = Vec::new();
-    for (digest, op) in def.ops() {
-        let name = def
-            .pb
-            .metadata
-            .get(digest.as_str())
-            .and_then(|m| m.description.get("llb.customname"))
-            .map_or("-", String::as_str);
-        names.push(name.to_string());
-        writeln!(out, "== {digest}\nname: {name}\n{op:#?}").unwrap();
-    }
+    let def = from_plan(&example_plan(), &build_env(EXAMPLE_SPEC), Stage::Runtime);
+    let names: Vec<&str> = def
+        .ops()
+        .iter()
+        .map(|(digest, _)| {
+            def.pb
+                .metadata
+                .get(digest.as_str())
+                .and_then(|m| m.description.get("llb.customname"))
+                .map_or("-", String::as_str)
+        })
+        .collect();
     // No builder: the binary comes straight from the context.
     assert_eq!(
         names,
@@ -110,7 +99,10 @@ fn example_runtime_llb_golden() {
             "-",
         ]
     );
-    snapshot!(insta::assert_snapshot!("static_example_runtime", out));
+    snapshot!(insta::assert_snapshot!(
+        "static_example_runtime",
+        dump(&def)
+    ));
 }
 
 #[test]

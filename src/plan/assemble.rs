@@ -30,9 +30,9 @@ pub(super) fn assemble(
     let runtime_image = runtime_image(spec, options, r.runtime_image)?;
     let builder = match r.builder {
         Some(b) => Some(Builder {
+            steps: b.steps(spec),
             image: builder_image(spec, options, b.image)?,
             workdir: workdir.clone(),
-            steps: b.steps(spec),
             env: b.env,
             secrets: secrets(spec),
             ssh: spec.ssh.iter().map(|l| l.value.clone()).collect(),

@@ -93,7 +93,9 @@ mod tests {
     fn absent_files_are_none_and_present_ones_parse() {
         let f = facts("package.json", br#"{"name": "app"}"#);
         assert_eq!(f.read_json("other.json", AT), Ok(None));
-        let value = f.read_json("package.json", AT).map(|v| v.map(|v| v["name"].clone()));
+        let value = f
+            .read_json("package.json", AT)
+            .map(|v| v.map(|v| v["name"].clone()));
         assert_eq!(value, Ok(Some(serde_json::json!("app"))));
         let toml = facts("Cargo.toml", b"[package]\nname = \"x\"\n");
         let name = toml
@@ -108,7 +110,10 @@ mod tests {
         let binary = facts("go.mod", &[0xff, 0xfe]);
         assert_eq!(
             message(binary.read_text("go.mod", AT).map(|_| ())),
-            (AT, "go.mod in the build context is not UTF-8 text".to_string())
+            (
+                AT,
+                "go.mod in the build context is not UTF-8 text".to_string()
+            )
         );
         let json = facts("package.json", b"{\"name\": }");
         assert_eq!(

@@ -7,7 +7,7 @@
 
 mod assemble;
 mod dockerignore;
-mod facts;
+pub mod facts;
 mod interpolate;
 mod options;
 mod problems;
@@ -20,13 +20,12 @@ pub use dockerignore::dockerignore_patterns;
 pub use facts::Facts;
 pub use interpolate::references;
 
-pub use problems::Problems;
-pub use versions::{Versions, version_line};
 pub use options::{BUILDER_IMAGE_ARG, BadContext, Options, RUNTIME_IMAGE_ARG, Stage, Target};
+pub use problems::Problems;
 pub use recipe::{
-    Deps, Manifests, Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan,
-    no_spec_probes,
+    Deps, Manifests, Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, no_spec_probes,
 };
+pub use versions::{Versions, version_line};
 
 use crate::spec::{Diagnostic, Diagnostics, Located, Span, Spec, User};
 use serde::{Serialize, Serializer};

@@ -96,7 +96,11 @@ mod tests {
         let d = NODE.asked(&spec("runtime: node@18\n")).unwrap_err();
         assert_eq!(
             (d.span.col, d.message.as_str(), d.hint.as_deref()),
-            (15, "node 18 has no distroless image", Some("use one of: 22, 24"))
+            (
+                15,
+                "node 18 has no distroless image",
+                Some("use one of: 22, 24")
+            )
         );
     }
 

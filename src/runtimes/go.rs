@@ -53,7 +53,11 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     // would not use a download.
     let deps = (!facts.has("vendor/modules.txt")).then(|| Deps {
         manifests: Manifests::Files(manifests),
-        install: vec![Run::at("go mod download", vec![module_cache()], spec.runtime.span)],
+        install: vec![Run::at(
+            "go mod download",
+            vec![module_cache()],
+            spec.runtime.span,
+        )],
     });
     // -s -w drop the symbol and DWARF tables (stack traces keep their names); -trimpath
     // keeps the builder's paths out of the binary, so builds are reproducible.
@@ -62,7 +66,10 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         quote(&binary),
         quote(&package)
     );
-    let at = spec.entrypoint.as_ref().map_or(spec.runtime.span, |e| e.span);
+    let at = spec
+        .entrypoint
+        .as_ref()
+        .map_or(spec.runtime.span, |e| e.span);
     let cgo = spec.cgo.value;
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
@@ -200,12 +207,19 @@ fn version(spec: &Spec, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
                     format!(
                         "go.mod's `go {line}` line asks for a Go newer than any builder image shallot knows"
                     ),
-                    Some(format!("{}; or set `images.builder`", VERSIONS.use_one_of())),
+                    Some(format!(
+                        "{}; or set `images.builder`",
+                        VERSIONS.use_one_of()
+                    )),
                 ));
             }
             // Older lines are built by the newest toolchain, which honours the module's
             // language version.
-            let same_minor = VERSIONS.known.iter().copied().find(|v| minor_of(v) == Some(minor));
+            let same_minor = VERSIONS
+                .known
+                .iter()
+                .copied()
+                .find(|v| minor_of(v) == Some(minor));
             Ok(same_minor.unwrap_or(VERSIONS.default))
         }
     }

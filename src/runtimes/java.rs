@@ -19,9 +19,10 @@ use super::Recipe;
 use crate::formats::gradle::{BuildFile, Stated, properties_version, settings_name};
 use crate::formats::java_version::feature_release;
 use crate::formats::pom::Pom;
+use crate::plan::facts::unreadable;
 use crate::plan::{
-    Cache, CrossCompile, Entrypoint, Facts, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan,
-    Run, Step, error_at,
+    Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
+    RecipeInput, RecipePlan, Run, Source, Versions, error_at, join, version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
@@ -49,8 +50,12 @@ pub const JAVA: Recipe = Recipe {
 };
 
 /// Java feature releases that have a distroless image.
-const VERSIONS: [&str; 3] = ["17", "21", "25"];
-const DEFAULT_VERSION: &str = "21";
+const VERSIONS: Versions = Versions {
+    runtime: "java",
+    known: &["17", "21", "25"],
+    default: "21",
+    image: "distroless image",
+};
 
 /// Gradle's project files, copied before the dependency step when present.
 const GRADLE_MANIFESTS: [&str; 6] = [
@@ -79,131 +84,45 @@ enum Tool {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let spec = input.spec;
-    let facts = input.facts;
-    let mut problems = Vec::new();
-
-    let tool = if facts.has("pom.xml") {
-        Some(Tool::Maven)
-    } else if GRADLE_MANIFESTS[..4].iter().any(|f| facts.has(f)) {
-        Some(Tool::Gradle {
-            wrapper: facts.has("gradlew"),
-        })
-    } else {
-        problems.push(error_at(
-            &spec.runtime,
-            "runtime `java` needs a pom.xml or a build.gradle(.kts) in the build context"
-                .to_string(),
-            Some("shallot builds Java apps with Maven or Gradle".to_string()),
-        ));
-        None
-    };
-
+    let RecipeInput { spec, facts } = input;
+    let mut problems = Problems::new();
+    let tool = problems.ok(tool(spec, facts));
     let pom = match tool {
-        Some(Tool::Maven) => match facts.text("pom.xml").map(Pom::parse) {
-            Some(Ok(pom)) => Some(pom),
-            Some(Err(why)) => {
-                problems.push(error_at(
-                    &spec.runtime,
-                    format!("pom.xml in the build context cannot be read: {why}"),
-                    None,
-                ));
-                None
-            }
-            None => {
-                problems.push(error_at(
-                    &spec.runtime,
-                    "pom.xml in the build context is not UTF-8 text".to_string(),
-                    None,
-                ));
-                None
-            }
-        },
+        Some(Tool::Maven) => problems.ok(pom(spec, facts)),
         _ => None,
     };
-    let gradle = match tool {
-        Some(Tool::Gradle { .. }) => Some(Gradle::read(facts)),
-        _ => None,
+    let gradle = matches!(tool, Some(Tool::Gradle { .. })).then(|| Gradle::read(facts));
+    let fallback = Chosen {
+        version: VERSIONS.default.to_string(),
+        from: None,
+    };
+    let version = problems.or(
+        version(spec, facts, pom.as_ref(), gradle.as_ref()),
+        fallback,
+    );
+    let jar = problems.or(jar(spec, tool, pom.as_ref(), gradle.as_ref()), None);
+    problems.check()?;
+    let (Some(tool), Some(jar)) = (tool, jar) else {
+        // Without a build tool, its own problem was reported and there is no jar to name.
+        return Err(Diagnostics(Vec::new()));
     };
 
-    let version = match version(spec, facts, pom.as_ref(), gradle.as_ref()) {
-        Ok(v) => v,
-        Err(d) => {
-            problems.push(d);
-            Chosen {
-                version: DEFAULT_VERSION.to_string(),
-                from: None,
-            }
-        }
-    };
-
-    let jar = match (&spec.entrypoint, tool) {
-        (Some(e), _) => match super::inside_context(&e.value) {
-            Some(path) if path.ends_with(".jar") => Some(path),
-            _ => {
-                problems.push(error_at(
-                    e,
-                    format!(
-                        "`entrypoint` of runtime `java` names the jar to run, got `{}`",
-                        e.value
-                    ),
-                    Some(
-                        "a path relative to the project ending in `.jar`, e.g. `target/app.jar`"
-                            .to_string(),
-                    ),
-                ));
-                None
-            }
-        },
-        (None, Some(Tool::Maven)) => match pom.as_ref().map(maven_jar) {
-            Some(Ok(jar)) => Some(jar),
-            Some(Err(why)) => {
-                problems.push(error_at(
-                    &spec.runtime,
-                    why,
-                    Some("name the jar: `entrypoint: target/<name>.jar`".to_string()),
-                ));
-                None
-            }
-            None => None,
-        },
-        (None, Some(Tool::Gradle { .. })) => match gradle.as_ref().map(|g| g.jar(spec)) {
-            Some(Ok(jar)) => Some(jar),
-            Some(Err(why)) => {
-                problems.push(error_at(
-                    &spec.runtime,
-                    why,
-                    Some("name the jar: `entrypoint: build/libs/<name>.jar`".to_string()),
-                ));
-                None
-            }
-            None => None,
-        },
-        (None, None) => None,
-    };
-
-    let (Some(tool), Some(jar), true) = (tool, jar, problems.is_empty()) else {
-        return Err(Diagnostics(problems));
-    };
-
+    let v = &version.version;
     let builder = match tool {
-        Tool::Maven => maven_builder(spec, facts, pom.as_ref(), &version.version),
-        Tool::Gradle { wrapper } => {
-            gradle_builder(spec, facts, gradle.as_ref(), wrapper, &version.version)
-        }
+        Tool::Maven => maven_builder(spec, facts, pom.as_ref(), v),
+        Tool::Gradle { wrapper } => gradle_builder(spec, facts, gradle.as_ref(), wrapper, v),
     };
     let name = jar.rsplit('/').next().unwrap_or(&jar).to_string();
-    let mut env = Vec::new();
-    if let Some(options) = &spec.jvm_options {
-        env.push(("JAVA_TOOL_OPTIONS".to_string(), options.value.clone()));
-    }
-    let v = &version.version;
+    let env = spec
+        .jvm_options
+        .iter()
+        .map(|options| ("JAVA_TOOL_OPTIONS".to_string(), options.value.clone()));
     Ok(RecipePlan {
         builder: Some(builder),
         runtime_image: format!("gcr.io/distroless/java{v}-debian13:nonroot"),
         runtime_note: version.from.map(|from| format!("java {v} from {from}")),
         artifacts: vec![RecipeArtifact {
-            from: crate::plan::Source::Builder(jar),
+            from: Source::Builder(jar),
             to: name.clone(),
             directory: false,
             mode: None,
@@ -211,17 +130,90 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         entrypoint: Entrypoint::Inherit {
             fallback: vec!["/usr/bin/java".to_string(), "-jar".to_string()],
         },
-        cmd: vec![crate::plan::join(&spec.workdir.value, &name)],
-        env,
-        exclude: match tool {
-            Tool::Maven => vec!["target".to_string(), "*/target".to_string()],
-            Tool::Gradle { .. } => vec![
-                "build".to_string(),
-                "*/build".to_string(),
-                ".gradle".to_string(),
-            ],
-        },
-        unlocked: None,
+        cmd: vec![join(&spec.workdir.value, &name)],
+        env: env.collect(),
+        exclude: tool.outputs().iter().map(|p| p.to_string()).collect(),
+        ..Default::default()
+    })
+}
+
+/// The build tool the context's files name.
+fn tool(spec: &Spec, facts: &Facts) -> Result<Tool, Diagnostic> {
+    if facts.has("pom.xml") {
+        Ok(Tool::Maven)
+    } else if GRADLE_MANIFESTS[..4].iter().any(|f| facts.has(f)) {
+        Ok(Tool::Gradle {
+            wrapper: facts.has("gradlew"),
+        })
+    } else {
+        Err(error_at(
+            &spec.runtime,
+            "runtime `java` needs a pom.xml or a build.gradle(.kts) in the build context"
+                .to_string(),
+            Some("shallot builds Java apps with Maven or Gradle".to_string()),
+        ))
+    }
+}
+
+impl Tool {
+    /// Where the tool writes its outputs: never sent with the context.
+    fn outputs(self) -> &'static [&'static str] {
+        match self {
+            Tool::Maven => &["target", "*/target"],
+            Tool::Gradle { .. } => &["build", "*/build", ".gradle"],
+        }
+    }
+}
+
+/// The context's pom.xml, read.
+fn pom(spec: &Spec, facts: &Facts) -> Result<Pom, Diagnostic> {
+    let text = facts
+        .read_text("pom.xml", spec.runtime.span)?
+        .unwrap_or_default();
+    Pom::parse(text).map_err(|why| {
+        unreadable(
+            "pom.xml",
+            spec.runtime.span,
+            format!("cannot be read: {why}"),
+        )
+    })
+}
+
+/// The jar to run: `entrypoint`, else the one the build file makes. `Ok(None)` when there is
+/// no build file to tell (that is its own problem).
+fn jar(
+    spec: &Spec,
+    tool: Option<Tool>,
+    pom: Option<&Pom>,
+    gradle: Option<&Gradle>,
+) -> Result<Option<String>, Diagnostic> {
+    if let Some(e) = &spec.entrypoint {
+        return match super::inside_context(&e.value) {
+            Some(path) if path.ends_with(".jar") => Ok(Some(path)),
+            _ => Err(error_at(
+                e,
+                format!(
+                    "`entrypoint` of runtime `java` names the jar to run, got `{}`",
+                    e.value
+                ),
+                Some(
+                    "a path relative to the project ending in `.jar`, e.g. `target/app.jar`"
+                        .to_string(),
+                ),
+            )),
+        };
+    }
+    let (made, dir) = match tool {
+        Some(Tool::Maven) => (pom.map(maven_jar), "target"),
+        Some(Tool::Gradle { .. }) => (gradle.map(|g| g.jar(spec)), "build/libs"),
+        None => return Ok(None),
+    };
+    made.transpose().map_err(|why| {
+        error_at(
+            &spec.runtime,
+            why,
+            Some(format!("name the jar: `entrypoint: {dir}/<name>.jar`")),
+        )
     })
 }
 
@@ -251,25 +243,19 @@ fn maven_builder(spec: &Spec, facts: &Facts, pom: Option<&Pom>, version: &str) -
         id: "shallot-maven".to_string(),
         locked: false,
     };
-    let mut steps = vec![
-        Step::CopyFiles { paths: manifests },
-        Step::Run(Run {
-            command: "mvn -B -ntp dependency:go-offline".to_string(),
-            caches: vec![cache()],
-            span: Some(spec.runtime.span),
-        }),
-        Step::CopySource,
-    ];
-    steps.extend(package_steps(
-        spec,
-        "mvn -B -ntp package -DskipTests",
-        cache,
-    ));
     RecipeBuilder {
         image: format!("maven:3.9-eclipse-temurin-{version}"),
-        env: vec![],
-        steps,
-        cross: CrossCompile::No,
+        deps: Some(Deps {
+            manifests: Manifests::Files(manifests),
+            install: vec![Run::at(
+                "mvn -B -ntp dependency:go-offline",
+                vec![cache()],
+                spec.runtime.span,
+            )],
+        }),
+        build_caches: vec![cache()],
+        finish: package(spec, "mvn -B -ntp package -DskipTests", cache()),
+        ..Default::default()
     }
 }
 
@@ -304,48 +290,32 @@ fn gradle_builder(
         Some(g) if g.spring_boot => "bootJar",
         _ => "jar",
     };
-    let mut steps = vec![
-        Step::CopyFiles { paths: manifests },
-        Step::Run(Run {
-            command: format!("{gradle_cmd} --no-daemon dependencies"),
-            caches: vec![cache()],
-            span: Some(spec.runtime.span),
-        }),
-        Step::CopySource,
-    ];
-    steps.extend(package_steps(
-        spec,
-        &format!("{gradle_cmd} --no-daemon {task}"),
-        cache,
-    ));
     RecipeBuilder {
         image: format!("gradle:9-jdk{version}"),
         // The cache mount is there whatever the image sets.
         env: vec![("GRADLE_USER_HOME".to_string(), "/root/.gradle".to_string())],
-        steps,
-        cross: CrossCompile::No,
+        deps: Some(Deps {
+            manifests: Manifests::Files(manifests),
+            install: vec![Run::at(
+                format!("{gradle_cmd} --no-daemon dependencies"),
+                vec![cache()],
+                spec.runtime.span,
+            )],
+        }),
+        build_caches: vec![cache()],
+        finish: package(spec, &format!("{gradle_cmd} --no-daemon {task}"), cache()),
+        ..Default::default()
     }
 }
 
-/// The package step: the tool's default, or the spec's `build` commands instead of it.
-fn package_steps(spec: &Spec, default: &str, cache: impl Fn() -> Cache) -> Vec<Step> {
+/// The package step: the tool's default, unless the spec's `build` commands package the app
+/// themselves.
+fn package(spec: &Spec, default: &str, cache: Cache) -> Vec<Run> {
     if spec.build.is_empty() {
-        return vec![Step::Run(Run {
-            command: default.to_string(),
-            caches: vec![cache()],
-            span: Some(spec.runtime.span),
-        })];
+        vec![Run::at(default, vec![cache], spec.runtime.span)]
+    } else {
+        Vec::new()
     }
-    spec.build
-        .iter()
-        .map(|command| {
-            Step::Run(Run {
-                command: command.value.clone(),
-                caches: vec![cache()],
-                span: Some(command.span),
-            })
-        })
-        .collect()
 }
 
 // ---- the Java version ---------------------------------------------------------------------------
@@ -364,66 +334,45 @@ fn version(
     pom: Option<&Pom>,
     gradle: Option<&Gradle>,
 ) -> Result<Chosen, Diagnostic> {
-    if let Some(v) = &spec.runtime_version {
-        return if VERSIONS.contains(&v.value.as_str()) {
-            Ok(Chosen {
-                version: v.value.clone(),
-                from: None,
-            })
-        } else {
-            Err(error_at(
-                v,
-                format!("java {} has no distroless image", v.value),
-                Some(format!("use one of: {}", VERSIONS.join(", "))),
-            ))
-        };
+    if let Some(version) = VERSIONS.asked(spec)? {
+        return Ok(Chosen {
+            version: version.to_string(),
+            from: None,
+        });
     }
     let stated = if facts.has(".java-version") {
-        let text = facts.text(".java-version").unwrap_or_default();
-        let line = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with('#'))
-            .unwrap_or_default();
-        match feature_release(line) {
-            Some(v) => Some((v, ".java-version".to_string())),
-            None => {
-                return Err(error_at(
-                    &spec.runtime,
-                    format!(
-                        "cannot read a Java version from .java-version: `{}`",
-                        line.escape_default()
-                    ),
-                    Some(format!(
-                        "write a feature release such as 21, or say `runtime: java@21` (one of: {})",
-                        VERSIONS.join(", ")
-                    )),
-                ));
-            }
-        }
+        let line = version_line(facts.text(".java-version").unwrap_or_default());
+        let Some(v) = feature_release(line) else {
+            return Err(error_at(
+                &spec.runtime,
+                format!(
+                    "cannot read a Java version from .java-version: `{}`",
+                    line.escape_default()
+                ),
+                Some(format!(
+                    "write a feature release such as {0}, or say `runtime: java@{0}` (one of: {1})",
+                    VERSIONS.default,
+                    VERSIONS.known.join(", ")
+                )),
+            ));
+        };
+        Some((v, ".java-version".to_string()))
     } else if let Some(pom) = pom {
         pom_java_version(pom)
     } else {
         gradle.and_then(Gradle::java_version)
     };
-    match stated {
-        None => Ok(Chosen {
-            version: DEFAULT_VERSION.to_string(),
+    let Some((v, from)) = stated else {
+        return Ok(Chosen {
+            version: VERSIONS.default.to_string(),
             from: None,
-        }),
-        Some((v, from)) if VERSIONS.contains(&v.as_str()) => Ok(Chosen {
-            version: v,
-            from: Some(from),
-        }),
-        Some((v, from)) => Err(error_at(
-            &spec.runtime,
-            format!("java {v} (from {from}) has no distroless image"),
-            Some(format!(
-                "distroless has java {}; say which with `runtime: java@{DEFAULT_VERSION}`",
-                VERSIONS.join(", ")
-            )),
-        )),
-    }
+        });
+    };
+    let version = VERSIONS.stated(&v, &from, spec.runtime.span)?;
+    Ok(Chosen {
+        version: version.to_string(),
+        from: Some(from),
+    })
 }
 
 // ---- Maven --------------------------------------------------------------------------------------

@@ -12,16 +12,16 @@
 //!
 //! The package manager comes from `packageManager` in package.json, else from the one lockfile
 //! in the context (several are an error); the node major from the spec (`node@22`), else
-//! `.nvmrc`, `.node-version`, `engines.node`, else [`DEFAULT_VERSION`].
+//! `.nvmrc`, `.node-version`, `engines.node`, else the default.
 
 use super::Recipe;
 use crate::formats::npm_range::{Partial, is_exact_version, parse_range};
 use crate::formats::yarnrc::yarnrc_value;
 use crate::plan::{
-    Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, Run,
-    Step, Unlocked, error_at,
+    Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
+    RecipeInput, RecipePlan, Run, Unlocked, Versions, version_line,
 };
-use crate::spec::{Diagnostic, Diagnostics, Span};
+use crate::spec::{Diagnostic, Diagnostics, Span, Spec};
 
 /// The node recipe.
 pub const NODE: Recipe = Recipe {
@@ -45,11 +45,15 @@ pub const NODE: Recipe = Recipe {
     plan,
 };
 
-/// Node majors that have a distroless image (even majors in support), oldest first.
-const VERSIONS: [&str; 3] = ["22", "24", "26"];
-/// The major used when neither the spec nor the app names one; also what `lts/*` means (the
-/// newest LTS line shallot is released against; pure code cannot follow the calendar).
-const DEFAULT_VERSION: &str = "24";
+/// Node majors that have a distroless image (even majors in support), oldest first. The
+/// default is also what `lts/*` means (the newest LTS line shallot is released against; pure
+/// code cannot follow the calendar).
+const VERSIONS: Versions = Versions {
+    runtime: "node",
+    known: &["22", "24", "26"],
+    default: "24",
+    image: "distroless image",
+};
 /// LTS codenames (`lts/<name>` in `.nvmrc`) and their majors, supported or not.
 const LTS_NAMES: [(&str, u64); 5] = [
     ("gallium", 16),
@@ -68,153 +72,56 @@ const YARN_BERRY_CACHE: &str = "/root/.yarn/berry/cache";
 const PNPM_STORE: &str = "/root/.local/share/pnpm/store";
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let spec = input.spec;
-    let facts = input.facts;
-    let mut problems = Vec::new();
-
-    let package = match facts.text("package.json") {
-        None if facts.has("package.json") => {
-            problems.push(error_at(
-                &spec.runtime,
-                "package.json in the build context is not UTF-8 text".to_string(),
-                None,
-            ));
-            None
-        }
-        None => None,
-        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(value) => Some(value),
-            Err(e) => {
-                problems.push(error_at(
-                    &spec.runtime,
-                    format!(
-                        "package.json in the build context is not valid JSON: {} at line {}, column {}",
-                        strip_position(&e.to_string()),
-                        e.line(),
-                        e.column()
-                    ),
-                    None,
-                ));
-                None
-            }
-        },
+    let RecipeInput { spec, facts } = input;
+    let at = spec.runtime.span;
+    let mut problems = Problems::new();
+    let package = problems.or(facts.read_json("package.json", at), None);
+    let version = problems.or(version(spec, facts, package.as_ref()), VERSIONS.default);
+    let tooling = problems.ok(tooling(facts, package.as_ref(), at));
+    let entrypoint = problems.ok(entrypoint(spec, package.as_ref()));
+    problems.check()?;
+    let (Some(tooling), Some(entrypoint)) = (tooling, entrypoint) else {
+        return Err(Diagnostics(Vec::new()));
     };
 
-    let version = match &spec.runtime_version {
-        Some(v) if VERSIONS.contains(&v.value.as_str()) => v.value.clone(),
-        Some(v) => {
-            problems.push(error_at(
-                v,
-                format!("node {} has no distroless image", v.value),
-                Some(format!("use one of: {}", VERSIONS.join(", "))),
-            ));
-            DEFAULT_VERSION.to_string()
-        }
-        None => match app_version(facts, package.as_ref()) {
-            Ok(v) => v.to_string(),
-            Err(problem) => {
-                problems.push(problem.at(spec.runtime.span));
-                DEFAULT_VERSION.to_string()
-            }
-        },
-    };
-
-    let tooling = match tooling(facts, package.as_ref()) {
-        Ok(t) => Some(t),
-        Err(problem) => {
-            problems.push(problem.at(spec.runtime.span));
-            None
-        }
-    };
-
-    let entrypoint = match &spec.entrypoint {
-        Some(e) => e.value.clone(),
-        None => {
-            let main = package
-                .as_ref()
-                .and_then(|p| p.get("main"))
-                .and_then(|m| m.as_str());
-            problems.push(Diagnostic {
-                span: spec.runtime.span,
-                message: "runtime `node` needs `entrypoint`, the script that starts the app"
-                    .to_string(),
-                hint: Some(format!("add `entrypoint: {}`", main.unwrap_or("server.js"))),
-            });
-            String::new()
-        }
-    };
-    let Some(tooling) = tooling.filter(|_| problems.is_empty()) else {
-        return Err(Diagnostics(problems));
-    };
-
-    let at = Some(spec.runtime.span);
-    let run = |command: String, caches: Vec<Cache>, span: Option<Span>| {
-        Step::Run(Run {
-            command,
-            caches,
-            span,
-        })
-    };
-    let mut steps = Vec::new();
-    if let Some(package) = &package {
-        if let Some(setup) = tooling.setup() {
-            steps.push(run(setup, vec![npm_cache()], at));
-        }
-        // A workspace's member manifests are not known without walking the context: its
-        // install needs the whole source, so it gives up the manifests-first layer.
-        let workspace = package.get("workspaces").is_some()
-            || facts
-                .text("pnpm-workspace.yaml")
-                .is_some_and(|t| t.lines().any(|l| l.starts_with("packages:")));
-        if workspace {
-            steps.push(Step::CopySource);
-        } else {
-            steps.push(Step::CopyFiles {
-                paths: tooling.manifests(package, facts),
-            });
-        }
-        steps.push(run(
-            tooling.install(spec.build.is_empty()),
-            vec![tooling.cache()],
-            at,
-        ));
-        if !workspace {
-            steps.push(Step::CopySource);
-        }
-    } else {
-        steps.push(Step::CopySource);
-    }
-    for command in &spec.build {
-        steps.push(run(
-            command.value.clone(),
-            vec![tooling.cache()],
-            Some(command.span),
-        ));
-    }
-    if package.is_some() && !spec.build.is_empty() {
+    let run = |command: String, caches: Vec<Cache>| Run::at(command, caches, at);
+    let installs = package.is_some();
+    let mut finish = Vec::new();
+    if installs && !spec.build.is_empty() {
         // The build may need devDependencies; the runtime image must not carry them.
-        steps.push(run(tooling.prune(), vec![tooling.cache()], at));
+        finish.push(run(tooling.prune(), vec![tooling.cache()]));
     }
     if let Some(cleanup) = tooling.cleanup(facts) {
         // Package manager config may hold registry tokens: needed to install, not to run.
-        steps.push(run(cleanup, vec![], at));
+        finish.push(run(cleanup, vec![]));
     }
-
     // Without a lockfile the install picks versions at build time: the plan says so for lint.
-    let unlocked = (package.is_some() && tooling.lockfile.is_none()).then(|| Unlocked {
+    let unlocked = (installs && tooling.lockfile.is_none()).then(|| Unlocked {
         command: tooling.install(false),
         lockfiles: tooling.lockfiles().iter().map(|f| f.to_string()).collect(),
-        span: spec.runtime.span,
+        span: at,
     });
+    let setup = tooling.setup().filter(|_| installs);
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
             image: format!("node:{version}-trixie-slim"),
             env: tooling.env(),
-            steps,
-            cross: CrossCompile::No,
+            setup: setup
+                .map(|s| run(s, vec![npm_cache()]))
+                .into_iter()
+                .collect(),
+            deps: package.as_ref().map(|package| Deps {
+                manifests: manifests(&tooling, package, facts),
+                install: vec![run(
+                    tooling.install(spec.build.is_empty()),
+                    vec![tooling.cache()],
+                )],
+            }),
+            build_caches: vec![tooling.cache()],
+            finish,
+            ..Default::default()
         }),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
-        runtime_note: None,
         artifacts: vec![RecipeArtifact::workdir()],
         entrypoint: Entrypoint::Inherit {
             fallback: vec!["/nodejs/bin/node".to_string()],
@@ -223,28 +130,46 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         env: vec![("NODE_ENV".to_string(), "production".to_string())],
         exclude: vec!["node_modules".to_string()],
         unlocked,
+        ..Default::default()
     })
 }
 
-/// A problem found in the app's files; reported at the `runtime` value, since it is the
-/// runtime's choice the files were read for.
-#[derive(Debug, PartialEq, Eq)]
-struct Problem {
-    message: String,
-    hint: Option<String>,
+/// The node major: `node@N`, else what the app's files ask for.
+fn version(
+    spec: &Spec,
+    facts: &Facts,
+    package: Option<&serde_json::Value>,
+) -> Result<&'static str, Diagnostic> {
+    match VERSIONS.asked(spec)? {
+        Some(version) => Ok(version),
+        None => app_version(facts, package, spec.runtime.span),
+    }
 }
 
-impl Problem {
-    fn new(message: String, hint: Option<String>) -> Problem {
-        Problem { message, hint }
+/// The script that starts the app.
+fn entrypoint(spec: &Spec, package: Option<&serde_json::Value>) -> Result<String, Diagnostic> {
+    if let Some(e) = &spec.entrypoint {
+        return Ok(e.value.clone());
     }
+    let main = package.and_then(|p| p.get("main")).and_then(|m| m.as_str());
+    Err(Diagnostic::new(
+        spec.runtime.span,
+        "runtime `node` needs `entrypoint`, the script that starts the app".to_string(),
+        Some(format!("add `entrypoint: {}`", main.unwrap_or("server.js"))),
+    ))
+}
 
-    fn at(self, span: Span) -> Diagnostic {
-        Diagnostic {
-            span,
-            message: self.message,
-            hint: self.hint,
-        }
+/// What the install reads: the manifests, or for a workspace the whole source (its member
+/// manifests are not known without walking the context).
+fn manifests(tooling: &Tooling, package: &serde_json::Value, facts: &Facts) -> Manifests {
+    let workspace = package.get("workspaces").is_some()
+        || facts
+            .text("pnpm-workspace.yaml")
+            .is_some_and(|t| t.lines().any(|l| l.starts_with("packages:")));
+    if workspace {
+        Manifests::WholeSource
+    } else {
+        Manifests::Files(tooling.manifests(package, facts))
     }
 }
 
@@ -282,9 +207,10 @@ struct Tooling {
 /// of lockfile present (none: npm). Lockfiles of several managers without `packageManager`
 /// are an error: guessing would install another dependency tree than the one the app tested.
 fn tooling(
-    facts: &crate::plan::Facts,
+    facts: &Facts,
     package: Option<&serde_json::Value>,
-) -> Result<Tooling, Problem> {
+    at: Span,
+) -> Result<Tooling, Diagnostic> {
     let npm_lock = ["package-lock.json", "npm-shrinkwrap.json"]
         .into_iter()
         .find(|f| facts.has(f));
@@ -293,7 +219,7 @@ fn tooling(
 
     let declared = package
         .and_then(|p| p.get("packageManager"))
-        .map(package_manager_field)
+        .map(|field| package_manager_field(field, at))
         .transpose()?;
     let (name, pinned) = match declared {
         Some((name, version)) => (name, Some(version)),
@@ -303,7 +229,8 @@ fn tooling(
                 .flatten()
                 .collect();
             if present.len() > 1 {
-                return Err(Problem::new(
+                return Err(Diagnostic::new(
+                at,
                     format!(
                         "the build context has lockfiles of several package managers ({})",
                         present.join(", ")
@@ -369,10 +296,14 @@ fn tooling(
 
 /// `packageManager` (`"pnpm@9.15.9"`, `"yarn@4.5.0+sha512.…"`) as name and exact version. The
 /// version reaches a shell command, so only plain semver is accepted.
-fn package_manager_field(value: &serde_json::Value) -> Result<(&'static str, String), Problem> {
+fn package_manager_field(
+    value: &serde_json::Value,
+    at: Span,
+) -> Result<(&'static str, String), Diagnostic> {
     let text = value.as_str().unwrap_or_default();
     let bad = |why: &str| {
-        Problem::new(
+        Diagnostic::new(
+            at,
             format!("package.json's packageManager `{text}` {why}"),
             Some("write it as corepack does, e.g. \"pnpm@9.15.9\" or \"yarn@1.22.22\"".to_string()),
         )
@@ -383,7 +314,8 @@ fn package_manager_field(value: &serde_json::Value) -> Result<(&'static str, Str
         "yarn" => "yarn",
         "pnpm" => "pnpm",
         _ => {
-            return Err(Problem::new(
+            return Err(Diagnostic::new(
+                at,
                 format!(
                     "package.json's packageManager names `{name}`, which shallot does not support"
                 ),
@@ -679,64 +611,58 @@ fn local_packages(package: &serde_json::Value) -> Vec<String> {
     paths
 }
 
-/// serde_json's message without its trailing " at line X column Y".
-fn strip_position(message: &str) -> &str {
-    message.split(" at line ").next().unwrap_or(message)
-}
-
 // ---- node versions ------------------------------------------------------------------------------
 
 /// The node major the app's own files ask for: `.nvmrc`, else `.node-version`, else
-/// `engines.node` in package.json, else [`DEFAULT_VERSION`]. The first file that exists
+/// `engines.node` in package.json, else the default. The first file that exists
 /// decides, and a version it names that has no distroless image is an error naming that
 /// file (not a silent fallback: the app said what it runs on).
 fn app_version(
-    facts: &crate::plan::Facts,
+    facts: &Facts,
     package: Option<&serde_json::Value>,
-) -> Result<&'static str, Problem> {
+    at: Span,
+) -> Result<&'static str, Diagnostic> {
     for file in [".nvmrc", ".node-version"] {
         if !facts.has(file) {
             continue;
         }
-        let text = facts.text(file).unwrap_or_default();
-        let wish = version_file_line(text);
+        let wish = version_line(facts.text(file).unwrap_or_default());
         if wish.is_empty() {
             // An empty file says nothing; the next source may.
             continue;
         }
         let major = version_file_major(wish).ok_or_else(|| {
-            Problem::new(
+            Diagnostic::new(
+                at,
                 format!("{file} in the build context names `{wish}`, which is not a node version"),
                 Some(format!(
-                    "write a major such as {DEFAULT_VERSION}, or use `runtime: node@{DEFAULT_VERSION}`"
+                    "write a major such as {0}, or use `runtime: node@{0}`",
+                    VERSIONS.default
                 )),
             )
         })?;
-        return supported(major).ok_or_else(|| {
-            Problem::new(
-                format!("node {major} (from {file}) has no distroless image"),
-                Some(format!("use one of: {}", VERSIONS.join(", "))),
-            )
-        });
+        return VERSIONS.stated(&major.to_string(), file, at);
     }
     let engines = package
         .and_then(|p| p.get("engines"))
         .and_then(|e| e.get("node"));
     let Some(engines) = engines else {
-        return Ok(DEFAULT_VERSION);
+        return Ok(VERSIONS.default);
     };
     let range = match engines.as_str() {
         Some(range) => range.to_string(),
         None => engines.to_string(),
     };
     let sets = engines.as_str().and_then(parse_range).ok_or_else(|| {
-        Problem::new(
+        Diagnostic::new(
+                at,
             format!("engines.node in package.json (`{range}`) is not a version range shallot understands"),
             Some("write a range such as \">=22\", \"^24\" or \"22.x\"".to_string()),
         )
     })?;
     // Newest first: a range open to several majors gets the newest.
     VERSIONS
+        .known
         .iter()
         .rev()
         .copied()
@@ -745,29 +671,14 @@ fn app_version(
             sets.iter().any(|set| set.allows_major(major))
         })
         .ok_or_else(|| {
-            Problem::new(
+            Diagnostic::new(
+                at,
                 format!(
                     "engines.node in package.json (`{range}`) allows no node version with a distroless image"
                 ),
-                Some(format!("use one of: {}", VERSIONS.join(", "))),
+                Some(VERSIONS.use_one_of()),
             )
         })
-}
-
-fn supported(major: u64) -> Option<&'static str> {
-    VERSIONS
-        .iter()
-        .copied()
-        .find(|v| major_of(v) == Some(major))
-}
-
-/// The first line of a version file that is neither blank nor a `#` comment, trimmed.
-fn version_file_line(text: &str) -> &str {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or_default()
 }
 
 /// The major an `.nvmrc` / `.node-version` line means: `22`, `v22`, `22.3.0`, `22.x`;
@@ -776,9 +687,9 @@ fn version_file_line(text: &str) -> &str {
 fn version_file_major(line: &str) -> Option<u64> {
     let lower = line.to_ascii_lowercase();
     match lower.as_str() {
-        "lts/*" | "lts" | "lts/latest" => return major_of(DEFAULT_VERSION),
+        "lts/*" | "lts" | "lts/latest" => return major_of(VERSIONS.default),
         "node" | "latest" | "stable" | "current" => {
-            return VERSIONS.last().and_then(|v| major_of(v));
+            return VERSIONS.known.last().and_then(|v| major_of(v));
         }
         _ => {}
     }

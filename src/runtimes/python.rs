@@ -28,10 +28,9 @@ use crate::formats::python_lock::{poetry_local_paths, uv_local_paths};
 use crate::formats::python_version::minor_version;
 use crate::formats::requirements;
 use crate::plan::{
-    Cache, CrossCompile, Entrypoint, RecipeArtifact, RecipeInput, RecipePlan, Run, Step, error_at,
-    join,
+    Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
+    RecipeInput, RecipePlan, Run, Versions, error_at, join, version_line,
 };
-use crate::plan::{Facts, RecipeBuilder};
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
 /// The python recipe.
@@ -49,10 +48,16 @@ pub const PYTHON: Recipe = Recipe {
     plan,
 };
 
-/// Python versions that have a distroless image, with the Debian release that carries them
-/// (distroless python is Debian's own interpreter, so each Debian release has one version).
-const VERSIONS: [(&str, &str); 1] = [("3.13", "debian13")];
-const DEFAULT_VERSION: &str = "3.13";
+/// Python versions that have a distroless image. Distroless python is Debian's own
+/// interpreter, so each Debian release carries one version: 3.13 is trixie's ([`DEBIAN`]).
+const VERSIONS: Versions = Versions {
+    runtime: "python",
+    known: &["3.13"],
+    default: "3.13",
+    image: "distroless image",
+};
+/// The Debian release of the distroless image.
+const DEBIAN: &str = "debian13";
 /// Tool versions installed when the builder image lacks the tool.
 const POETRY_VERSION: &str = "2.5.1";
 const UV_VERSION: &str = "0.13.9";
@@ -68,74 +73,15 @@ enum Manager {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let spec = input.spec;
-    let facts = input.facts;
-    let mut problems = Vec::new();
-
-    let (version, debian) = match version(spec, facts) {
-        Ok(found) => found,
-        Err(problem) => {
-            problems.push(problem);
-            (DEFAULT_VERSION, "debian13")
-        }
-    };
-    let command = match entrypoint(spec) {
-        Ok(command) => command,
-        Err(problem) => {
-            problems.push(problem);
-            Vec::new()
-        }
-    };
+    let RecipeInput { spec, facts } = input;
+    let mut problems = Problems::new();
+    let version = problems.or(version(spec, facts), VERSIONS.default);
+    let command = problems.or(entrypoint(spec), Vec::new());
     let manager = manager(facts);
-    if matches!(manager, Some(Manager::Poetry | Manager::Uv)) && !facts.has("pyproject.toml") {
-        let lock = if manager == Some(Manager::Uv) {
-            "uv.lock"
-        } else {
-            "poetry.lock"
-        };
-        problems.push(error_at(
-            &spec.runtime,
-            format!("{lock} in the build context has no pyproject.toml beside it"),
-            Some("commit pyproject.toml with its lockfile".to_string()),
-        ));
-    }
-    if !problems.is_empty() {
-        return Err(Diagnostics(problems));
-    }
+    problems.or(lock_has_its_project(spec, facts, manager), ());
+    problems.check()?;
 
-    let workdir = spec.workdir.value.as_str();
-    let venv = join(workdir, VENV);
-    let mut env = vec![
-        ("PIP_DISABLE_PIP_VERSION_CHECK".to_string(), "1".to_string()),
-        ("PIP_ROOT_USER_ACTION".to_string(), "ignore".to_string()),
-    ];
-    let mut steps = Vec::new();
-    if let Some(manager) = manager {
-        // Build commands (and the compile step) run with the venv active, as after `activate`.
-        env.push(("VIRTUAL_ENV".to_string(), venv.clone()));
-        env.push((
-            "PATH".to_string(),
-            format!("{venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
-        ));
-        env.extend(manager_env(manager, &venv));
-        steps.extend(install_steps(spec, facts, manager));
-    }
-    steps.push(Step::CopySource);
-    for command in &spec.build {
-        steps.push(Step::Run(Run {
-            command: command.value.clone(),
-            caches: manager.map(caches).unwrap_or_default(),
-            span: Some(command.span),
-        }));
-    }
-    steps.push(Step::Run(Run {
-        // The venv was compiled by its installer; compiling the app last keeps that step out
-        // of the install's cache key.
-        command: format!("python3 -m compileall -q -x '(^|/)\\{VENV}/' ."),
-        caches: vec![],
-        span: Some(spec.runtime.span),
-    }));
-
+    let venv = join(&spec.workdir.value, VENV);
     let entrypoint = if manager.is_some() {
         Entrypoint::Set(vec![format!("{venv}/bin/python3")])
     } else {
@@ -144,85 +90,97 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             fallback: vec!["/usr/bin/python3".to_string()],
         }
     };
+    // The venv was compiled by its installer; compiling the app last keeps that step out of
+    // the install's cache key.
+    let compile = format!("python3 -m compileall -q -x '(^|/)\\{VENV}/' .");
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
             image: format!("python:{version}-slim-trixie"),
-            env,
-            steps,
-            cross: CrossCompile::No,
+            env: builder_env(manager, &venv),
+            setup: manager.map(|m| setup(spec, m)).unwrap_or_default(),
+            deps: manager.map(|m| deps(spec, facts, m)),
+            build_caches: manager.map(caches).unwrap_or_default(),
+            finish: vec![Run::at(compile, vec![], spec.runtime.span)],
+            ..Default::default()
         }),
-        runtime_image: format!("gcr.io/distroless/python3-{debian}:nonroot"),
-        runtime_note: None,
+        runtime_image: format!("gcr.io/distroless/python3-{DEBIAN}:nonroot"),
         artifacts: vec![RecipeArtifact::workdir()],
         entrypoint,
         cmd: command,
         // Logs reach `docker logs` as they are written, not when a buffer fills.
         env: vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())],
         exclude: vec![VENV.to_string(), "**/__pycache__".to_string()],
-        unlocked: None,
+        ..Default::default()
     })
 }
 
-/// The Python version: `python@X.Y`, else the context's `.python-version`, else the default;
-/// with the Debian release whose distroless image carries it.
-fn version(spec: &Spec, facts: &Facts) -> Result<(&'static str, &'static str), Diagnostic> {
-    let listed = || {
-        VERSIONS
-            .iter()
-            .map(|(v, _)| *v)
-            .collect::<Vec<_>>()
-            .join(", ")
+/// uv and poetry install from their lockfile and the `pyproject.toml` beside it.
+fn lock_has_its_project(
+    spec: &Spec,
+    facts: &Facts,
+    manager: Option<Manager>,
+) -> Result<(), Diagnostic> {
+    let lock = match manager {
+        Some(Manager::Uv) => "uv.lock",
+        Some(Manager::Poetry) => "poetry.lock",
+        _ => return Ok(()),
     };
-    let find = |wanted: &str| VERSIONS.iter().copied().find(|(v, _)| *v == wanted);
-    if let Some(v) = &spec.runtime_version {
-        return find(&v.value).ok_or_else(|| {
-            error_at(
-                v,
-                format!("python {} has no distroless image", v.value),
-                Some(format!(
-                    "use one of: {} (distroless python is Debian's interpreter)",
-                    listed()
-                )),
-            )
-        });
+    if facts.has("pyproject.toml") {
+        return Ok(());
+    }
+    Err(error_at(
+        &spec.runtime,
+        format!("{lock} in the build context has no pyproject.toml beside it"),
+        Some("commit pyproject.toml with its lockfile".to_string()),
+    ))
+}
+
+/// Every builder step runs with pip quiet about itself and, with dependencies, the venv
+/// active (as after `activate`) and the package manager's settings.
+fn builder_env(manager: Option<Manager>, venv: &str) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("PIP_DISABLE_PIP_VERSION_CHECK".to_string(), "1".to_string()),
+        ("PIP_ROOT_USER_ACTION".to_string(), "ignore".to_string()),
+    ];
+    if let Some(manager) = manager {
+        env.push(("VIRTUAL_ENV".to_string(), venv.to_string()));
+        env.push((
+            "PATH".to_string(),
+            format!("{venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        ));
+        env.extend(manager_env(manager, venv));
+    }
+    env
+}
+
+/// The Python version: `python@X.Y`, else the context's `.python-version`, else the default.
+fn version(spec: &Spec, facts: &Facts) -> Result<&'static str, Diagnostic> {
+    if let Some(version) = VERSIONS.asked(spec)? {
+        return Ok(version);
     }
     let Some(file) = facts.files.get(".python-version") else {
-        return find(DEFAULT_VERSION)
-            .ok_or_else(|| error_at(&spec.runtime, "no default python".to_string(), None));
+        return Ok(VERSIONS.default);
     };
     let text = String::from_utf8_lossy(file);
-    let Some(line) = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-    else {
-        return find(DEFAULT_VERSION)
-            .ok_or_else(|| error_at(&spec.runtime, "no default python".to_string(), None));
-    };
+    let line = version_line(&text);
+    if line.is_empty() {
+        return Ok(VERSIONS.default);
+    }
     let Some(wanted) = minor_version(line) else {
         return Err(error_at(
             &spec.runtime,
             format!("`{line}` in .python-version is not a Python version"),
             Some(format!(
-                "write a version such as {DEFAULT_VERSION} in .python-version, or `runtime: python@{DEFAULT_VERSION}`"
+                "write a version such as {0} in .python-version, or `runtime: python@{0}`",
+                VERSIONS.default
             )),
         ));
     };
     // A bare major (`3`) accepts any 3.x: the default, if it is one.
     if wanted == "3" {
-        return find(DEFAULT_VERSION)
-            .ok_or_else(|| error_at(&spec.runtime, "no default python".to_string(), None));
+        return Ok(VERSIONS.default);
     }
-    find(&wanted).ok_or_else(|| {
-        error_at(
-            &spec.runtime,
-            format!("python {wanted} (from .python-version) has no distroless image"),
-            Some(format!(
-                "use one of: {}; change .python-version or write `runtime: python@{DEFAULT_VERSION}`",
-                listed()
-            )),
-        )
-    })
+    VERSIONS.stated(&wanted, ".python-version", spec.runtime.span)
 }
 
 /// The command after the interpreter: `[script]` or `["-m", module]`.
@@ -320,10 +278,10 @@ fn manager_env(manager: Manager, venv: &str) -> Vec<(String, String)> {
     env
 }
 
-/// Tool (when missing), venv, manifests, install.
-fn install_steps(spec: &Spec, facts: &Facts, manager: Manager) -> Vec<Step> {
-    let span = Some(spec.runtime.span);
-    let mut steps = Vec::new();
+/// Before the manifests: the package manager (when the image lacks it) and the venv.
+fn setup(spec: &Spec, manager: Manager) -> Vec<Run> {
+    let at = spec.runtime.span;
+    let mut runs = Vec::new();
     let tool = match manager {
         Manager::Pip => None,
         Manager::Poetry => Some(("poetry", POETRY_VERSION)),
@@ -332,24 +290,21 @@ fn install_steps(spec: &Spec, facts: &Facts, manager: Manager) -> Vec<Step> {
     if let Some((tool, version)) = tool {
         // A builder image that already has the tool (a custom one, or an offline mirror's)
         // is used as it is.
-        steps.push(Step::Run(Run {
-            command: format!(
-                "command -v {tool} >/dev/null || python3 -m pip install {tool}=={version}"
-            ),
-            caches: vec![pip_cache()],
-            span,
-        }));
+        let install =
+            format!("command -v {tool} >/dev/null || python3 -m pip install {tool}=={version}");
+        runs.push(Run::at(install, vec![pip_cache()], at));
     }
-    steps.push(Step::Run(Run {
-        // Made by `/usr/bin/python3`, the path distroless has, so the venv points there.
-        command: format!(
-            "[ -e /usr/bin/python3 ] || ln -s \"$(command -v python3)\" /usr/bin/python3; \
-             /usr/bin/python3 -m venv --without-pip {VENV}"
-        ),
-        caches: vec![],
-        span,
-    }));
+    // Made by `/usr/bin/python3`, the path distroless has, so the venv points there.
+    let venv = format!(
+        "[ -e /usr/bin/python3 ] || ln -s \"$(command -v python3)\" /usr/bin/python3; \
+         /usr/bin/python3 -m venv --without-pip {VENV}"
+    );
+    runs.push(Run::at(venv, vec![], at));
+    runs
+}
 
+/// The manifests (with the local paths they name) and the install from them.
+fn deps(spec: &Spec, facts: &Facts, manager: Manager) -> Deps {
     let (mut manifests, install) = match manager {
         Manager::Pip => (
             vec!["requirements.txt".to_string()],
@@ -383,13 +338,10 @@ fn install_steps(spec: &Spec, facts: &Facts, manager: Manager) -> Vec<Step> {
             manifests.push(path);
         }
     }
-    steps.push(Step::CopyFiles { paths: manifests });
-    steps.push(Step::Run(Run {
-        command: install,
-        caches: caches(manager),
-        span,
-    }));
-    steps
+    Deps {
+        manifests: Manifests::Files(manifests),
+        install: vec![Run::at(install, caches(manager), spec.runtime.span)],
+    }
 }
 
 fn caches(manager: Manager) -> Vec<Cache> {

@@ -68,7 +68,11 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         return Err(Diagnostics(Vec::new()));
     };
 
-    let lock_flag = if facts.has("Cargo.lock") { " --locked" } else { "" };
+    let lock_flag = if facts.has("Cargo.lock") {
+        " --locked"
+    } else {
+        ""
+    };
     let deps = dependency_files(&manifest, facts).map(|deps| Deps {
         install: vec![Run::at(
             with_stubs(&deps.stubs, &format!("cargo fetch{lock_flag}")),
@@ -90,7 +94,10 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         quote(&installed)
     );
     let caches = || vec![registry_cache(), git_cache(), target_cache()];
-    let at = spec.entrypoint.as_ref().map_or(spec.runtime.span, |e| e.span);
+    let at = spec
+        .entrypoint
+        .as_ref()
+        .map_or(spec.runtime.span, |e| e.span);
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
             image: format!("rust:{version}-trixie"),
@@ -118,13 +125,15 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
 
 /// The context's Cargo.toml, parsed.
 fn manifest(spec: &Spec, facts: &Facts) -> Result<toml::Table, Diagnostic> {
-    facts.read_toml("Cargo.toml", spec.runtime.span)?.ok_or_else(|| {
-        error_at(
-            &spec.runtime,
-            "runtime `rust` needs a Cargo.toml at the root of the build context".to_string(),
-            Some("run `cargo init` there, or build from the directory that has it".to_string()),
-        )
-    })
+    facts
+        .read_toml("Cargo.toml", spec.runtime.span)?
+        .ok_or_else(|| {
+            error_at(
+                &spec.runtime,
+                "runtime `rust` needs a Cargo.toml at the root of the build context".to_string(),
+                Some("run `cargo init` there, or build from the directory that has it".to_string()),
+            )
+        })
 }
 
 /// The binary to build and run: `entrypoint`, else the package's only binary. `Ok(None)` when
@@ -141,7 +150,9 @@ fn binary(
         return Err(error_at(
             e,
             format!("`{}` is not a cargo binary name", e.value),
-            Some("name the binary (letters, digits, `-` and `_`), e.g. the package name".to_string()),
+            Some(
+                "name the binary (letters, digits, `-` and `_`), e.g. the package name".to_string(),
+            ),
         ));
     }
     let Some(manifest) = manifest else {

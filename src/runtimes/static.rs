@@ -9,7 +9,9 @@
 
 use super::Recipe;
 use crate::formats::elf::{EM_X86_64, ET_DYN, ET_EXEC, Elf, Linking};
-use crate::plan::{Entrypoint, RecipeArtifact, RecipeInput, RecipePlan, Source, error_at, join};
+use crate::plan::{
+    Entrypoint, Facts, Problems, RecipeArtifact, RecipeInput, RecipePlan, Source, error_at, join,
+};
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
 /// The static recipe.
@@ -34,9 +36,44 @@ fn spec_probes(spec: &Spec) -> Vec<String> {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let spec = input.spec;
-    let mut problems = Vec::new();
+    let RecipeInput { spec, facts } = input;
+    let mut problems = Problems::new();
+    nothing_to_build(spec, &mut problems);
+    let binary = problems.ok(binary(spec, facts));
+    problems.check()?;
+    let Some((path, linking)) = binary else {
+        return Err(Diagnostics(Vec::new()));
+    };
+    let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+    let (runtime_image, note) = match linking {
+        Linking::Static => (STATIC_IMAGE, format!("{name} is statically linked")),
+        Linking::Dynamic(Some(interp)) => {
+            (CC_IMAGE, format!("{name} is dynamically linked ({interp})"))
+        }
+        Linking::Dynamic(None) => (CC_IMAGE, format!("{name} is dynamically linked")),
+        // cc runs static binaries too, so it is the safe choice when the header cannot tell.
+        Linking::Unknown => (
+            CC_IMAGE,
+            format!("{name}'s program headers are not in its first 4 KiB; cc runs either kind"),
+        ),
+    };
+    Ok(RecipePlan {
+        runtime_image: runtime_image.to_string(),
+        runtime_note: Some(note),
+        artifacts: vec![RecipeArtifact {
+            from: Source::Context(path),
+            to: name.clone(),
+            directory: false,
+            // Whatever the mode in the context (a checkout may lose the x bit), it must run.
+            mode: Some(0o755),
+        }],
+        entrypoint: Entrypoint::Set(vec![join(&spec.workdir.value, &name)]),
+        ..Default::default()
+    })
+}
 
+/// A prebuilt binary has no version to choose and no stage to build in.
+fn nothing_to_build(spec: &Spec, problems: &mut Problems) {
     if let Some(version) = &spec.runtime_version {
         problems.push(error_at(
             version,
@@ -54,9 +91,12 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             ),
         ));
     }
+}
 
+/// The binary `entrypoint` names, inside the context, and how it is linked.
+fn binary(spec: &Spec, facts: &Facts) -> Result<(String, Linking), Diagnostic> {
     let Some(entrypoint) = &spec.entrypoint else {
-        problems.push(Diagnostic {
+        return Err(Diagnostic {
             span: spec.runtime.span,
             message: "runtime `static` needs `entrypoint`, the binary to run".to_string(),
             hint: Some(
@@ -64,82 +104,34 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
                     .to_string(),
             ),
         });
-        return Err(Diagnostics(problems));
     };
     let written = entrypoint.value.trim();
     let Some(path) = super::inside_context(written) else {
-        problems.push(error_at(
+        return Err(error_at(
             entrypoint,
             format!("entrypoint `{written}` is not a file inside the build context"),
             Some(
                 "name the binary by its path relative to the context, e.g. `./server`".to_string(),
             ),
         ));
-        return Err(Diagnostics(problems));
     };
-    let name = path.rsplit('/').next().unwrap_or(&path).to_string();
-
-    let linking = match input.facts.files.get(&path) {
-        None => {
-            problems.push(error_at(
-                entrypoint,
-                format!("`{path}` is not a file in the build context"),
-                Some("build the binary into the context before `docker build`".to_string()),
-            ));
-            None
-        }
-        Some(header) => match Elf::parse(header) {
-            Err(why) => {
-                problems.push(error_at(
-                    entrypoint,
-                    format!("`{path}` {why}"),
-                    Some("the static runtime runs a Linux x86-64 (amd64) executable".to_string()),
-                ));
-                None
-            }
-            Ok(elf) => match check_runnable(&elf) {
-                Err((why, hint)) => {
-                    problems.push(error_at(entrypoint, format!("`{path}` {why}"), Some(hint)));
-                    None
-                }
-                Ok(()) => Some(elf.linking),
-            },
-        },
+    let Some(header) = facts.files.get(&path) else {
+        return Err(error_at(
+            entrypoint,
+            format!("`{path}` is not a file in the build context"),
+            Some("build the binary into the context before `docker build`".to_string()),
+        ));
     };
-    let Some(linking) = linking.filter(|_| problems.is_empty()) else {
-        return Err(Diagnostics(problems));
-    };
-
-    let (runtime_image, note) = match linking {
-        Linking::Static => (STATIC_IMAGE, format!("{name} is statically linked")),
-        Linking::Dynamic(Some(interp)) => {
-            (CC_IMAGE, format!("{name} is dynamically linked ({interp})"))
-        }
-        Linking::Dynamic(None) => (CC_IMAGE, format!("{name} is dynamically linked")),
-        // cc runs static binaries too, so it is the safe choice when the header cannot tell.
-        Linking::Unknown => (
-            CC_IMAGE,
-            format!("{name}'s program headers are not in its first 4 KiB; cc runs either kind"),
-        ),
-    };
-
-    Ok(RecipePlan {
-        builder: None,
-        runtime_image: runtime_image.to_string(),
-        runtime_note: Some(note),
-        artifacts: vec![RecipeArtifact {
-            from: Source::Context(path),
-            to: name.clone(),
-            directory: false,
-            // Whatever the mode in the context (a checkout may lose the x bit), it must run.
-            mode: Some(0o755),
-        }],
-        entrypoint: Entrypoint::Set(vec![join(&spec.workdir.value, &name)]),
-        cmd: vec![],
-        env: vec![],
-        exclude: vec![],
-        unlocked: None,
-    })
+    let elf = Elf::parse(header).map_err(|why| {
+        error_at(
+            entrypoint,
+            format!("`{path}` {why}"),
+            Some("the static runtime runs a Linux x86-64 (amd64) executable".to_string()),
+        )
+    })?;
+    check_runnable(&elf)
+        .map_err(|(why, hint)| error_at(entrypoint, format!("`{path}` {why}"), Some(hint)))?;
+    Ok((path, elf.linking))
 }
 
 /// Whether distroless on x86-64 can run it; else why not and what to do.

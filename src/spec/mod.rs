@@ -184,6 +184,17 @@ pub struct Diagnostic {
     pub hint: Option<String>,
 }
 
+impl Diagnostic {
+    /// A problem at `span`.
+    pub fn new(span: Span, message: String, hint: Option<String>) -> Diagnostic {
+        Diagnostic {
+            span,
+            message,
+            hint,
+        }
+    }
+}
+
 /// Every problem found; never empty.
 ///
 /// `Display` is the [short form](Diagnostics::short) with the path `shallot.yaml`.

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::llb::{Definition, Stage, from_plan};
-use crate::plan::{Facts, Options, Plan};
+use crate::plan::{Facts, Options, Plan, Step};
 use crate::spec::{self, Span};
 use crate::testkit::{build_env, commands, dump};
 

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::llb::{Stage, from_plan};
-use crate::plan::{Builder, Options, Plan, Source};
+use crate::plan::{Builder, Options, Plan, Source, Step};
 use crate::spec::{self, Span};
 use crate::testkit::{build_env, commands, dump};
 
@@ -645,9 +645,7 @@ fn unsupported_versions_are_errors_naming_their_source() {
             Some("use one of: 17, 21, 25".to_string())
         )]
     );
-    // In a file: at `runtime`, naming the file.
-    let hint =
-        Some("distroless has java 17, 21, 25; say which with `runtime: java@21`".to_string());
+    // In a file: at `runtime`, naming the file (in the message and in the hint).
     let cases: [(&str, String, &str); 3] = [
         (
             "pom.xml",
@@ -672,9 +670,14 @@ fn unsupported_versions_are_errors_naming_their_source() {
             files.push(("pom.xml", EXAMPLE_POM));
         }
         let d = plan_err("runtime: java\n", &facts(&files));
+        let from = message
+            .split_once("(from ")
+            .and_then(|(_, rest)| rest.strip_suffix(") has no distroless image"))
+            .unwrap_or_default();
+        let hint = format!("use one of: 17, 21, 25; change {from} or write `runtime: java@21`");
         assert_eq!(
             messages(&d),
-            vec![(RUNTIME_SPAN, message.to_string(), hint.clone())],
+            vec![(RUNTIME_SPAN, message.to_string(), Some(hint))],
             "{file}"
         );
     }

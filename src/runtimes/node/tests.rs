@@ -3,7 +3,11 @@
 
 use super::*;
 use crate::llb::{Stage, from_plan};
-use crate::plan::{Builder, Facts, Options, Plan};
+use crate::plan::{Builder, Facts, Options, Plan, Step};
+use crate::spec::Span;
+
+/// Where problems found in the app's files are reported: the spec's `runtime` value.
+const AT: Span = Span::point(1, 10);
 use crate::testkit::{build_env, commands, dump};
 
 const YARN_SPEC: &str = include_str!("../../../examples/node-yarn/shallot.yaml");
@@ -387,6 +391,7 @@ fn yarn_flavour_from_files_and_field() {
             serde_json::from_str(package.unwrap_or(PACKAGE))
                 .ok()
                 .as_ref(),
+            AT,
         )
         .map(|t| t.manager)
     };
@@ -408,7 +413,7 @@ fn yarn_flavour_from_files_and_field() {
     );
     let lock_only = facts(&[("package.json", PACKAGE), ("yarn.lock", BERRY_LOCK)]);
     assert_eq!(
-        tooling(&lock_only, None).map(|t| t.manager),
+        tooling(&lock_only, None, AT).map(|t| t.manager),
         Ok(Manager::YarnBerry)
     );
 }
@@ -590,15 +595,15 @@ fn workspaces_install_after_the_whole_source() {
 
 // ---- node versions ------------------------------------------------------------------------------
 
-fn version_with(files: &[(&str, &str)]) -> Result<&'static str, Problem> {
+fn version_with(files: &[(&str, &str)]) -> Result<&'static str, Diagnostic> {
     let f = facts(files);
     let package = f
         .text("package.json")
         .and_then(|t| serde_json::from_str(t).ok());
-    app_version(&f, package.as_ref())
+    app_version(&f, package.as_ref(), AT)
 }
 
-fn engines(range: &str) -> Result<&'static str, Problem> {
+fn engines(range: &str) -> Result<&'static str, Diagnostic> {
     let package = serde_json::json!({"engines": {"node": range}}).to_string();
     version_with(&[("package.json", &package)])
 }
@@ -651,9 +656,9 @@ fn version_sources_in_order() {
     assert_eq!(version_with(&[("package.json", package)]), Ok("22"));
     assert_eq!(
         version_with(&[("package.json", PACKAGE)]),
-        Ok(DEFAULT_VERSION)
+        Ok(VERSIONS.default)
     );
-    assert_eq!(version_with(&[]), Ok(DEFAULT_VERSION));
+    assert_eq!(version_with(&[]), Ok(VERSIONS.default));
     // An empty file says nothing.
     assert_eq!(
         version_with(&[(".nvmrc", "\n"), (".node-version", "22")]),
@@ -673,12 +678,12 @@ fn version_from_a_file_without_an_image_names_the_file() {
     let f = facts(&[("package.json", PACKAGE), (".nvmrc", "v20.11.1")]);
     assert_eq!(
         plan_err(SPEC, &f),
-        "shallot.yaml:1:10: node 20 (from .nvmrc) has no distroless image (hint: use one of: 22, 24, 26)"
+        "shallot.yaml:1:10: node 20 (from .nvmrc) has no distroless image (hint: use one of: 22, 24, 26; change .nvmrc or write `runtime: node@24`)"
     );
     let f = facts(&[("package.json", PACKAGE), (".node-version", "lts/iron")]);
     assert_eq!(
         plan_err(SPEC, &f),
-        "shallot.yaml:1:10: node 20 (from .node-version) has no distroless image (hint: use one of: 22, 24, 26)"
+        "shallot.yaml:1:10: node 20 (from .node-version) has no distroless image (hint: use one of: 22, 24, 26; change .node-version or write `runtime: node@24`)"
     );
     let f = facts(&[("package.json", PACKAGE), (".nvmrc", "lts/argon")]);
     assert_eq!(

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::llb::{Definition, Stage, from_plan};
-use crate::plan::{Builder, Facts, Options, Plan};
+use crate::plan::{Builder, Facts, Options, Plan, Step};
 use crate::spec::Span;
 use crate::testkit::{build_env, commands, dump};
 

@@ -7,6 +7,9 @@ use crate::plan::{Entrypoint, ImageConfig};
 use crate::proto::pb;
 use serde_json::{Map, Value, json};
 
+/// The PATH of a Linux image or run that does not set one, as Docker and BuildKit default it.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /// The image config for `config` on top of `base` (the runtime base image's config JSON).
 ///
 /// Inherited from the base: its environment (PATH, SSL_CERT_FILE, …), its entrypoint unless the
@@ -19,93 +22,77 @@ pub fn config(
     created: Option<&str>,
 ) -> Value {
     let mut image = base.and_then(Value::as_object).cloned().unwrap_or_default();
-    let base_config = image
-        .get("config")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut c = base_config.clone();
+    let run_config = run_config(config, &object(&image, "config"));
+    image.insert("config".into(), Value::Object(run_config));
+    image.insert("architecture".into(), json!(platform.architecture));
+    image.insert("os".into(), json!(platform.os));
+    let variant = (!platform.variant.is_empty()).then(|| json!(platform.variant));
+    set_or_remove(&mut image, "variant", variant);
+    if !image.contains_key("rootfs") {
+        image.insert("rootfs".into(), json!({"type": "layers", "diff_ids": []}));
+    }
+    let history = history(&image, created);
+    image.insert("history".into(), history);
+    set_or_remove(&mut image, "created", created.map(|c| json!(c)));
+    Value::Object(image)
+}
 
-    let entrypoint = match &config.entrypoint {
+/// The `config` section: how a container of the image runs, the base's with the plan's on top.
+fn run_config(config: &ImageConfig, base: &Map<String, Value>) -> Map<String, Value> {
+    let mut c = base.clone();
+    c.insert("Entrypoint".into(), json!(entrypoint(config, base)));
+    c.insert("Cmd".into(), json!(config.cmd));
+    c.insert("Env".into(), json!(env(config, base)));
+    let ports = config
+        .exposed_ports
+        .iter()
+        .map(|port| (port.to_string(), json!({})));
+    set_or_remove(
+        &mut c,
+        "ExposedPorts",
+        extended(base, "ExposedPorts", ports),
+    );
+    c.insert("User".into(), json!(config.user));
+    c.insert("WorkingDir".into(), json!(config.workdir));
+    let labels = config.labels.iter().map(|(k, v)| (k.clone(), json!(v)));
+    set_or_remove(&mut c, "Labels", extended(base, "Labels", labels));
+    c
+}
+
+/// The plan's entrypoint, or the base's when the plan inherits it and the base has one.
+fn entrypoint(config: &ImageConfig, base: &Map<String, Value>) -> Vec<String> {
+    match &config.entrypoint {
         Entrypoint::Set(e) => e.clone(),
-        Entrypoint::Inherit { fallback } => base_config
+        Entrypoint::Inherit { fallback } => base
             .get("Entrypoint")
             .and_then(Value::as_array)
             .filter(|a| !a.is_empty())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
+            .map(|a| strings(a))
             .unwrap_or_else(|| fallback.clone()),
-    };
-    c.insert("Entrypoint".into(), json!(entrypoint));
-    c.insert("Cmd".into(), json!(config.cmd));
+    }
+}
 
-    let mut env: Vec<String> = base_config
+/// The base's environment with a default PATH, then the plan's variables, each replacing a
+/// variable of the same name.
+fn env(config: &ImageConfig, base: &Map<String, Value>) -> Vec<String> {
+    let mut env = base
         .get("Env")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|a| strings(a))
         .unwrap_or_default();
     if !env.iter().any(|e| e.starts_with("PATH=")) {
-        env.insert(
-            0,
-            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
-        );
+        env.insert(0, format!("PATH={DEFAULT_PATH}"));
     }
     for (key, value) in &config.env {
         let prefix = format!("{key}=");
         env.retain(|e| !e.starts_with(&prefix));
         env.push(format!("{key}={value}"));
     }
-    c.insert("Env".into(), json!(env));
+    env
+}
 
-    let mut ports = base_config
-        .get("ExposedPorts")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    for port in &config.exposed_ports {
-        ports.insert(port.to_string(), json!({}));
-    }
-    if ports.is_empty() {
-        c.remove("ExposedPorts");
-    } else {
-        c.insert("ExposedPorts".into(), Value::Object(ports));
-    }
-
-    c.insert("User".into(), json!(config.user));
-    c.insert("WorkingDir".into(), json!(config.workdir));
-
-    let mut labels = base_config
-        .get("Labels")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    for (key, value) in &config.labels {
-        labels.insert(key.clone(), json!(value));
-    }
-    if labels.is_empty() {
-        c.remove("Labels");
-    } else {
-        c.insert("Labels".into(), Value::Object(labels));
-    }
-
-    image.insert("config".into(), Value::Object(c));
-    image.insert("architecture".into(), json!(platform.architecture));
-    image.insert("os".into(), json!(platform.os));
-    if platform.variant.is_empty() {
-        image.remove("variant");
-    } else {
-        image.insert("variant".into(), json!(platform.variant));
-    }
-    if !image.contains_key("rootfs") {
-        image.insert("rootfs".into(), json!({"type": "layers", "diff_ids": []}));
-    }
+/// The base's layer history with one entry for shallot's layers.
+fn history(image: &Map<String, Value>, created: Option<&str>) -> Value {
     let mut history = image
         .get("history")
         .and_then(Value::as_array)
@@ -121,16 +108,42 @@ pub fn config(
         entry.insert("created".into(), json!(created));
     }
     history.push(Value::Object(entry));
-    image.insert("history".into(), Value::Array(history));
-    match created {
-        Some(created) => {
-            image.insert("created".into(), json!(created));
-        }
-        None => {
-            image.remove("created");
-        }
-    }
-    Value::Object(image)
+    Value::Array(history)
+}
+
+/// The object under `key`; empty when it is missing or not an object.
+fn object(map: &Map<String, Value>, key: &str) -> Map<String, Value> {
+    map.get(key)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The strings of a JSON array; anything else in it is skipped.
+fn strings(array: &[Value]) -> Vec<String> {
+    array
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The object under `key` in `base` with `entries` added; `None` when that leaves it empty.
+fn extended(
+    base: &Map<String, Value>,
+    key: &str,
+    entries: impl IntoIterator<Item = (String, Value)>,
+) -> Option<Value> {
+    let mut object = object(base, key);
+    object.extend(entries);
+    (!object.is_empty()).then_some(Value::Object(object))
+}
+
+/// Sets `key` to `value`, or removes it for `None`: an empty field is left out, not inherited.
+fn set_or_remove(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    match value {
+        Some(value) => map.insert(key.into(), value),
+        None => map.remove(key),
+    };
 }
 
 /// Unix seconds as RFC 3339 UTC (`2023-11-14T22:13:20Z`), for `SOURCE_DATE_EPOCH`.

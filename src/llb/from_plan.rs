@@ -4,7 +4,7 @@
 use super::{
     Copy, Definition, Exec, FileAction, LocalOptions, Meta, Mount, Range, SourceFile, State,
 };
-use crate::plan::{Builder, CrossCompile, Plan, PlatformField, Source, Stage, Step};
+use crate::plan::{Artifact, Builder, CrossCompile, Plan, PlatformField, Run, Source, Stage, Step};
 use crate::proto::pb;
 use crate::spec::Span;
 
@@ -75,9 +75,23 @@ impl ResolveMode {
 
 /// Builds both stages; returns the graph ending at `stage`.
 pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
-    let platform = env.platform.as_ref();
+    let context = context_state(plan, env);
+    let source = env.spec.as_ref();
+    let builder = plan
+        .builder
+        .as_ref()
+        .map(|b| builder_stage(b, env, &context));
+    if stage == Stage::Builder {
+        // Without a builder stage, the "builder" is the context itself.
+        return builder.unwrap_or(context).marshal(source);
+    }
+    runtime_stage(plan, env, &context, builder.as_ref()).marshal(source)
+}
+
+/// The build context: the frontend input that replaces it, or else the local directory.
+fn context_state(plan: &Plan, env: &BuildEnv) -> State {
     let imported = env.context_input.as_ref().and_then(State::from_definition);
-    let context = imported.unwrap_or_else(|| {
+    imported.unwrap_or_else(|| {
         State::local(
             if env.context_name.is_empty() {
                 "context"
@@ -93,73 +107,128 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
             },
             named(env, "[internal] load build context", None),
         )
-    });
+    })
+}
 
-    let source = env.spec.as_ref();
-    let builder = plan
-        .builder
-        .as_ref()
-        .map(|b| builder_stage(b, env, &context));
-    if stage == Stage::Builder {
-        // Without a builder stage, the "builder" is the context itself.
-        return builder.unwrap_or(context).marshal(source);
-    }
-
+/// The runtime stage: its base image, then one copy per artifact.
+fn runtime_stage(plan: &Plan, env: &BuildEnv, context: &State, builder: Option<&State>) -> State {
     let artifacts = &plan.runtime_stage.artifacts;
     let total = artifacts.len() + 1;
     let image = super::normalize_image(&plan.runtime_stage.image);
     let from = match &plan.runtime_stage.note {
-        Some(note) => format!("[runtime 1/{total}] FROM {image} ({note})"),
-        None => format!("[runtime 1/{total}] FROM {image}"),
+        Some(note) => format!("FROM {image} ({note})"),
+        None => format!("FROM {image}"),
     };
-    let resolve_mode = env.resolve_mode.attr();
     let mut runtime = State::image(
         &plan.runtime_stage.image,
-        platform,
-        resolve_mode,
-        named(env, &from, None),
+        env.platform.as_ref(),
+        env.resolve_mode.attr(),
+        named(env, &step_name("runtime", 1, total, &from), None),
     );
     let timestamp = env.epoch.map(|s| s.saturating_mul(1_000_000_000));
     for (i, artifact) in artifacts.iter().enumerate() {
-        let crate::plan::Ids { uid, gid } = artifact.owner;
-        let chmod = artifact
-            .mode
-            .map(|m| format!(" --chmod={m:o}"))
-            .unwrap_or_default();
-        let (origin, from, path) = match (&artifact.from, &builder) {
-            (Source::Builder(path), Some(builder)) => (builder, "--from=builder ", path.clone()),
-            // A recipe without a builder stage takes everything from the context.
-            (Source::Builder(path), None) | (Source::Context(path), _) => {
-                let path = path.trim_start_matches("./").trim_start_matches('/');
-                let path = if path == "." { "" } else { path };
-                (&context, "", format!("/{path}"))
-            }
-        };
-        let name = format!(
-            "[runtime {}/{total}] COPY {from}--chown={uid}:{gid}{chmod} {} {}",
+        let (origin, from, path) = artifact_origin(&artifact.from, builder, context);
+        let name = step_name(
+            "runtime",
             i + 2,
-            path,
-            artifact.to
+            total,
+            &artifact_line(artifact, from, &path),
         );
-        let mut copy = if artifact.directory {
-            Copy::contents(&path, &artifact.to)
-        } else {
-            Copy::new(&path, &artifact.to)
-        }
-        .owner(uid, gid);
-        copy.mode = artifact.mode.and_then(|m| i32::try_from(m).ok());
-        copy.timestamp = timestamp;
         // The copy creates the destination directory owned by the runtime user, too.
-        let actions = vec![FileAction::Copy(origin.clone(), copy)];
+        let actions = vec![FileAction::Copy(
+            origin.clone(),
+            artifact_copy(artifact, &path, timestamp),
+        )];
         runtime = runtime.file(actions, named(env, &name, artifact.span));
     }
-    runtime.marshal(source)
+    runtime
+}
+
+/// Where an artifact is copied from: the state, its `--from=` flag as the progress name shows
+/// it, and the absolute path in that state.
+fn artifact_origin<'a>(
+    from: &Source,
+    builder: Option<&'a State>,
+    context: &'a State,
+) -> (&'a State, &'static str, String) {
+    match (from, builder) {
+        (Source::Builder(path), Some(builder)) => (builder, "--from=builder ", path.clone()),
+        // A recipe without a builder stage takes everything from the context.
+        (Source::Builder(path), None) | (Source::Context(path), _) => {
+            let path = path.trim_start_matches("./").trim_start_matches('/');
+            let path = if path == "." { "" } else { path };
+            (context, "", format!("/{path}"))
+        }
+    }
+}
+
+/// The Dockerfile line an artifact's copy stands for, e.g.
+/// `COPY --from=builder --chown=65532:65532 /app/dist /app`.
+fn artifact_line(artifact: &Artifact, from: &str, path: &str) -> String {
+    let crate::plan::Ids { uid, gid } = artifact.owner;
+    let chmod = artifact
+        .mode
+        .map(|m| format!(" --chmod={m:o}"))
+        .unwrap_or_default();
+    format!(
+        "COPY {from}--chown={uid}:{gid}{chmod} {path} {}",
+        artifact.to
+    )
+}
+
+/// The copy of one artifact from `path`, owned by its owner, stamped with `timestamp`.
+fn artifact_copy(artifact: &Artifact, path: &str, timestamp: Option<i64>) -> Copy {
+    let crate::plan::Ids { uid, gid } = artifact.owner;
+    let mut copy = if artifact.directory {
+        Copy::contents(path, &artifact.to)
+    } else {
+        Copy::new(path, &artifact.to)
+    }
+    .owner(uid, gid);
+    copy.mode = artifact.mode.and_then(|m| i32::try_from(m).ok());
+    copy.timestamp = timestamp;
+    copy
 }
 
 /// The builder stage: its image, environment and steps.
 fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
     let total = plan.steps.len() + 1;
-    let step_name = |n: usize, what: &str| format!("[builder {n}/{total}] {what}");
+    let mut builder = builder_base(plan, env, total);
+    let workdir = plan.workdir.as_str();
+    // Steps before the source is copied install dependencies: only they see secrets and SSH.
+    let source_at = plan
+        .steps
+        .iter()
+        .position(|s| *s == Step::CopySource)
+        .unwrap_or(plan.steps.len());
+    for (i, step) in plan.steps.iter().enumerate() {
+        let name = |what: &str| step_name("builder", i + 2, total, what);
+        builder = match step {
+            Step::CopyFiles { paths } => {
+                let name = name(&format!("COPY {} ./", paths.join(" ")));
+                let actions = copy_files(context, paths, workdir);
+                builder.file(actions, named(env, &name, None))
+            }
+            Step::CopySource => builder.copy(
+                context,
+                Copy::contents("/", workdir),
+                named(env, &name("COPY . ."), None),
+            ),
+            Step::Run(run) => {
+                let name = name(&format!("RUN {}", run.command));
+                let mut exec = run_exec(run, env).meta(named(env, &name, run.span));
+                if i < source_at {
+                    exec = with_credentials(exec, plan);
+                }
+                builder.run(exec)
+            }
+        };
+    }
+    builder
+}
+
+/// The builder's `FROM`: its image on the platform it runs on, its environment and workdir.
+fn builder_base(plan: &Builder, env: &BuildEnv, total: usize) -> State {
     let from = format!("FROM {}", super::normalize_image(&plan.image));
     // A cross-compiling builder runs natively on the build platform, told the target by env.
     let (platform, target_env) = match (&plan.cross, &env.build_platform, &env.platform) {
@@ -172,80 +241,65 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
         &plan.image,
         platform,
         env.resolve_mode.attr(),
-        named(env, &step_name(1, &from), None),
+        named(env, &step_name("builder", 1, total, &from), None),
     );
     for (key, value) in env.builder_env.iter().chain(&plan.env).chain(&target_env) {
         builder = builder.env(key, value);
     }
-    builder = builder.dir(&plan.workdir);
-    let workdir = plan.workdir.as_str();
-    // Steps before the source is copied install dependencies: only they see secrets and SSH.
-    let source_at = plan
-        .steps
-        .iter()
-        .position(|s| *s == Step::CopySource)
-        .unwrap_or(plan.steps.len());
+    builder.dir(&plan.workdir)
+}
 
-    for (i, step) in plan.steps.iter().enumerate() {
-        let n = i + 2;
-        builder = match step {
-            Step::CopyFiles { paths } => {
-                let actions = paths
-                    .iter()
-                    .map(|path| {
-                        FileAction::Copy(
-                            context.clone(),
-                            Copy::contents(&format!("/{path}"), &crate::plan::join(workdir, path)),
-                        )
-                    })
-                    .collect();
-                let name = format!("COPY {} ./", paths.join(" "));
-                builder.file(actions, named(env, &step_name(n, &name), None))
-            }
-            Step::CopySource => builder.copy(
-                context,
-                Copy::contents("/", workdir),
-                named(env, &step_name(n, "COPY . ."), None),
-            ),
-            Step::Run(run) => {
-                let mut exec = Exec::shell(&run.command)
-                    .default_path(env.needs_default_path)
-                    .meta(named(
-                        env,
-                        &step_name(n, &format!("RUN {}", run.command)),
-                        run.span,
-                    ));
-                for cache in &run.caches {
-                    exec = exec.mount(Mount::Cache {
-                        target: cache.target.clone(),
-                        id: cache.id.clone(),
-                        sharing: if cache.locked {
-                            super::CacheSharing::Locked
-                        } else {
-                            super::CacheSharing::Shared
-                        },
-                    });
-                }
-                if i < source_at {
-                    for secret in &plan.secrets {
-                        exec = exec.mount(Mount::Secret {
-                            target: secret.target.clone(),
-                            id: secret.id.clone(),
-                            optional: !secret.required,
-                        });
-                    }
-                    for (k, id) in plan.ssh.iter().enumerate() {
-                        exec = exec.mount(Mount::Ssh {
-                            target: format!("/run/buildkit/ssh_agent.{k}"),
-                            id: id.clone(),
-                        });
-                    }
-                }
-                builder.run(exec)
-            }
-        };
+/// Copies of the context's `paths` (manifests, lock files) into the builder's `workdir`.
+fn copy_files(context: &State, paths: &[String], workdir: &str) -> Vec<FileAction> {
+    paths
+        .iter()
+        .map(|path| {
+            FileAction::Copy(
+                context.clone(),
+                Copy::contents(&format!("/{path}"), &crate::plan::join(workdir, path)),
+            )
+        })
+        .collect()
+}
+
+/// A builder `RUN` with its cache mounts.
+fn run_exec(run: &Run, env: &BuildEnv) -> Exec {
+    let mut exec = Exec::shell(&run.command).default_path(env.needs_default_path);
+    for cache in &run.caches {
+        exec = exec.mount(Mount::Cache {
+            target: cache.target.clone(),
+            id: cache.id.clone(),
+            sharing: if cache.locked {
+                super::CacheSharing::Locked
+            } else {
+                super::CacheSharing::Shared
+            },
+        });
     }
-    builder
+    exec
+}
+
+/// `exec` with the builder's secrets and SSH agents mounted.
+fn with_credentials(mut exec: Exec, plan: &Builder) -> Exec {
+    for secret in &plan.secrets {
+        exec = exec.mount(Mount::Secret {
+            target: secret.target.clone(),
+            id: secret.id.clone(),
+            optional: !secret.required,
+        });
+    }
+    for (k, id) in plan.ssh.iter().enumerate() {
+        exec = exec.mount(Mount::Ssh {
+            target: format!("/run/buildkit/ssh_agent.{k}"),
+            id: id.clone(),
+        });
+    }
+    exec
+}
+
+/// A progress name such as `[builder 2/5] RUN npm ci`: the stage, the step's place, the line.
+fn step_name(stage: &str, n: usize, total: usize, what: &str) -> String {
+    format!("[{stage} {n}/{total}] {what}")
 }
 
 /// The environment that tells a cross-compiler the target (e.g. `GOARCH=arm64`).

@@ -1,11 +1,9 @@
 //! The op vocabulary: processes with their mounts, file actions and local sources.
 
 use super::{Meta, Output, State};
+use crate::image::DEFAULT_PATH;
 use crate::proto::pb;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// PATH for runs on daemons that do not fill in a default one (no `exec.meta.setsdefaultpath`).
-const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// How runs share a cache mount.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +127,37 @@ impl Exec {
     pub(super) fn build(&self, state: &State) -> (pb::op::Op, Vec<Output>, BTreeSet<&'static str>) {
         let mut caps = BTreeSet::from(["exec.meta.base"]);
         let mut inputs = Inputs::default();
+        let env = self.environment(state, &mut caps);
+        let mut mounts = vec![root_mount(inputs.add(state))];
+        let mut extra: Vec<&Mount> = self.mounts.iter().collect();
+        // Sorted by target, as BuildKit's Go client does, so the op bytes do not depend on the
+        // order in which a recipe lists its mounts.
+        extra.sort_by(|a, b| a.target().cmp(b.target()));
+        for mount in extra {
+            mounts.push(mount.to_pb(&mut inputs, &mut caps));
+        }
+        let meta = pb::Meta {
+            args: self.args.clone(),
+            env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            cwd: state.dir.clone(),
+            user: state.user.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        let op = pb::op::Op::Exec(pb::ExecOp {
+            meta: Some(meta),
+            mounts,
+            ..Default::default()
+        });
+        (op, inputs.list, caps)
+    }
 
+    /// The run's environment: the state's, the run's own on top, then what a run needs when
+    /// the daemon does not provide it (an agent socket, a PATH).
+    fn environment(
+        &self,
+        state: &State,
+        caps: &mut BTreeSet<&'static str>,
+    ) -> BTreeMap<String, String> {
         let mut env: BTreeMap<String, String> = state.env.iter().cloned().collect();
         env.extend(self.env.iter().cloned());
         // As BuildKit's Go client does: the first agent socket is the default one.
@@ -146,122 +174,125 @@ impl Exec {
         } else if !env.contains_key("PATH") {
             caps.insert("exec.meta.setsdefaultpath");
         }
+        env
+    }
+}
 
-        let mut mounts = vec![pb::Mount {
-            input: inputs.add(state),
-            selector: String::new(),
-            dest: "/".to_string(),
-            output: 0,
-            readonly: false,
-            mount_type: pb::MountType::Bind as i32,
-            ..Default::default()
-        }];
-        let mut extra: Vec<&Mount> = self.mounts.iter().collect();
-        // Sorted by target, as BuildKit's Go client does, so the op bytes do not depend on the
-        // order in which a recipe lists its mounts.
-        extra.sort_by(|a, b| a.target().cmp(b.target()));
-        for mount in extra {
-            match mount {
-                Mount::Cache {
-                    target,
-                    id,
-                    sharing,
-                } => {
-                    caps.insert("exec.mount.cache");
-                    caps.insert("exec.mount.cache.sharing");
-                    let sharing = match sharing {
-                        CacheSharing::Shared => pb::CacheSharingOpt::Shared,
-                        CacheSharing::Private => pb::CacheSharingOpt::Private,
-                        CacheSharing::Locked => pb::CacheSharingOpt::Locked,
-                    };
-                    mounts.push(pb::Mount {
-                        input: -1,
-                        dest: target.clone(),
-                        output: -1,
-                        mount_type: pb::MountType::Cache as i32,
-                        cache_opt: Some(pb::CacheOpt {
-                            id: id.clone(),
-                            sharing: sharing as i32,
-                        }),
-                        ..Default::default()
-                    });
-                }
-                Mount::Secret {
-                    target,
-                    id,
-                    optional,
-                } => {
-                    caps.insert("exec.mount.secret");
-                    mounts.push(pb::Mount {
-                        input: -1,
-                        dest: target.clone(),
-                        output: -1,
-                        mount_type: pb::MountType::Secret as i32,
-                        secret_opt: Some(pb::SecretOpt {
-                            id: id.clone(),
-                            uid: 0,
-                            gid: 0,
-                            mode: 0o400,
-                            optional: *optional,
-                        }),
-                        ..Default::default()
-                    });
-                }
-                Mount::Ssh { target, id } => {
-                    caps.insert("exec.mount.ssh");
-                    mounts.push(pb::Mount {
-                        input: -1,
-                        dest: target.clone(),
-                        output: -1,
-                        mount_type: pb::MountType::Ssh as i32,
-                        ssh_opt: Some(pb::SshOpt {
-                            id: id.clone(),
-                            uid: 0,
-                            gid: 0,
-                            mode: 0o600,
-                            optional: false,
-                        }),
-                        ..Default::default()
-                    });
-                }
-                Mount::ReadOnly {
-                    target,
-                    source,
-                    selector,
-                } => {
-                    caps.insert("exec.mount.bind");
-                    if selector != "/" && !selector.is_empty() {
-                        caps.insert("exec.mount.selector");
-                    }
-                    mounts.push(pb::Mount {
-                        input: inputs.add(source),
-                        selector: if selector == "/" {
-                            String::new()
-                        } else {
-                            selector.clone()
-                        },
-                        dest: target.clone(),
-                        output: -1,
-                        readonly: true,
-                        mount_type: pb::MountType::Bind as i32,
-                        ..Default::default()
-                    });
+/// The run's root filesystem: the state it runs in, writable, and the op's output 0.
+fn root_mount(input: i64) -> pb::Mount {
+    pb::Mount {
+        input,
+        selector: String::new(),
+        dest: "/".to_string(),
+        output: 0,
+        readonly: false,
+        mount_type: pb::MountType::Bind as i32,
+        ..Default::default()
+    }
+}
+
+/// A mount that the daemon provides rather than an input (cache, secret, SSH socket); it has
+/// no output either.
+fn provided_mount(target: &str, mount_type: pb::MountType) -> pb::Mount {
+    pb::Mount {
+        input: -1,
+        dest: target.to_string(),
+        output: -1,
+        mount_type: mount_type as i32,
+        ..Default::default()
+    }
+}
+
+impl Mount {
+    /// The mount as BuildKit gets it; its source joins `inputs` and the caps it needs join
+    /// `caps`.
+    fn to_pb(&self, inputs: &mut Inputs, caps: &mut BTreeSet<&'static str>) -> pb::Mount {
+        match self {
+            Mount::Cache {
+                target,
+                id,
+                sharing,
+            } => {
+                caps.extend(["exec.mount.cache", "exec.mount.cache.sharing"]);
+                pb::Mount {
+                    cache_opt: Some(pb::CacheOpt {
+                        id: id.clone(),
+                        sharing: sharing.to_pb() as i32,
+                    }),
+                    ..provided_mount(target, pb::MountType::Cache)
                 }
             }
+            Mount::Secret {
+                target,
+                id,
+                optional,
+            } => {
+                caps.insert("exec.mount.secret");
+                pb::Mount {
+                    secret_opt: Some(pb::SecretOpt {
+                        id: id.clone(),
+                        uid: 0,
+                        gid: 0,
+                        mode: 0o400,
+                        optional: *optional,
+                    }),
+                    ..provided_mount(target, pb::MountType::Secret)
+                }
+            }
+            Mount::Ssh { target, id } => {
+                caps.insert("exec.mount.ssh");
+                pb::Mount {
+                    ssh_opt: Some(pb::SshOpt {
+                        id: id.clone(),
+                        uid: 0,
+                        gid: 0,
+                        mode: 0o600,
+                        optional: false,
+                    }),
+                    ..provided_mount(target, pb::MountType::Ssh)
+                }
+            }
+            Mount::ReadOnly {
+                target,
+                source,
+                selector,
+            } => read_only_mount(target, inputs.add(source), selector, caps),
         }
-        let meta = pb::Meta {
-            args: self.args.clone(),
-            env: env.into_iter().map(|(k, v)| format!("{k}={v}")).collect(),
-            cwd: state.dir.clone(),
-            user: state.user.clone().unwrap_or_default(),
-            ..Default::default()
-        };
-        let op = pb::op::Op::Exec(pb::ExecOp {
-            meta: Some(meta),
-            mounts,
-            ..Default::default()
-        });
-        (op, inputs.list, caps)
+    }
+}
+
+/// A read-only bind of `selector` in input `input` at `target`.
+fn read_only_mount(
+    target: &str,
+    input: i64,
+    selector: &str,
+    caps: &mut BTreeSet<&'static str>,
+) -> pb::Mount {
+    caps.insert("exec.mount.bind");
+    // BuildKit spells "all of it" as no selector.
+    let selector = if selector == "/" { "" } else { selector };
+    if !selector.is_empty() {
+        caps.insert("exec.mount.selector");
+    }
+    pb::Mount {
+        input,
+        selector: selector.to_string(),
+        dest: target.to_string(),
+        output: -1,
+        readonly: true,
+        mount_type: pb::MountType::Bind as i32,
+        ..Default::default()
+    }
+}
+
+impl CacheSharing {
+    /// The sharing mode as BuildKit names it.
+    fn to_pb(self) -> pb::CacheSharingOpt {
+        match self {
+            CacheSharing::Shared => pb::CacheSharingOpt::Shared,
+            CacheSharing::Private => pb::CacheSharingOpt::Private,
+            CacheSharing::Locked => pb::CacheSharingOpt::Locked,
+        }
     }
 }
 
@@ -284,8 +315,13 @@ impl Inputs {
             self.list.push(output.clone());
             self.list.len() - 1
         });
-        i64::try_from(index).unwrap_or(i64::MAX)
+        wire_index(index)
     }
+}
+
+/// An index as the wire's `int64`; a graph never has `i64::MAX` of anything.
+fn wire_index(index: usize) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX)
 }
 
 /// A copy from another state (see [`State::copy`]).
@@ -390,14 +426,14 @@ pub(super) fn file_op(
             FileAction::Mkdir { .. } => -1,
         })
         .collect();
-    let n_inputs = i64::try_from(inputs.list.len()).unwrap_or(i64::MAX);
+    let n_inputs = wire_index(inputs.list.len());
     let last = actions.len().saturating_sub(1);
     let mut pb_actions = Vec::with_capacity(actions.len());
     for (i, (action, secondary)) in actions.into_iter().zip(sources).enumerate() {
         let input = if i == 0 {
             base_input
         } else {
-            n_inputs + i64::try_from(i - 1).unwrap_or(i64::MAX)
+            n_inputs + wire_index(i - 1)
         };
         let output = if i == last { 0 } else { -1 };
         let action = match action {

@@ -78,6 +78,15 @@ pub struct Warning {
 }
 
 impl Warning {
+    fn new(rule: Rule, message: String, hint: &str, span: Span) -> Warning {
+        Warning {
+            rule,
+            message,
+            hint: hint.to_string(),
+            span,
+        }
+    }
+
     /// The one-line form BuildKit shows in the progress output: `RuleName: message`.
     pub fn short(&self) -> String {
         format!("{}: {}", self.rule.name, self.message)
@@ -96,47 +105,72 @@ const SECRET_SUFFIXES: &[&str] = &["TOKEN", "SECRET", "PASSWORD", "PASSWD"];
 
 /// Every warning for this build, in spec order (then by rule name).
 pub fn lint(spec: &Spec, plan: &Plan, recipe: &Recipe) -> Vec<Warning> {
-    let fallback = spec.runtime.span;
-    let mut warnings = Vec::new();
-    let mut warn = |rule: Rule, message: String, hint: String, span: Span| {
+    let build = Build { spec, plan, recipe };
+    let mut warnings: Vec<Warning> = CHECKS.iter().flat_map(|check| check(&build)).collect();
+    for warning in &mut warnings {
         // Clients print the warning's lines; a defaulted value has none, so use `runtime`'s.
-        let span = if span.line == 0 { fallback } else { span };
-        warnings.push(Warning {
-            rule,
-            message,
-            hint,
-            span,
-        });
-    };
+        if warning.span.line == 0 {
+            warning.span = spec.runtime.span;
+        }
+    }
+    warnings.sort_by(|a, b| {
+        (a.span.line, a.span.col, a.rule.name).cmp(&(b.span.line, b.span.col, b.rule.name))
+    });
+    warnings
+}
 
-    let root = match spec.user.value {
+/// What the rules look at.
+struct Build<'a> {
+    spec: &'a Spec,
+    plan: &'a Plan,
+    recipe: &'a Recipe,
+}
+
+/// One rule's check: its warnings, with `Span::default()` where the spec wrote nothing.
+type Check = fn(&Build<'_>) -> Vec<Warning>;
+
+/// The check of every rule in [`RULES`], in the same order.
+const CHECKS: [Check; 5] = [
+    image_not_pinned,
+    no_lockfile,
+    no_port,
+    runs_as_root,
+    secret_in_env,
+];
+
+/// [`RUNS_AS_ROOT`]: `user: root`, or a uid of 0.
+fn runs_as_root(build: &Build<'_>) -> Vec<Warning> {
+    let user = &build.spec.user;
+    let root = match user.value {
         User::Root => true,
         User::Id { uid, .. } => uid == 0,
         User::Nonroot => false,
     };
-    if root {
-        warn(
-            RUNS_AS_ROOT,
-            "the app runs as root".to_string(),
-            "remove `user` to run as `nonroot` (uid 65532), or name an unprivileged uid"
-                .to_string(),
-            spec.user.span,
-        );
+    if !root {
+        return Vec::new();
     }
+    let message = "the app runs as root".to_string();
+    let hint = "remove `user` to run as `nonroot` (uid 65532), or name an unprivileged uid";
+    vec![Warning::new(RUNS_AS_ROOT, message, hint, user.span)]
+}
 
-    // The recipe knows whether its install is pinned; the plan carries what it decided.
-    if let Some(unlocked) = &plan.unlocked {
-        warn(
-            NO_LOCKFILE,
-            format!(
-                "no lockfile in the build context, so `{}` picks dependency versions at build time",
-                unlocked.command
-            ),
-            format!("commit one of: {}", unlocked.lockfiles.join(", ")),
-            unlocked.span,
-        );
-    }
+/// [`NO_LOCKFILE`]: the recipe knows whether its install is pinned; the plan carries what it
+/// decided.
+fn no_lockfile(build: &Build<'_>) -> Vec<Warning> {
+    let Some(unlocked) = &build.plan.unlocked else {
+        return Vec::new();
+    };
+    let message = format!(
+        "no lockfile in the build context, so `{}` picks dependency versions at build time",
+        unlocked.command
+    );
+    let hint = format!("commit one of: {}", unlocked.lockfiles.join(", "));
+    vec![Warning::new(NO_LOCKFILE, message, &hint, unlocked.span)]
+}
 
+/// [`IMAGE_NOT_PINNED`]: each stage's image as planned, pointing at where the spec names it.
+fn image_not_pinned(build: &Build<'_>) -> Vec<Warning> {
+    let Build { spec, plan, .. } = build;
     let images = [
         (
             "builder",
@@ -149,46 +183,49 @@ pub fn lint(spec: &Spec, plan: &Plan, recipe: &Recipe) -> Vec<Warning> {
             &spec.images.runtime,
         ),
     ];
+    let mut warnings = Vec::new();
     for (stage, image, written) in images {
         let Some(image) = image.filter(|i| !i.contains("@sha256:")) else {
             continue;
         };
-        warn(
-            IMAGE_NOT_PINNED,
-            format!("the {stage} image `{image}` is not pinned by digest"),
-            format!(
-                "set `images.{stage}: {image}@sha256:<digest>` so that rebuilds use the same image"
-            ),
-            written.as_ref().map_or(fallback, |w| w.span),
+        let message = format!("the {stage} image `{image}` is not pinned by digest");
+        let hint = format!(
+            "set `images.{stage}: {image}@sha256:<digest>` so that rebuilds use the same image"
         );
+        let span = written.as_ref().map_or(Span::default(), |w| w.span);
+        warnings.push(Warning::new(IMAGE_NOT_PINNED, message, &hint, span));
     }
-
-    for (name, value) in &spec.env {
-        if looks_secret(name) && is_literal(value) {
-            warn(
-                SECRET_IN_ENV,
-                format!("`env.{name}` looks like a secret and is stored in the image"),
-                "pass it at run time, or list it under `secrets:` if only the build needs it"
-                    .to_string(),
-                value.span,
-            );
-        }
-    }
-
-    if spec.port.is_none() && recipe.serves {
-        warn(
-            NO_PORT,
-            "no `port`: the image declares no port and sets no `PORT`".to_string(),
-            "add `port: 8080` (the port the app listens on); ignore this for a worker that serves nothing"
-                .to_string(),
-            spec.runtime.span,
-        );
-    }
-
-    warnings.sort_by(|a, b| {
-        (a.span.line, a.span.col, a.rule.name).cmp(&(b.span.line, b.span.col, b.rule.name))
-    });
     warnings
+}
+
+/// [`SECRET_IN_ENV`]: a secret-looking name with a value written into the spec.
+fn secret_in_env(build: &Build<'_>) -> Vec<Warning> {
+    let hint = "pass it at run time, or list it under `secrets:` if only the build needs it";
+    build
+        .spec
+        .env
+        .iter()
+        .filter(|(name, value)| looks_secret(name) && is_literal(value))
+        .map(|(name, value)| {
+            let message = format!("`env.{name}` looks like a secret and is stored in the image");
+            Warning::new(SECRET_IN_ENV, message, hint, value.span)
+        })
+        .collect()
+}
+
+/// [`NO_PORT`]: only for a runtime whose apps usually serve.
+fn no_port(build: &Build<'_>) -> Vec<Warning> {
+    if build.spec.port.is_some() || !build.recipe.serves {
+        return Vec::new();
+    }
+    let message = "no `port`: the image declares no port and sets no `PORT`".to_string();
+    let hint = "add `port: 8080` (the port the app listens on); ignore this for a worker that serves nothing";
+    vec![Warning::new(
+        NO_PORT,
+        message,
+        hint,
+        build.spec.runtime.span,
+    )]
 }
 
 /// Whether an env name reads like a credential: a secret word as a whole `_`-separated part

@@ -58,117 +58,20 @@ fn bad(key: &str, value: &str, why: &str) -> Failure {
 impl Request {
     /// Reads and checks the options.
     pub fn from(inv: &Invocation) -> Result<Request, Failure> {
-        let target = inv.opt("target").unwrap_or_default();
-        let target = Target::parse(target).ok_or_else(|| {
-            bad(
-                "target",
-                target,
-                "shallot's targets are `runtime` (default), `debug` and `builder`",
-            )
-        })?;
-        let platforms = match inv.opt("platform").filter(|p| !p.trim().is_empty()) {
-            None => vec![inv.worker_platform.clone().unwrap_or_else(host_platform)],
-            Some(list) => {
-                let mut platforms: Vec<pb::Platform> = Vec::new();
-                for one in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                    let platform = parse_platform(one).ok_or_else(|| {
-                        bad(
-                            "platform",
-                            one,
-                            "expected os/arch[/variant], e.g. linux/amd64",
-                        )
-                    })?;
-                    if !platforms.contains(&platform) {
-                        platforms.push(platform);
-                    }
-                }
-                platforms
-            }
-        };
-        let resolve_mode = match inv.opt("image-resolve-mode").unwrap_or_default() {
-            "" => ResolveMode::Default,
-            mode => ResolveMode::parse(mode).ok_or_else(|| {
-                bad(
-                    "image-resolve-mode",
-                    mode,
-                    "expected default, pull or local",
-                )
-            })?,
-        };
-        // Empty means every stage; a list names stages, and shallot's are all one build.
-        let no_cache = inv.opt("no-cache").is_some();
-        let epoch = match inv.build_arg("SOURCE_DATE_EPOCH") {
-            None => None,
-            Some(text) => Some(
-                text.trim()
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|s| *s >= 0)
-                    .ok_or_else(|| {
-                        bad(
-                            "build-arg:SOURCE_DATE_EPOCH",
-                            text,
-                            "expected Unix seconds, e.g. 1700000000",
-                        )
-                    })?,
-            ),
-        };
-        let mut cache_imports = Vec::new();
-        if let Some(json) = inv.opt("cache-imports").filter(|v| !v.is_empty()) {
-            let entries: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| {
-                bad(
-                    "cache-imports",
-                    json,
-                    &format!("expected a JSON list of {{\"Type\", \"Attrs\"}}: {e}"),
-                )
-            })?;
-            for entry in entries {
-                let kind = entry
-                    .get("Type")
-                    .and_then(|t| t.as_str())
-                    .unwrap_or_default();
-                let attrs = entry
-                    .get("Attrs")
-                    .and_then(|a| a.as_object())
-                    .map(|a| {
-                        a.iter()
-                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                cache_imports.push(gw::CacheOptionsEntry {
-                    r#type: kind.to_string(),
-                    attrs,
-                });
-            }
-        }
-        if let Some(list) = inv.opt("cache-from").filter(|v| !v.is_empty()) {
-            for reference in list.split(',').map(str::trim).filter(|r| !r.is_empty()) {
-                cache_imports.push(gw::CacheOptionsEntry {
-                    r#type: "registry".to_string(),
-                    attrs: BTreeMap::from([("ref".to_string(), reference.to_string())]),
-                });
-            }
-        }
-        let prefixed = |prefix: &str| -> BTreeMap<String, String> {
-            inv.opts
-                .iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
-                .collect()
-        };
-        let nonempty = |key: &str, default: &str| {
-            inv.opt(key)
-                .filter(|v| !v.is_empty())
-                .unwrap_or(default)
-                .to_string()
-        };
+        // Checked in this order, so that the first bad option is the one reported.
+        let target = target(inv)?;
+        let platforms = platforms(inv)?;
+        let resolve_mode = resolve_mode(inv)?;
+        let epoch = epoch(inv)?;
+        let cache_imports = cache_imports(inv)?;
         Ok(Request {
-            filename: nonempty("filename", "shallot.yaml"),
-            dockerfile_key: nonempty("dockerfilekey", "dockerfile"),
-            context_key: nonempty("contextkey", "context"),
+            filename: nonempty(inv, "filename", "shallot.yaml"),
+            dockerfile_key: nonempty(inv, "dockerfilekey", "dockerfile"),
+            context_key: nonempty(inv, "contextkey", "context"),
             platforms,
             resolve_mode,
-            no_cache,
+            // Empty means every stage; a list names stages, and shallot's are all one build.
+            no_cache: inv.opt("no-cache").is_some(),
             epoch,
             cache_imports,
             request_id: inv
@@ -176,13 +79,151 @@ impl Request {
                 .filter(|v| !v.is_empty())
                 .map(str::to_string),
             options: Options {
-                build_args: prefixed("build-arg:"),
-                labels: prefixed("label:"),
+                build_args: prefixed(inv, "build-arg:"),
+                labels: prefixed(inv, "label:"),
                 target,
-                contexts: prefixed("context:"),
+                contexts: prefixed(inv, "context:"),
             },
         })
     }
+}
+
+/// The option `key`, or `default` when it is missing or empty.
+fn nonempty(inv: &Invocation, key: &str, default: &str) -> String {
+    inv.opt(key)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(default)
+        .to_string()
+}
+
+/// Every option whose key starts with `prefix`, keyed by the rest of the key.
+fn prefixed(inv: &Invocation, prefix: &str) -> BTreeMap<String, String> {
+    inv.opts
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone())))
+        .collect()
+}
+
+/// `target`; empty is the default target.
+fn target(inv: &Invocation) -> Result<Target, Failure> {
+    let target = inv.opt("target").unwrap_or_default();
+    Target::parse(target).ok_or_else(|| {
+        bad(
+            "target",
+            target,
+            "shallot's targets are `runtime` (default), `debug` and `builder`",
+        )
+    })
+}
+
+/// `platform`: a comma-separated list, in order and without repeats; by default the worker's
+/// platform (or the host's).
+fn platforms(inv: &Invocation) -> Result<Vec<pb::Platform>, Failure> {
+    let Some(list) = inv.opt("platform").filter(|p| !p.trim().is_empty()) else {
+        return Ok(vec![
+            inv.worker_platform.clone().unwrap_or_else(host_platform),
+        ]);
+    };
+    let mut platforms: Vec<pb::Platform> = Vec::new();
+    for one in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let platform = parse_platform(one).ok_or_else(|| {
+            bad(
+                "platform",
+                one,
+                "expected os/arch[/variant], e.g. linux/amd64",
+            )
+        })?;
+        if !platforms.contains(&platform) {
+            platforms.push(platform);
+        }
+    }
+    Ok(platforms)
+}
+
+/// `image-resolve-mode`; empty is the default mode.
+fn resolve_mode(inv: &Invocation) -> Result<ResolveMode, Failure> {
+    match inv.opt("image-resolve-mode").unwrap_or_default() {
+        "" => Ok(ResolveMode::Default),
+        mode => ResolveMode::parse(mode).ok_or_else(|| {
+            bad(
+                "image-resolve-mode",
+                mode,
+                "expected default, pull or local",
+            )
+        }),
+    }
+}
+
+/// `build-arg:SOURCE_DATE_EPOCH`: whole, non-negative Unix seconds.
+fn epoch(inv: &Invocation) -> Result<Option<i64>, Failure> {
+    let Some(text) = inv.build_arg("SOURCE_DATE_EPOCH") else {
+        return Ok(None);
+    };
+    let seconds = text.trim().parse::<i64>().ok().filter(|s| *s >= 0);
+    seconds.map(Some).ok_or_else(|| {
+        bad(
+            "build-arg:SOURCE_DATE_EPOCH",
+            text,
+            "expected Unix seconds, e.g. 1700000000",
+        )
+    })
+}
+
+/// `cache-imports` entries first, then one registry import per `cache-from` reference.
+fn cache_imports(inv: &Invocation) -> Result<Vec<gw::CacheOptionsEntry>, Failure> {
+    let mut imports = match inv.opt("cache-imports").filter(|v| !v.is_empty()) {
+        Some(json) => cache_imports_json(json)?,
+        None => Vec::new(),
+    };
+    if let Some(list) = inv.opt("cache-from").filter(|v| !v.is_empty()) {
+        imports.extend(cache_from(list));
+    }
+    Ok(imports)
+}
+
+/// `cache-imports`: a JSON list of `{"Type", "Attrs"}`; a missing or non-string field reads
+/// as empty.
+fn cache_imports_json(json: &str) -> Result<Vec<gw::CacheOptionsEntry>, Failure> {
+    let entries: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| {
+        bad(
+            "cache-imports",
+            json,
+            &format!("expected a JSON list of {{\"Type\", \"Attrs\"}}: {e}"),
+        )
+    })?;
+    Ok(entries.iter().map(cache_import).collect())
+}
+
+/// One `{"Type", "Attrs"}` entry of `cache-imports`.
+fn cache_import(entry: &serde_json::Value) -> gw::CacheOptionsEntry {
+    let kind = entry
+        .get("Type")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
+    let attrs = entry
+        .get("Attrs")
+        .and_then(|a| a.as_object())
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    gw::CacheOptionsEntry {
+        r#type: kind.to_string(),
+        attrs,
+    }
+}
+
+/// The legacy `cache-from`: comma-separated registry references.
+fn cache_from(list: &str) -> impl Iterator<Item = gw::CacheOptionsEntry> + '_ {
+    list.split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|reference| gw::CacheOptionsEntry {
+            r#type: "registry".to_string(),
+            attrs: BTreeMap::from([("ref".to_string(), reference.to_string())]),
+        })
 }
 
 #[cfg(test)]

@@ -167,23 +167,70 @@ pub fn describe() -> gw::Result {
 /// `frontend.outline`: shallot's own build args and every `${NAME}` the spec references, the
 /// secrets and SSH sockets the spec asks for, and the cache mounts the plan uses.
 fn outline(loaded: &Loaded<'_>) -> gw::Result {
-    let Loaded {
-        request,
-        file,
-        spec,
-        plan,
-        ..
-    } = loaded;
-    let value_of = |name: &str| {
-        request
-            .options
-            .build_args
-            .get(name)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let spec = loaded.spec;
+    let args = outline_args(loaded.request, spec);
+    let caches = cache_mounts(loaded.plan);
+    let cache: Vec<Value> = caches
+        .iter()
+        .map(|(id, spans)| with_location(json!({"ID": id}), spans))
+        .collect();
+    let (name, description) = target_of(loaded.request);
+    let body = json!({
+        "name": name,
+        "description": description,
+        "args": args,
+        "secrets": outline_secrets(spec),
+        "ssh": outline_ssh(spec),
+        "cache": cache,
+        "sources": [base64(&loaded.file.data)],
+    });
+    let text = outline_text(name, description, &args, spec, &caches);
+    metadata(body, text, None)
+}
 
-    // (name, description, spans where the spec references it), shallot's own first.
+/// The outline for a person: the target, then a table each for the build args and for the
+/// secrets, SSH sockets and caches there are.
+fn outline_text(
+    name: &str,
+    description: &str,
+    args: &[Value],
+    spec: &Spec,
+    caches: &BTreeMap<&str, Vec<Span>>,
+) -> String {
+    let mut text = format!("TARGET: {name}\nDESCRIPTION: {description}\n\n");
+    let mut arg_rows = vec![row(["BUILD ARG", "VALUE", "DESCRIPTION"])];
+    arg_rows.extend(args.iter().map(|a| {
+        row([
+            str_of(a, "name"),
+            str_of(a, "value"),
+            str_of(a, "description"),
+        ])
+    }));
+    text.push_str(&table(&arg_rows));
+    push_section(
+        &mut text,
+        row(["SECRET", "REQUIRED"]),
+        spec.secrets
+            .iter()
+            .map(|s| row([s.id.value.as_str(), yes_no(s.required)])),
+    );
+    push_section(
+        &mut text,
+        row(["SSH", "REQUIRED"]),
+        spec.ssh.iter().map(|s| row([s.value.as_str(), "yes"])),
+    );
+    push_section(
+        &mut text,
+        row(["CACHE"]),
+        caches.keys().map(|id| row([*id])),
+    );
+    text
+}
+
+/// The outline's build args: shallot's own first, then each `${NAME}` the spec references,
+/// with the value the options give it and every place the spec references it.
+fn outline_args(request: &Request, spec: &Spec) -> Vec<Value> {
+    // (name, description, spans where the spec references it)
     let mut args: Vec<(String, String, Vec<Span>)> = BUILD_ARGS
         .iter()
         .map(|(name, description)| (name.to_string(), description.to_string(), Vec::new()))
@@ -194,18 +241,27 @@ fn outline(loaded: &Loaded<'_>) -> gw::Result {
             None => args.push((name, format!("referenced in `{place}`"), vec![span])),
         }
     }
-    let args: Vec<Value> = args
-        .iter()
+    let value_of = |name: &str| {
+        request
+            .options
+            .build_args
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    args.iter()
         .map(|(name, description, spans)| {
             with_location(
                 json!({"name": name, "description": description, "value": value_of(name)}),
                 spans,
             )
         })
-        .collect();
+        .collect()
+}
 
-    let secrets: Vec<Value> = spec
-        .secrets
+/// The outline's secrets, as the spec lists them.
+fn outline_secrets(spec: &Spec) -> Vec<Value> {
+    spec.secrets
         .iter()
         .map(|s| {
             with_location(
@@ -213,14 +269,19 @@ fn outline(loaded: &Loaded<'_>) -> gw::Result {
                 &[s.id.span],
             )
         })
-        .collect();
-    let ssh: Vec<Value> = spec
-        .ssh
+        .collect()
+}
+
+/// The outline's SSH sockets; each one the spec names is required.
+fn outline_ssh(spec: &Spec) -> Vec<Value> {
+    spec.ssh
         .iter()
         .map(|s| with_location(json!({"name": s.value, "required": true}), &[s.span]))
-        .collect();
+        .collect()
+}
 
-    // Cache ids once each, with every run that mounts them.
+/// Cache ids once each, with every run that mounts them.
+fn cache_mounts(plan: &Plan) -> BTreeMap<&str, Vec<Span>> {
     let mut caches: BTreeMap<&str, Vec<Span>> = BTreeMap::new();
     for step in plan.builder.iter().flat_map(|b| &b.steps) {
         if let Step::Run(run) = step {
@@ -232,55 +293,16 @@ fn outline(loaded: &Loaded<'_>) -> gw::Result {
             }
         }
     }
-    let cache: Vec<Value> = caches
-        .iter()
-        .map(|(id, spans)| with_location(json!({"ID": id}), spans))
-        .collect();
+    caches
+}
 
-    let (name, description) = target_of(request);
-    let body = json!({
-        "name": name,
-        "description": description,
-        "args": args,
-        "secrets": secrets,
-        "ssh": ssh,
-        "cache": cache,
-        "sources": [base64(&file.data)],
-    });
-
-    let mut text = format!("TARGET: {name}\nDESCRIPTION: {description}\n\n");
-    let mut arg_rows = vec![row(["BUILD ARG", "VALUE", "DESCRIPTION"])];
-    arg_rows.extend(args.iter().map(|a| {
-        row([
-            str_of(a, "name"),
-            str_of(a, "value"),
-            str_of(a, "description"),
-        ])
-    }));
-    text.push_str(&table(&arg_rows));
-    if !spec.secrets.is_empty() {
-        let mut rows = vec![row(["SECRET", "REQUIRED"])];
-        rows.extend(
-            spec.secrets
-                .iter()
-                .map(|s| row([s.id.value.as_str(), yes_no(s.required)])),
-        );
+/// Appends a table after a blank line, unless it has no rows below its `header`.
+fn push_section(text: &mut String, header: Vec<String>, rows: impl Iterator<Item = Vec<String>>) {
+    let rows: Vec<Vec<String>> = std::iter::once(header).chain(rows).collect();
+    if rows.len() > 1 {
         text.push('\n');
         text.push_str(&table(&rows));
     }
-    if !spec.ssh.is_empty() {
-        let mut rows = vec![row(["SSH", "REQUIRED"])];
-        rows.extend(spec.ssh.iter().map(|s| row([s.value.as_str(), "yes"])));
-        text.push('\n');
-        text.push_str(&table(&rows));
-    }
-    if !caches.is_empty() {
-        let mut rows = vec![row(["CACHE"])];
-        rows.extend(caches.keys().map(|id| row([*id])));
-        text.push('\n');
-        text.push_str(&table(&rows));
-    }
-    metadata(body, text, None)
 }
 
 /// `frontend.targets`: `runtime` (the default), `debug` and, when the runtime has one, `builder`.

@@ -188,89 +188,22 @@ impl Cx<'_, '_> {
     }
 
     fn spec(&mut self, root: &Spanned<Node>) -> Option<Spec> {
-        let whole = self.src.whole();
-        let entries = match &root.value {
-            Node::Map(entries) => entries.as_slice(),
-            Node::Null => &[],
-            _ => {
-                let span = self.span(root);
-                let got = self.got(root);
-                self.error(
-                    span,
-                    format!("a spec must be a mapping of keys to values, got {got}"),
-                    Some("start with a line like `runtime: node`".to_owned()),
-                );
-                return None;
-            }
-        };
-
+        let entries = self.top_level(root)?;
+        let mut spec = defaults(self.src.whole());
         let mut runtime = None;
-        let mut runtime_version = None;
-        let mut entrypoint = None;
-        let mut port = None;
-        let mut args = Vec::new();
-        let mut env = BTreeMap::new();
-        let mut build = Vec::new();
-        let mut debug = Located {
-            value: false,
-            span: Span::default(),
-        };
-        let mut labels = BTreeMap::new();
-        let mut workdir = Located {
-            value: DEFAULT_WORKDIR.to_owned(),
-            span: Span::default(),
-        };
-        let mut user = Located {
-            value: User::Nonroot,
-            span: Span::default(),
-        };
-        let mut images = Images::default();
-        let mut cgo = Located {
-            value: false,
-            span: Span::default(),
-        };
-        let mut jvm_options = None;
-        let mut secrets = Vec::new();
-        let mut ssh = Vec::new();
-        let mut include = Vec::new();
-        let mut exclude = Vec::new();
-
         for (key, key_span, value) in self.entries(entries, None) {
-            match key.as_str() {
-                "runtime" => {
-                    if let Some((name, version)) = self.runtime(value) {
-                        runtime = Some(name);
-                        runtime_version = version;
-                    }
-                }
-                "entrypoint" => entrypoint = self.non_empty(value, "entrypoint"),
-                "port" => port = self.port(value),
-                "args" => args = self.strings(value, "args"),
-                "env" => env = self.env(value),
-                "build" => build = self.strings(value, "build"),
-                "debug" => debug = self.boolean(value, "debug").unwrap_or(debug),
-                "cgo" => cgo = self.boolean(value, "cgo").unwrap_or(cgo),
-                "jvm_options" => jvm_options = self.non_empty(value, "jvm_options"),
-                "secrets" => secrets = self.secrets(value),
-                "ssh" => ssh = self.ssh(value),
-                "include" => include = self.strings(value, "include"),
-                "exclude" => exclude = self.strings(value, "exclude"),
-                "labels" => labels = self.labels(value),
-                "workdir" => workdir = self.workdir(value).unwrap_or(workdir),
-                "user" => user = self.user(value).unwrap_or(user),
-                "images" => images = self.images(value),
-                _ => self.unknown_key(&key, key_span, KEYS, None),
+            if key == "runtime" {
+                runtime = self.runtime(value);
+            } else {
+                self.optional_key(&mut spec, &key, key_span, value);
             }
         }
-
-        let Some(runtime) = runtime else {
-            if !entries
-                .iter()
-                .any(|(k, _)| matches!(&k.value, Node::Str(s) if s == "runtime"))
-            {
+        let Some((runtime, runtime_version)) = runtime else {
+            // An invalid `runtime` has been reported already; only a missing one is left.
+            if !has_key(entries, "runtime") {
                 let hint = format!("add `runtime: <name>`; {}", self.expected_runtimes());
                 self.error(
-                    whole,
+                    spec.whole,
                     "missing required key `runtime`".to_owned(),
                     Some(hint),
                 );
@@ -280,24 +213,54 @@ impl Cx<'_, '_> {
         Some(Spec {
             runtime,
             runtime_version,
-            entrypoint,
-            port,
-            args,
-            env,
-            build,
-            debug,
-            labels,
-            workdir,
-            user,
-            images,
-            cgo,
-            jvm_options,
-            secrets,
-            ssh,
-            include,
-            exclude,
-            whole,
+            ..spec
         })
+    }
+
+    /// The document's top-level entries: none for an empty document, an error for anything
+    /// but a mapping.
+    fn top_level<'n>(
+        &mut self,
+        root: &'n Spanned<Node>,
+    ) -> Option<&'n [(Spanned<Node>, Spanned<Node>)]> {
+        match &root.value {
+            Node::Map(entries) => Some(entries.as_slice()),
+            Node::Null => Some(&[]),
+            _ => {
+                let span = self.span(root);
+                let got = self.got(root);
+                self.error(
+                    span,
+                    format!("a spec must be a mapping of keys to values, got {got}"),
+                    Some("start with a line like `runtime: node`".to_owned()),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks one top-level key other than `runtime` into `spec`; an invalid value leaves the
+    /// default in place.
+    fn optional_key(&mut self, spec: &mut Spec, key: &str, key_span: Span, value: &Spanned<Node>) {
+        match key {
+            "entrypoint" => spec.entrypoint = self.non_empty(value, "entrypoint"),
+            "port" => spec.port = self.port(value),
+            "args" => spec.args = self.strings(value, "args"),
+            "env" => spec.env = self.env(value),
+            "build" => spec.build = self.strings(value, "build"),
+            "debug" => keep_default(&mut spec.debug, self.boolean(value, "debug")),
+            "cgo" => keep_default(&mut spec.cgo, self.boolean(value, "cgo")),
+            "jvm_options" => spec.jvm_options = self.non_empty(value, "jvm_options"),
+            "secrets" => spec.secrets = self.secrets(value),
+            "ssh" => spec.ssh = self.ssh(value),
+            "include" => spec.include = self.strings(value, "include"),
+            "exclude" => spec.exclude = self.strings(value, "exclude"),
+            "labels" => spec.labels = self.labels(value),
+            "workdir" => keep_default(&mut spec.workdir, self.workdir(value)),
+            "user" => keep_default(&mut spec.user, self.user(value)),
+            "images" => spec.images = self.images(value),
+            _ => self.unknown_key(key, key_span, KEYS, None),
+        }
     }
 
     /// `runtime: name` or `runtime: name@version`.
@@ -631,11 +594,7 @@ impl Cx<'_, '_> {
                             _ => self.unknown_key(&key, key_span, SECRET_KEYS, Some("secrets")),
                         }
                     }
-                    if id.is_none()
-                        && !entries
-                            .iter()
-                            .any(|(k, _)| matches!(&k.value, Node::Str(s) if s == "id"))
-                    {
+                    if id.is_none() && !has_key(entries, "id") {
                         self.error(self.span(item), "a secret needs an `id`".to_owned(), None);
                     }
                     id.map(|id| Secret {
@@ -723,6 +682,57 @@ impl Cx<'_, '_> {
         }
         Some(value)
     }
+}
+
+/// A spec with every key at its default. `runtime` has none: [`Cx::spec`] replaces it, and
+/// returns no spec without one.
+fn defaults(whole: Span) -> Spec {
+    Spec {
+        runtime: Located {
+            value: String::new(),
+            span: whole,
+        },
+        runtime_version: None,
+        entrypoint: None,
+        port: None,
+        args: Vec::new(),
+        env: BTreeMap::new(),
+        build: Vec::new(),
+        debug: unwritten(false),
+        labels: BTreeMap::new(),
+        workdir: unwritten(DEFAULT_WORKDIR.to_owned()),
+        user: unwritten(User::Nonroot),
+        images: Images::default(),
+        cgo: unwritten(false),
+        jvm_options: None,
+        secrets: Vec::new(),
+        ssh: Vec::new(),
+        include: Vec::new(),
+        exclude: Vec::new(),
+        whole,
+    }
+}
+
+/// A default value, which the spec did not write.
+fn unwritten<T>(value: T) -> Located<T> {
+    Located {
+        value,
+        span: Span::default(),
+    }
+}
+
+/// Replaces `slot` with `checked` when the value was valid; else the default stays.
+fn keep_default<T>(slot: &mut Located<T>, checked: Option<Located<T>>) {
+    if let Some(checked) = checked {
+        *slot = checked;
+    }
+}
+
+/// Whether a mapping has the string key `name`, valid or not.
+fn has_key(entries: &[(Spanned<Node>, Spanned<Node>)], name: &str) -> bool {
+    entries
+        .iter()
+        .any(|(k, _)| matches!(&k.value, Node::Str(s) if s == name))
 }
 
 /// `nonroot`, `root`, `1000` or `1000:1000`.

@@ -285,7 +285,7 @@ pub const STATIC: Case = Case {
     body: &["hello from shallot"],
     entrypoint: &["/app/server"],
     cmd: &[],
-    env: &[],
+    env: &["PORT=8080", "SSL_CERT_FILE="],
     present: &[Entry::executable(" app/server")],
     absent: &["bin/sh", "server.c"],
     absent_anywhere: &[],

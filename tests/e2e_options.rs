@@ -6,12 +6,6 @@ mod support;
 
 use support::*;
 
-fn edit(dir: &std::path::Path, file: &str, f: impl FnOnce(String) -> String) {
-    let path = dir.join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-    std::fs::write(&path, f(text)).unwrap_or_else(|e| panic!("{file}: {e}"));
-}
-
 /// A package.json `preinstall` script: npm runs it in the install step. The script is new
 /// content on every run, so the install step runs instead of coming from an earlier run's cache.
 fn with_preinstall(package: String, script: &str) -> String {
@@ -23,214 +17,196 @@ fn with_preinstall(package: String, script: &str) -> String {
     )
 }
 
-#[test]
-fn a_secret_reaches_the_install_step_only() {
-    if !ready() {
-        return;
-    }
-    let dir = example_copy("node");
-    let secret = "s3cr3t-value-that-must-not-leak";
-    let secret_file = dir.path().join("token.txt");
-    std::fs::write(&secret_file, secret).expect("secret file");
-    edit(dir.path(), ".dockerignore", |t| format!("{t}\ntoken.txt\n"));
-    edit(dir.path(), "shallot.yaml", |t| {
-        format!("{t}  - test ! -e /run/secrets/npm_token\nsecrets: [npm_token]\n")
-    });
-    edit(dir.path(), "package.json", |p| {
-        with_preinstall(p, "echo secret-bytes=$(wc -c < /run/secrets/npm_token)")
-    });
-    let src = format!("id=npm_token,src={}", secret_file.display());
-    let r = build(
-        dir.path(),
-        "shallot.yaml",
-        "shallot-e2e/options:secret",
-        &["--secret", &src],
-    );
-    assert!(r.ok, "build with a secret failed:\n{}", r.text);
-    assert!(
-        r.text.contains(&format!("secret-bytes={}", secret.len())),
-        "the install step did not see the secret:\n{}",
-        r.text
-    );
-    // Not in any layer, not in the config, not in the history.
-    let files = image_files("shallot-e2e/options:secret");
-    assert!(
-        !files.contains("run/secrets"),
-        "secret mount left a file:\n{files}"
-    );
-    let inspect = docker_ok(&["inspect", "shallot-e2e/options:secret"]);
-    let history = docker_ok(&["history", "--no-trunc", "shallot-e2e/options:secret"]);
-    assert!(!inspect.contains(secret) && !history.contains(secret));
+e2e_tests!(
+    fn a_secret_reaches_the_install_step_only() {
+        let dir = example_copy("node");
+        let secret = "s3cr3t-value-that-must-not-leak";
+        let secret_file = dir.path().join("token.txt");
+        std::fs::write(&secret_file, secret).expect("secret file");
+        edit(dir.path(), ".dockerignore", |t| format!("{t}\ntoken.txt\n"));
+        edit(dir.path(), "shallot.yaml", |t| {
+            format!("{t}  - test ! -e /run/secrets/npm_token\nsecrets: [npm_token]\n")
+        });
+        edit(dir.path(), "package.json", |p| {
+            with_preinstall(p, "echo secret-bytes=$(wc -c < /run/secrets/npm_token)")
+        });
+        let src = format!("id=npm_token,src={}", secret_file.display());
+        let r = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/options:secret",
+            &["--secret", &src],
+        );
+        assert!(r.ok, "build with a secret failed:\n{}", r.text);
+        assert!(
+            r.text.contains(&format!("secret-bytes={}", secret.len())),
+            "the install step did not see the secret:\n{}",
+            r.text
+        );
+        // Not in any layer, not in the config, not in the history.
+        let files = image_files("shallot-e2e/options:secret");
+        assert!(
+            !files.contains("run/secrets"),
+            "secret mount left a file:\n{files}"
+        );
+        let inspect = docker_ok(&["inspect", "shallot-e2e/options:secret"]);
+        let history = docker_ok(&["history", "--no-trunc", "shallot-e2e/options:secret"]);
+        assert!(!inspect.contains(secret) && !history.contains(secret));
 
-    // A required secret that is not passed fails the build, naming it.
-    let r = build(
-        dir.path(),
-        "shallot.yaml",
-        "shallot-e2e/options:nosecret",
-        &["--no-cache"],
-    );
-    assert!(
-        !r.ok,
-        "a build without its required secret succeeded:\n{}",
-        r.text
-    );
-    assert!(r.text.contains("npm_token"), "{}", r.text);
-}
+        // A required secret that is not passed fails the build, naming it.
+        let r = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/options:nosecret",
+            &["--no-cache"],
+        );
+        assert!(
+            !r.ok,
+            "a build without its required secret succeeded:\n{}",
+            r.text
+        );
+        assert!(r.text.contains("npm_token"), "{}", r.text);
+    }
 
-#[test]
-fn ssh_agent_reaches_the_install_step() {
-    if !ready() {
-        return;
-    }
-    if !std::path::Path::new("/usr/bin/ssh-agent").exists() {
-        panic!("ssh-agent is missing: apt-get install openssh-client");
-    }
-    let agent_dir = tempfile::tempdir().expect("tempdir");
-    let socket = agent_dir.path().join("agent.sock");
-    let mut agent = std::process::Command::new("/usr/bin/ssh-agent")
-        .args(["-D", "-a"])
-        .arg(&socket)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("ssh-agent");
-    for _ in 0..50 {
-        if socket.exists() {
-            break;
+    fn ssh_agent_reaches_the_install_step() {
+        if !std::path::Path::new("/usr/bin/ssh-agent").exists() {
+            panic!("ssh-agent is missing: apt-get install openssh-client");
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        let agent_dir = tempfile::tempdir().expect("tempdir");
+        let socket = agent_dir.path().join("agent.sock");
+        let mut agent = std::process::Command::new("/usr/bin/ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&socket)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("ssh-agent");
+        for _ in 0..50 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let dir = example_copy("node");
+        edit(dir.path(), "shallot.yaml", |t| format!("{t}ssh: true\n"));
+        edit(dir.path(), "package.json", |p| {
+            with_preinstall(p, "test -S $SSH_AUTH_SOCK && echo agent-at=$SSH_AUTH_SOCK")
+        });
+        let ssh = format!("default={}", socket.display());
+        let r = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/options:ssh",
+            &["--ssh", &ssh],
+        );
+        let _ = agent.kill();
+        let _ = agent.wait();
+        assert!(r.ok, "build with ssh failed:\n{}", r.text);
+        assert!(
+            r.text.contains("agent-at=/run/buildkit/ssh_agent.0"),
+            "{}",
+            r.text
+        );
     }
-    let dir = example_copy("node");
-    edit(dir.path(), "shallot.yaml", |t| format!("{t}ssh: true\n"));
-    edit(dir.path(), "package.json", |p| {
-        with_preinstall(p, "test -S $SSH_AUTH_SOCK && echo agent-at=$SSH_AUTH_SOCK")
-    });
-    let ssh = format!("default={}", socket.display());
-    let r = build(
-        dir.path(),
-        "shallot.yaml",
-        "shallot-e2e/options:ssh",
-        &["--ssh", &ssh],
-    );
-    let _ = agent.kill();
-    let _ = agent.wait();
-    assert!(r.ok, "build with ssh failed:\n{}", r.text);
-    assert!(
-        r.text.contains("agent-at=/run/buildkit/ssh_agent.0"),
-        "{}",
-        r.text
-    );
-}
 
-#[test]
-fn labels_build_args_and_source_date_epoch() {
-    if !ready() {
-        return;
+    fn labels_build_args_and_source_date_epoch() {
+        let dir = example_copy("node");
+        edit(dir.path(), "shallot.yaml", |t| {
+            format!(
+                "{t}labels:\n  org.opencontainers.image.version: \"${{VERSION}}\"\nenv:\n  APP_VERSION: \"${{VERSION}}\"\n"
+            )
+        });
+        let r = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/options:labels",
+            &[
+                "--label",
+                "team=web",
+                "--build-arg",
+                "VERSION=1.2.3",
+                "--build-arg",
+                "SOURCE_DATE_EPOCH=1700000000",
+            ],
+        );
+        assert!(r.ok, "build failed:\n{}", r.text);
+        let config = image_config("shallot-e2e/options:labels");
+        assert_eq!(config["Labels"]["team"], "web");
+        assert_eq!(
+            config["Labels"]["org.opencontainers.image.version"],
+            "1.2.3"
+        );
+        let env = env_of(&config);
+        assert!(env.contains(&"APP_VERSION=1.2.3"), "{env:?}");
+        let created = docker_ok(&[
+            "inspect",
+            "--format",
+            "{{.Created}}",
+            "shallot-e2e/options:labels",
+        ]);
+        assert!(
+            created.starts_with("2023-11-14T22:13:20"),
+            "created: {created}"
+        );
+        // The files shallot copies into the runtime image carry the epoch too. (The directory's
+        // own time is set by the daemon as files land in it; BuildKit ≥ v0.13 can clamp it with
+        // the exporter's rewrite-timestamp.)
+        let files = image_files("shallot-e2e/options:labels");
+        let server = files
+            .lines()
+            .find(|l| l.ends_with(" app/server.js"))
+            .expect("server.js");
+        assert!(
+            server.contains("2023-11-14 22:13"),
+            "server.js time: {server}"
+        );
     }
-    let dir = example_copy("node");
-    edit(dir.path(), "shallot.yaml", |t| {
-        format!(
-            "{t}labels:\n  org.opencontainers.image.version: \"${{VERSION}}\"\nenv:\n  APP_VERSION: \"${{VERSION}}\"\n"
-        )
-    });
-    let r = build(
-        dir.path(),
-        "shallot.yaml",
-        "shallot-e2e/options:labels",
-        &[
-            "--label",
-            "team=web",
-            "--build-arg",
-            "VERSION=1.2.3",
-            "--build-arg",
-            "SOURCE_DATE_EPOCH=1700000000",
-        ],
-    );
-    assert!(r.ok, "build failed:\n{}", r.text);
-    let config = image_config("shallot-e2e/options:labels");
-    assert_eq!(config["Labels"]["team"], "web");
-    assert_eq!(
-        config["Labels"]["org.opencontainers.image.version"],
-        "1.2.3"
-    );
-    let env = env_of(&config);
-    assert!(env.contains(&"APP_VERSION=1.2.3"), "{env:?}");
-    let created = docker_ok(&[
-        "inspect",
-        "--format",
-        "{{.Created}}",
-        "shallot-e2e/options:labels",
-    ]);
-    assert!(
-        created.starts_with("2023-11-14T22:13:20"),
-        "created: {created}"
-    );
-    // The files shallot copies into the runtime image carry the epoch too. (The directory's
-    // own time is set by the daemon as files land in it; BuildKit ≥ v0.13 can clamp it with
-    // the exporter's rewrite-timestamp.)
-    let files = image_files("shallot-e2e/options:labels");
-    let server = files
-        .lines()
-        .find(|l| l.ends_with(" app/server.js"))
-        .expect("server.js");
-    assert!(
-        server.contains("2023-11-14 22:13"),
-        "server.js time: {server}"
-    );
-}
 
-#[test]
-fn no_cache_reruns_the_install_and_exclude_keeps_files_out() {
-    if !ready() {
-        return;
+    fn no_cache_reruns_the_install_and_exclude_keeps_files_out() {
+        let dir = example_copy("node");
+        std::fs::write(dir.path().join("notes.txt"), "not for the image").expect("notes");
+        edit(dir.path(), "shallot.yaml", |t| {
+            format!("{t}exclude: [notes.txt]\n")
+        });
+        let first = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/options:nocache",
+            &[],
+        );
+        assert!(first.ok, "{}", first.text);
+        assert!(!image_files("shallot-e2e/options:nocache").contains("app/notes.txt"));
+        let second = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/options:nocache",
+            &["--no-cache"],
+        );
+        assert!(second.ok, "{}", second.text);
+        assert_eq!(
+            step_cached(&second.text, "[builder 3/6] RUN npm ci"),
+            Some(false),
+            "{}",
+            second.text
+        );
     }
-    let dir = example_copy("node");
-    std::fs::write(dir.path().join("notes.txt"), "not for the image").expect("notes");
-    edit(dir.path(), "shallot.yaml", |t| {
-        format!("{t}exclude: [notes.txt]\n")
-    });
-    let first = build(
-        dir.path(),
-        "shallot.yaml",
-        "shallot-e2e/options:nocache",
-        &[],
-    );
-    assert!(first.ok, "{}", first.text);
-    assert!(!image_files("shallot-e2e/options:nocache").contains("app/notes.txt"));
-    let second = build(
-        dir.path(),
-        "shallot.yaml",
-        "shallot-e2e/options:nocache",
-        &["--no-cache"],
-    );
-    assert!(second.ok, "{}", second.text);
-    assert_eq!(
-        step_cached(&second.text, "[builder 3/6] RUN npm ci"),
-        Some(false),
-        "{}",
-        second.text
-    );
-}
 
-#[test]
-fn builder_target_is_the_builder_stage() {
-    if !ready() {
-        return;
+    fn builder_target_is_the_builder_stage() {
+        let dir = example_copy("node");
+        let r = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/options:builder",
+            &["--target", "builder"],
+        );
+        assert!(r.ok, "{}", r.text);
+        let out = docker_ok(&[
+            "run",
+            "--rm",
+            "shallot-e2e/options:builder",
+            "/bin/sh",
+            "-c",
+            "ls /app/dist && node --version",
+        ]);
+        assert!(out.contains("build-info.json"), "{out}");
     }
-    let dir = example_copy("node");
-    let r = build(
-        dir.path(),
-        "shallot.yaml",
-        "shallot-e2e/options:builder",
-        &["--target", "builder"],
-    );
-    assert!(r.ok, "{}", r.text);
-    let out = docker_ok(&[
-        "run",
-        "--rm",
-        "shallot-e2e/options:builder",
-        "/bin/sh",
-        "-c",
-        "ls /app/dist && node --version",
-    ]);
-    assert!(out.contains("build-info.json"), "{out}");
-}
+);

@@ -1,6 +1,14 @@
 //! End-to-end harness: a real BuildKit (dockerd's), the frontend image and local stand-ins for
 //! the base images. Outside CI a missing daemon skips the tests loudly; in CI it fails them.
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary uses part of the kit
+
+pub mod case;
+pub mod runtimes;
+
+#[allow(unused_imports)]
+pub use case::*;
+#[allow(unused_imports)]
+pub use runtimes::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -80,6 +88,26 @@ pub fn ready() -> bool {
         }
     }
 }
+
+/// `#[test]` functions that need the harness: each skips (outside CI) or fails (in CI) as
+/// [`ready`] says, before its body runs.
+#[allow(unused_macros)] // each test binary uses part of the kit
+macro_rules! e2e_tests {
+    ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {
+        $(
+            $(#[$meta])*
+            #[test]
+            fn $name() {
+                if !$crate::support::ready() {
+                    return;
+                }
+                $body
+            }
+        )*
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use e2e_tests;
 
 /// Why the harness is not ready.
 enum Setup {
@@ -181,6 +209,13 @@ fn copy_dir(from: &Path, to: &Path) {
                 .unwrap_or_else(|e| panic!("copy {}: {e}", path.display()));
         }
     }
+}
+
+/// Rewrites `dir/file` with `f` of its text.
+pub fn edit(dir: &Path, file: &str, f: impl FnOnce(String) -> String) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    std::fs::write(&path, f(text)).unwrap_or_else(|e| panic!("{file}: {e}"));
 }
 
 /// A free TCP port on 127.0.0.1.

@@ -267,7 +267,7 @@ mod tests {
 
     fn warnings_with(src: &str, facts: &Facts) -> Vec<Warning> {
         let spec = crate::spec::parse(src, &runtimes::names()).unwrap_or_else(|d| panic!("{d}"));
-        let plan = crate::runtimes::plan_of(&spec, facts, &Options::default())
+        let plan = crate::testkit::plan_of(&spec, facts, &Options::default())
             .unwrap_or_else(|d| panic!("{d}"));
         let recipe = runtimes::find(&spec.runtime.value).unwrap_or_else(|| panic!("a recipe"));
         lint(&spec, &plan, recipe)

@@ -1,5 +1,6 @@
-//! Helpers shared by the unit tests, so that each exists once: the run commands of a plan, the
-//! build environment of a golden graph and the one rendering of a graph that golden files hold.
+//! Helpers shared by the unit tests, so that each exists once: the plan of a spec, the run
+//! commands of a plan, the build environment of a golden graph and the one rendering of a graph
+//! that golden files hold.
 
 use crate::llb::{BuildEnv, Definition, SourceFile, ops_json};
 use crate::plan::{Plan, Step};
@@ -33,4 +34,21 @@ pub(crate) fn build_env(spec: &str) -> BuildEnv {
 /// The graph as golden files hold it: [`ops_json`], pretty-printed.
 pub(crate) fn dump(def: &Definition) -> String {
     format!("{:#}", ops_json(def))
+}
+
+/// The plan of a parsed spec, with its runtime's recipe; its spec problems as
+/// [`Diagnostics`](crate::spec::Diagnostics).
+pub(crate) fn plan_of(
+    spec: &crate::spec::Spec,
+    facts: &crate::plan::Facts,
+    options: &crate::plan::Options,
+) -> Result<crate::plan::Plan, crate::spec::Diagnostics> {
+    use crate::plan::{Plan, PlanError};
+    let Some(recipe) = crate::runtimes::find(&spec.runtime.value) else {
+        panic!("no recipe for `{}`", spec.runtime.value)
+    };
+    Plan::from_spec(recipe, spec, facts, options).map_err(|e| match e {
+        PlanError::Spec(d) => d,
+        other => panic!("not a spec problem: {other}"),
+    })
 }

@@ -741,7 +741,6 @@ fn report(tree: &Tree) -> String {
 }
 
 #[test]
-#[ignore = "issue 7: enabled when the refactor lands"]
 fn no_function_over_its_limit() {
     let tree = scan(&root(), LIMITS);
     if let Some(message) = function_offences(&over_limit(tree.functions())) {

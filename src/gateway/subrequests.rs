@@ -669,7 +669,7 @@ mod tests {
         for path in ["package.json", "package-lock.json"] {
             facts.files.insert(path.to_string(), b"{}".to_vec());
         }
-        let plan = crate::runtimes::plan_of(&spec, &facts, &request.options)
+        let plan = crate::testkit::plan_of(&spec, &facts, &request.options)
             .unwrap_or_else(|d| panic!("{d}"));
         let file = file(src);
         let recipe = runtimes::find(&spec.runtime.value).unwrap_or_else(|| panic!("a recipe"));

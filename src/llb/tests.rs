@@ -25,7 +25,7 @@ fn example_plan() -> Plan {
         ]),
         dockerignore: Some(EXAMPLE_DOCKERIGNORE.to_string()),
     };
-    crate::runtimes::plan_of(&spec, &facts, &Options::default()).unwrap()
+    crate::testkit::plan_of(&spec, &facts, &Options::default()).unwrap()
 }
 
 fn example(stage: Stage) -> Definition {

@@ -50,7 +50,7 @@ fn locked_facts() -> Facts {
 
 fn plan_with(src: &str, facts: &Facts, options: &Options) -> Plan {
     let spec = parse(src);
-    match crate::runtimes::plan_of(&spec, facts, options) {
+    match crate::testkit::plan_of(&spec, facts, options) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
     }
@@ -62,7 +62,7 @@ fn plan(src: &str, facts: &Facts) -> Plan {
 
 fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
     let spec = parse(src);
-    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
+    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d,
     }
@@ -742,7 +742,7 @@ fn build_args_fill_references_and_leave_the_rest() {
         build_args: BTreeMap::from([("VERSION".to_string(), "1.2".to_string())]),
         ..Default::default()
     };
-    let plan = crate::runtimes::plan_of(&spec, &locked_facts(), &options).expect("plan");
+    let plan = crate::testkit::plan_of(&spec, &locked_facts(), &options).expect("plan");
     assert!(
         plan.config
             .env

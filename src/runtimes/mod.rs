@@ -69,21 +69,3 @@ pub fn context_path(path: &str) -> Option<String> {
 pub fn inside_context(path: &str) -> Option<String> {
     context_path(path).filter(|p| !p.is_empty())
 }
-
-/// For tests: the plan of a parsed spec, with its runtime's recipe; its spec problems as
-/// [`Diagnostics`](crate::spec::Diagnostics).
-#[cfg(test)]
-pub(crate) fn plan_of(
-    spec: &crate::spec::Spec,
-    facts: &crate::plan::Facts,
-    options: &crate::plan::Options,
-) -> Result<crate::plan::Plan, crate::spec::Diagnostics> {
-    use crate::plan::{Plan, PlanError};
-    let Some(recipe) = find(&spec.runtime.value) else {
-        panic!("no recipe for `{}`", spec.runtime.value)
-    };
-    Plan::from_spec(recipe, spec, facts, options).map_err(|e| match e {
-        PlanError::Spec(d) => d,
-        other => panic!("not a spec problem: {other}"),
-    })
-}

@@ -86,15 +86,6 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
 
     let run = |command: String, caches: Vec<Cache>| Run::at(command, caches, at);
     let installs = package.is_some();
-    let mut finish = Vec::new();
-    if installs && !spec.build.is_empty() {
-        // The build may need devDependencies; the runtime image must not carry them.
-        finish.push(run(tooling.prune(), vec![tooling.cache()]));
-    }
-    if let Some(cleanup) = tooling.cleanup(facts) {
-        // Package manager config may hold registry tokens: needed to install, not to run.
-        finish.push(run(cleanup, vec![]));
-    }
     // Without a lockfile the install picks versions at build time: the plan says so for lint.
     let unlocked = (installs && tooling.lockfile.is_none()).then(|| Unlocked {
         command: tooling.install(false),
@@ -118,7 +109,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
                 )],
             }),
             build_caches: vec![tooling.cache()],
-            finish,
+            finish: finish(spec, facts, &tooling, installs),
             ..Default::default()
         }),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
@@ -132,6 +123,21 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         unlocked,
         ..Default::default()
     })
+}
+
+/// After the spec's build: devDependencies pruned, package manager config removed.
+fn finish(spec: &Spec, facts: &Facts, tooling: &Tooling, installs: bool) -> Vec<Run> {
+    let at = spec.runtime.span;
+    let mut finish = Vec::new();
+    if installs && !spec.build.is_empty() {
+        // The build may need devDependencies; the runtime image must not carry them.
+        finish.push(Run::at(tooling.prune(), vec![tooling.cache()], at));
+    }
+    if let Some(cleanup) = tooling.cleanup(facts) {
+        // Package manager config may hold registry tokens: needed to install, not to run.
+        finish.push(Run::at(cleanup, vec![], at));
+    }
+    finish
 }
 
 /// The node major: `node@N`, else what the app's files ask for.
@@ -252,26 +258,7 @@ fn tooling(
         }
     };
 
-    let manager = match name {
-        "npm" => Manager::Npm,
-        "pnpm" => Manager::Pnpm,
-        _ => {
-            let berry = match pinned.as_deref().map(major_of) {
-                Some(Some(major)) => major >= 2,
-                _ => {
-                    facts.has(".yarnrc.yml")
-                        || facts
-                            .text("yarn.lock")
-                            .is_some_and(|t| t.lines().any(|l| l.starts_with("__metadata:")))
-                }
-            };
-            if berry {
-                Manager::YarnBerry
-            } else {
-                Manager::YarnClassic
-            }
-        }
-    };
+    let manager = manager(name, pinned.as_deref(), facts);
     let lockfile = match manager {
         Manager::Npm => npm_lock,
         Manager::YarnClassic | Manager::YarnBerry => yarn_lock,
@@ -292,6 +279,31 @@ fn tooling(
         yarn_path,
         pnpm_major,
     })
+}
+
+/// The manager called `name`: yarn is berry (2 and later) when its pinned version says so,
+/// else when the context has berry's files.
+fn manager(name: &str, pinned: Option<&str>, facts: &Facts) -> Manager {
+    match name {
+        "npm" => Manager::Npm,
+        "pnpm" => Manager::Pnpm,
+        _ => {
+            let berry = match pinned.map(major_of) {
+                Some(Some(major)) => major >= 2,
+                _ => {
+                    facts.has(".yarnrc.yml")
+                        || facts
+                            .text("yarn.lock")
+                            .is_some_and(|t| t.lines().any(|l| l.starts_with("__metadata:")))
+                }
+            };
+            if berry {
+                Manager::YarnBerry
+            } else {
+                Manager::YarnClassic
+            }
+        }
+    }
 }
 
 /// `packageManager` (`"pnpm@9.15.9"`, `"yarn@4.5.0+sha512.…"`) as name and exact version. The

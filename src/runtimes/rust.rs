@@ -81,18 +81,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         )],
         manifests: Manifests::Files(deps.copy),
     });
-    let installed = format!("{BIN_DIR}/{binary}");
-    // The target cache is shared by every app built here, and cargo decides freshness of
-    // local crates by mtimes, which the context copy keeps: an older file of another app
-    // with the same crate name could look up to date. Touching the source makes the local
-    // crates always rebuild; compiled registry dependencies are still reused.
-    let build = format!(
-        "find . -type f -exec touch {{}} + && cargo build --release{lock_flag} --bin {} \
-         && cp {} {}",
-        quote(&binary),
-        quote(&format!("{TARGET_DIR}/release/{binary}")),
-        quote(&installed)
-    );
+    let (build, installed) = build(&binary, lock_flag);
     let caches = || vec![registry_cache(), git_cache(), target_cache()];
     let at = spec
         .entrypoint
@@ -121,6 +110,24 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         exclude: vec!["target".to_string()],
         ..Default::default()
     })
+}
+
+/// The release build of `binary`, copied out of the target cache to where the runtime stage
+/// takes it from; and that place.
+fn build(binary: &str, lock_flag: &str) -> (String, String) {
+    let installed = format!("{BIN_DIR}/{binary}");
+    // The target cache is shared by every app built here, and cargo decides freshness of
+    // local crates by mtimes, which the context copy keeps: an older file of another app
+    // with the same crate name could look up to date. Touching the source makes the local
+    // crates always rebuild; compiled registry dependencies are still reused.
+    let command = format!(
+        "find . -type f -exec touch {{}} + && cargo build --release{lock_flag} --bin {} \
+         && cp {} {}",
+        quote(binary),
+        quote(&format!("{TARGET_DIR}/release/{binary}")),
+        quote(&installed)
+    );
+    (command, installed)
 }
 
 /// The context's Cargo.toml, parsed.

@@ -31,7 +31,7 @@ fn facts(files: &[(&str, &str)]) -> Facts {
 
 fn plan(src: &str, facts: &Facts) -> Plan {
     let spec = parse(src);
-    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
+    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
     }
@@ -39,7 +39,7 @@ fn plan(src: &str, facts: &Facts) -> Plan {
 
 fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
     let spec = parse(src);
-    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
+    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d.0,
     }

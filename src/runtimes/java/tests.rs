@@ -64,7 +64,7 @@ fn parse(src: &str) -> Spec {
 
 fn plan(src: &str, facts: &Facts) -> Plan {
     let spec = parse(src);
-    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
+    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
     }
@@ -72,7 +72,7 @@ fn plan(src: &str, facts: &Facts) -> Plan {
 
 fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
     let spec = parse(src);
-    match crate::runtimes::plan_of(&spec, facts, &Options::default()) {
+    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d,
     }

@@ -64,7 +64,7 @@ fn parse(src: &str) -> crate::spec::Spec {
 }
 
 fn plan(src: &str, facts: &Facts) -> Plan {
-    match crate::runtimes::plan_of(&parse(src), facts, &Options::default()) {
+    match crate::testkit::plan_of(&parse(src), facts, &Options::default()) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
     }
@@ -72,7 +72,7 @@ fn plan(src: &str, facts: &Facts) -> Plan {
 
 /// The short form of the errors the plan fails with.
 fn plan_err(src: &str, facts: &Facts) -> String {
-    match crate::runtimes::plan_of(&parse(src), facts, &Options::default()) {
+    match crate::testkit::plan_of(&parse(src), facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d.short("shallot.yaml"),
     }

@@ -38,7 +38,7 @@ fn example_facts() -> Facts {
 }
 
 fn plan(src: &str, facts: &Facts) -> Plan {
-    match crate::runtimes::plan_of(&parse(src), facts, &Options::default()) {
+    match crate::testkit::plan_of(&parse(src), facts, &Options::default()) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
     }
@@ -46,7 +46,7 @@ fn plan(src: &str, facts: &Facts) -> Plan {
 
 /// The short form of the errors, one line each.
 fn errors(src: &str, facts: &Facts) -> String {
-    match crate::runtimes::plan_of(&parse(src), facts, &Options::default()) {
+    match crate::testkit::plan_of(&parse(src), facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d.short("shallot.yaml"),
     }

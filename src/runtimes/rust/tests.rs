@@ -52,14 +52,14 @@ fn spec(src: &str) -> Spec {
 }
 
 fn plan(src: &str, facts: &Facts) -> Plan {
-    match crate::runtimes::plan_of(&spec(src), facts, &Options::default()) {
+    match crate::testkit::plan_of(&spec(src), facts, &Options::default()) {
         Ok(plan) => plan,
         Err(d) => panic!("plan should build:\n{}", d.render(src, "shallot.yaml")),
     }
 }
 
 fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
-    match crate::runtimes::plan_of(&spec(src), facts, &Options::default()) {
+    match crate::testkit::plan_of(&spec(src), facts, &Options::default()) {
         Ok(plan) => panic!("expected errors, got {plan:#?}"),
         Err(d) => d.0,
     }

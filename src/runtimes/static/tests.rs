@@ -38,7 +38,7 @@ fn facts(files: &[(&str, Vec<u8>)]) -> Facts {
 }
 
 fn result(src: &str, facts: &Facts) -> Result<Plan, Diagnostics> {
-    crate::runtimes::plan_of(&parse(src), facts, &Options::default())
+    crate::testkit::plan_of(&parse(src), facts, &Options::default())
 }
 
 fn plan(src: &str, facts: &Facts) -> Plan {

@@ -1,9 +1,10 @@
-//! Helpers shared by the unit tests, so that each exists once: the plan of a spec, the run
-//! commands of a plan, the build environment of a golden graph and the one rendering of a graph
-//! that golden files hold.
+//! Helpers shared by the unit tests, so that each exists once: a parsed spec, a build context,
+//! the plan of a spec or the problems it fails with, parts of a plan, the build environment of a
+//! golden graph and the one rendering of a graph that golden files hold.
 
 use crate::llb::{BuildEnv, Definition, SourceFile, ops_json};
-use crate::plan::{Plan, Step};
+use crate::plan::{Builder, Facts, Options, Plan, PlanError, Step};
+use crate::spec::{Diagnostics, Span, Spec};
 
 /// The commands of the builder stage's runs, in order (a plan without builder has none).
 pub(crate) fn commands(plan: &Plan) -> Vec<&str> {
@@ -38,12 +39,7 @@ pub(crate) fn dump(def: &Definition) -> String {
 
 /// The plan of a parsed spec, with its runtime's recipe; its spec problems as
 /// [`Diagnostics`](crate::spec::Diagnostics).
-pub(crate) fn plan_of(
-    spec: &crate::spec::Spec,
-    facts: &crate::plan::Facts,
-    options: &crate::plan::Options,
-) -> Result<crate::plan::Plan, crate::spec::Diagnostics> {
-    use crate::plan::{Plan, PlanError};
+pub(crate) fn plan_of(spec: &Spec, facts: &Facts, options: &Options) -> Result<Plan, Diagnostics> {
     let Some(recipe) = crate::runtimes::find(&spec.runtime.value) else {
         panic!("no recipe for `{}`", spec.runtime.value)
     };
@@ -51,4 +47,87 @@ pub(crate) fn plan_of(
         PlanError::Spec(d) => d,
         other => panic!("not a spec problem: {other}"),
     })
+}
+
+/// The file name that spec problems are rendered against, as the frontend names the spec.
+const SPEC_FILE: &str = "shallot.yaml";
+
+/// `src` parsed against every runtime there is; a spec that does not parse fails the test with
+/// its problems rendered, so that the failure shows what is wrong with the test's spec.
+pub(crate) fn parse(src: &str) -> Spec {
+    match crate::spec::parse(src, &crate::runtimes::names()) {
+        Ok(spec) => spec,
+        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, SPEC_FILE)),
+    }
+}
+
+/// A build context holding `files` (text or bytes, by path) and `dockerignore`.
+pub(crate) fn facts<B: AsRef<[u8]>>(files: &[(&str, B)], dockerignore: Option<&str>) -> Facts {
+    Facts {
+        files: files
+            .iter()
+            .map(|(path, bytes)| (path.to_string(), bytes.as_ref().to_vec()))
+            .collect(),
+        dockerignore: dockerignore.map(str::to_string),
+    }
+}
+
+/// The plan of `src` in the context `facts`, with default options.
+pub(crate) fn plan(src: &str, facts: &Facts) -> Plan {
+    plan_with(src, facts, &Options::default())
+}
+
+/// The plan of `src` in the context `facts` with `options`; a plan that fails fails the test
+/// with its problems rendered against `src`.
+pub(crate) fn plan_with(src: &str, facts: &Facts, options: &Options) -> Plan {
+    match plan_of(&parse(src), facts, options) {
+        Ok(plan) => plan,
+        Err(d) => panic!("plan should build, got:\n{}", d.render(src, SPEC_FILE)),
+    }
+}
+
+/// The problems that `src` fails to plan with in the context `facts` (default options); a plan
+/// that builds fails the test.
+pub(crate) fn diagnostics(src: &str, facts: &Facts) -> Diagnostics {
+    match plan_of(&parse(src), facts, &Options::default()) {
+        Ok(plan) => panic!("expected errors, got {plan:#?}"),
+        Err(d) => d,
+    }
+}
+
+/// [`diagnostics`] in the short form, one line a problem, as users see them.
+pub(crate) fn plan_err(src: &str, facts: &Facts) -> String {
+    diagnostics(src, facts).short(SPEC_FILE)
+}
+
+/// The builder stage of a plan that must have one.
+pub(crate) fn builder(plan: &Plan) -> &Builder {
+    plan.builder.as_ref().expect("a builder stage")
+}
+
+/// The value of `key` in the builder stage's environment.
+pub(crate) fn env<'a>(plan: &'a Plan, key: &str) -> Option<&'a str> {
+    builder(plan)
+        .env
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A span from `line:col` to `end_line:end_col`, written on one line as tests compare many.
+pub(crate) fn span(line: u32, col: u32, end_line: u32, end_col: u32) -> Span {
+    Span {
+        line,
+        col,
+        end_line,
+        end_col,
+    }
+}
+
+/// Runs `check` with snapshots in `src/runtimes/snapshots/`, where every runtime's live: the
+/// path is relative to the test file that asserts, `src/runtimes/<name>/tests.rs`.
+pub(crate) fn runtime_snapshots(check: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.bind(check);
 }

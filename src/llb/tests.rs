@@ -2,8 +2,8 @@
 //! (inputs first, sorted mounts, shared inputs once, caps, normalized refs).
 
 use super::*;
-use crate::plan::{Facts, Options, Plan};
-use crate::testkit::{build_env, dump};
+use crate::plan::Plan;
+use crate::testkit::{build_env, dump, facts, plan};
 
 const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
 const EXAMPLE_PACKAGE: &str = include_str!("../../examples/node/package.json");
@@ -11,21 +11,11 @@ const EXAMPLE_LOCK: &str = include_str!("../../examples/node/package-lock.json")
 const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../examples/node/.dockerignore");
 
 fn example_plan() -> Plan {
-    let spec = crate::spec::parse(EXAMPLE_SPEC, &crate::runtimes::names()).unwrap();
-    let facts = Facts {
-        files: BTreeMap::from([
-            (
-                "package.json".to_string(),
-                EXAMPLE_PACKAGE.as_bytes().to_vec(),
-            ),
-            (
-                "package-lock.json".to_string(),
-                EXAMPLE_LOCK.as_bytes().to_vec(),
-            ),
-        ]),
-        dockerignore: Some(EXAMPLE_DOCKERIGNORE.to_string()),
-    };
-    crate::testkit::plan_of(&spec, &facts, &Options::default()).unwrap()
+    let files = [
+        ("package.json", EXAMPLE_PACKAGE),
+        ("package-lock.json", EXAMPLE_LOCK),
+    ];
+    plan(EXAMPLE_SPEC, &facts(&files, Some(EXAMPLE_DOCKERIGNORE)))
 }
 
 fn example(stage: Stage) -> Definition {

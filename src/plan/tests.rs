@@ -1,9 +1,8 @@
 //! Tests for `plan`: the node example's plan as a golden file, and each setting that shapes it.
 
 use super::*;
-use crate::runtimes;
-use crate::spec::{self, Span};
-use crate::testkit::commands;
+use crate::spec::Span;
+use crate::testkit::{builder, commands, diagnostics, facts, plan, plan_with, span};
 
 const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
 const EXAMPLE_PACKAGE: &str = include_str!("../../examples/node/package.json");
@@ -12,23 +11,6 @@ const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../examples/node/.dockerigno
 
 /// A minimal package.json with no local packages.
 const PACKAGE: &str = r#"{"name": "app", "version": "1.0.0"}"#;
-
-fn parse(src: &str) -> Spec {
-    match spec::parse(src, &runtimes::names()) {
-        Ok(spec) => spec,
-        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn facts(files: &[(&str, &str)], dockerignore: Option<&str>) -> Facts {
-    Facts {
-        files: files
-            .iter()
-            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-            .collect(),
-        dockerignore: dockerignore.map(str::to_string),
-    }
-}
 
 fn example_facts() -> Facts {
     facts(
@@ -48,45 +30,11 @@ fn locked_facts() -> Facts {
     )
 }
 
-fn plan_with(src: &str, facts: &Facts, options: &Options) -> Plan {
-    let spec = parse(src);
-    match crate::testkit::plan_of(&spec, facts, options) {
-        Ok(plan) => plan,
-        Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn plan(src: &str, facts: &Facts) -> Plan {
-    plan_with(src, facts, &Options::default())
-}
-
-fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
-    let spec = parse(src);
-    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
-        Ok(plan) => panic!("expected errors, got {plan:#?}"),
-        Err(d) => d,
-    }
-}
-
-/// The builder stage, which node plans always have.
-fn builder(plan: &Plan) -> &Builder {
-    plan.builder.as_ref().expect("a builder stage")
-}
-
 fn env<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())
-}
-
-fn span(line: u32, col: u32, end_line: u32, end_col: u32) -> Span {
-    Span {
-        line,
-        col,
-        end_line,
-        end_col,
-    }
 }
 
 // ---- the example --------------------------------------------------------------------------------
@@ -482,7 +430,7 @@ fn missing_entrypoint_points_at_runtime_and_suggests_main() {
         )],
         None,
     );
-    let d = plan_err("# comment\nruntime: node\nport: 8080\n", &facts);
+    let d = diagnostics("# comment\nruntime: node\nport: 8080\n", &facts);
     assert_eq!(
         d.0,
         vec![Diagnostic {
@@ -500,7 +448,7 @@ fn missing_entrypoint_points_at_runtime_and_suggests_main() {
 
 #[test]
 fn missing_entrypoint_without_main_suggests_server_js() {
-    let d = plan_err("runtime: node\n", &locked_facts());
+    let d = diagnostics("runtime: node\n", &locked_facts());
     assert_eq!(
         d.short("shallot.yaml"),
         "shallot.yaml:1:10: runtime `node` needs `entrypoint`, the script that starts the app (hint: add `entrypoint: server.js`)"
@@ -509,7 +457,7 @@ fn missing_entrypoint_without_main_suggests_server_js() {
 
 #[test]
 fn unsupported_node_version_lists_supported_ones() {
-    let d = plan_err("runtime: node@18\nentrypoint: server.js\n", &locked_facts());
+    let d = diagnostics("runtime: node@18\nentrypoint: server.js\n", &locked_facts());
     assert_eq!(
         d.0,
         vec![Diagnostic {
@@ -523,7 +471,7 @@ fn unsupported_node_version_lists_supported_ones() {
 #[test]
 fn invalid_package_json_is_reported_at_runtime() {
     let facts = facts(&[("package.json", "{\n  \"name\": \"app\",\n}\n")], None);
-    let d = plan_err("runtime: node\nentrypoint: server.js\n", &facts);
+    let d = diagnostics("runtime: node\nentrypoint: server.js\n", &facts);
     assert_eq!(
         d.short("shallot.yaml"),
         "shallot.yaml:1:10: package.json in the build context is not valid JSON: trailing comma at line 3, column 1"
@@ -532,11 +480,8 @@ fn invalid_package_json_is_reported_at_runtime() {
 
 #[test]
 fn non_utf8_package_json_is_reported() {
-    let facts = Facts {
-        files: BTreeMap::from([("package.json".to_string(), vec![0xff, 0xfe, b'{'])]),
-        dockerignore: None,
-    };
-    let d = plan_err("runtime: node\nentrypoint: server.js\n", &facts);
+    let facts = facts(&[("package.json", [0xff, 0xfe, b'{'])], None);
+    let d = diagnostics("runtime: node\nentrypoint: server.js\n", &facts);
     assert_eq!(
         d.short("shallot.yaml"),
         "shallot.yaml:1:10: package.json in the build context is not UTF-8 text"
@@ -546,7 +491,7 @@ fn non_utf8_package_json_is_reported() {
 #[test]
 fn all_recipe_problems_are_reported_together() {
     let facts = facts(&[("package.json", "not json")], None);
-    let d = plan_err("runtime: node@18\n", &facts);
+    let d = diagnostics("runtime: node@18\n", &facts);
     let lines: Vec<String> = d.0.iter().map(|d| d.message.clone()).collect();
     assert_eq!(lines.len(), 3, "{lines:#?}");
     // Sorted by position: the two at `node` (1:10), then the version (1:15).

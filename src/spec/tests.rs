@@ -1,6 +1,7 @@
 //! Tests for `spec`: a table of bad inputs with exact messages, good inputs, and render output.
 
 use super::*;
+use crate::testkit::span;
 
 const RUNTIMES: &[&str] = &["node", "python", "go", "rust", "java", "static"];
 
@@ -18,15 +19,6 @@ fn err(src: &str) -> Diagnostics {
     match parse(src, RUNTIMES) {
         Ok(spec) => panic!("expected errors, got {spec:#?}"),
         Err(diags) => diags,
-    }
-}
-
-fn span(line: u32, col: u32, end_line: u32, end_col: u32) -> Span {
-    Span {
-        line,
-        col,
-        end_line,
-        end_col,
     }
 }
 

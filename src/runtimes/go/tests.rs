@@ -3,66 +3,23 @@
 
 use super::*;
 use crate::llb::{Definition, Stage, from_plan};
-use crate::plan::{Facts, Options, Plan, Step};
-use crate::spec::{self, Span};
-use crate::testkit::{build_env, commands, dump};
+use crate::plan::{Facts, Plan, Step};
+use crate::spec::Span;
+use crate::testkit::{
+    build_env, builder, commands, diagnostics, dump, env, facts, plan, runtime_snapshots,
+};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/go/shallot.yaml");
 const EXAMPLE_GO_MOD: &str = include_str!("../../../examples/go/go.mod");
 
 const GO_MOD: &str = "module example.com/app\n\ngo 1.22\n";
 
-fn parse(src: &str) -> Spec {
-    match spec::parse(src, &crate::runtimes::names()) {
-        Ok(spec) => spec,
-        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn facts(files: &[(&str, &str)]) -> Facts {
-    Facts {
-        files: files
-            .iter()
-            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-            .collect(),
-        dockerignore: None,
-    }
-}
-
-fn plan(src: &str, facts: &Facts) -> Plan {
-    let spec = parse(src);
-    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
-        Ok(plan) => plan,
-        Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
-    let spec = parse(src);
-    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
-        Ok(plan) => panic!("expected errors, got {plan:#?}"),
-        Err(d) => d.0,
-    }
-}
-
 fn example_plan() -> Plan {
-    plan(EXAMPLE_SPEC, &facts(&[("go.mod", EXAMPLE_GO_MOD)]))
+    plan(EXAMPLE_SPEC, &facts(&[("go.mod", EXAMPLE_GO_MOD)], None))
 }
 
 fn spec_with(runtime: &str, extra: &str) -> String {
     format!("runtime: {runtime}\nport: 8080\n{extra}")
-}
-
-fn builder(plan: &Plan) -> &crate::plan::Builder {
-    plan.builder.as_ref().expect("a builder stage")
-}
-
-fn env<'a>(plan: &'a Plan, key: &str) -> Option<&'a str> {
-    builder(plan)
-        .env
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 /// The example's graph for `stage`.
@@ -70,37 +27,25 @@ fn example_llb(stage: Stage) -> Definition {
     from_plan(&example_plan(), &build_env(EXAMPLE_SPEC), stage)
 }
 
-/// Snapshots live in src/runtimes/snapshots, beside every other runtime's.
-macro_rules! snapshot {
-    ($($body:tt)*) => {
-        insta::with_settings!({ snapshot_path => "../snapshots" }, { $($body)* })
-    };
-}
-
 // ---- the example --------------------------------------------------------------------------------
 
 #[test]
 fn example_plan_golden() {
-    snapshot!(insta::assert_json_snapshot!(
-        "go_example_plan",
-        example_plan()
-    ));
+    runtime_snapshots(|| insta::assert_json_snapshot!("go_example_plan", example_plan()));
 }
 
 #[test]
 fn example_runtime_llb_golden() {
-    snapshot!(insta::assert_snapshot!(
-        "go_example_runtime",
-        dump(&example_llb(Stage::Runtime))
-    ));
+    runtime_snapshots(|| {
+        insta::assert_snapshot!("go_example_runtime", dump(&example_llb(Stage::Runtime)))
+    });
 }
 
 #[test]
 fn example_builder_llb_golden() {
-    snapshot!(insta::assert_snapshot!(
-        "go_example_builder",
-        dump(&example_llb(Stage::Builder))
-    ));
+    runtime_snapshots(|| {
+        insta::assert_snapshot!("go_example_builder", dump(&example_llb(Stage::Builder)))
+    });
 }
 
 #[test]
@@ -184,7 +129,7 @@ fn entrypoint_selects_another_main_package() {
     for written in ["./cmd/api", "cmd/api", "./cmd/api/"] {
         let plan = plan(
             &spec_with("go", &format!("entrypoint: {written}\n")),
-            &facts(&[("go.mod", GO_MOD)]),
+            &facts(&[("go.mod", GO_MOD)], None),
         );
         assert_eq!(
             commands(&plan).last().copied(),
@@ -201,10 +146,11 @@ fn entrypoint_selects_another_main_package() {
 #[test]
 fn entrypoint_outside_the_context_is_an_error_at_it() {
     for written in ["../other", "/abs/cmd", "cmd/../.."] {
-        let errors = errors(
+        let errors = diagnostics(
             &spec_with("go", &format!("entrypoint: {written}\n")),
-            &facts(&[("go.mod", GO_MOD)]),
-        );
+            &facts(&[("go.mod", GO_MOD)], None),
+        )
+        .0;
         assert_eq!(errors.len(), 1, "{written}: {errors:?}");
         assert_eq!((errors[0].span.line, errors[0].span.col), (3, 13));
         assert!(
@@ -230,7 +176,7 @@ fn binary_is_named_after_the_package_or_module() {
 fn workdir_moves_the_binary() {
     let plan = plan(
         &spec_with("go", "workdir: /srv\n"),
-        &facts(&[("go.mod", GO_MOD)]),
+        &facts(&[("go.mod", GO_MOD)], None),
     );
     assert_eq!(plan.runtime_stage.artifacts[0].to, "/srv/app");
     assert_eq!(
@@ -243,7 +189,7 @@ fn workdir_moves_the_binary() {
 fn args_become_the_command() {
     let plan = plan(
         &spec_with("go", "args: [--verbose]\n"),
-        &facts(&[("go.mod", GO_MOD)]),
+        &facts(&[("go.mod", GO_MOD)], None),
     );
     assert_eq!(plan.config.cmd, vec!["--verbose"]);
 }
@@ -254,7 +200,7 @@ fn args_become_the_command() {
 fn cgo_builds_with_cgo_and_runs_on_base() {
     let plan = plan(
         &spec_with("go", "cgo: true\n"),
-        &facts(&[("go.mod", GO_MOD)]),
+        &facts(&[("go.mod", GO_MOD)], None),
     );
     assert_eq!(env(&plan, "CGO_ENABLED"), Some("1"));
     assert_eq!(
@@ -271,7 +217,7 @@ fn cgo_builds_with_cgo_and_runs_on_base() {
 fn build_commands_run_after_the_source_and_before_go_build() {
     let plan = plan(
         &spec_with("go", "build:\n  - go generate ./...\n"),
-        &facts(&[("go.mod", GO_MOD), ("go.sum", "")]),
+        &facts(&[("go.mod", GO_MOD), ("go.sum", "")], None),
     );
     assert_eq!(
         commands(&plan),
@@ -293,7 +239,7 @@ fn build_commands_run_after_the_source_and_before_go_build() {
 fn vendored_modules_need_no_download() {
     let plan = plan(
         &spec_with("go", ""),
-        &facts(&[("go.mod", GO_MOD), ("vendor/modules.txt", "# x\n")]),
+        &facts(&[("go.mod", GO_MOD), ("vendor/modules.txt", "# x\n")], None),
     );
     assert_eq!(
         builder(&plan).steps.first(),
@@ -307,7 +253,7 @@ fn vendored_modules_need_no_download() {
 fn debug_uses_the_debug_variant() {
     let plan = plan(
         &spec_with("go", "debug: true\n"),
-        &facts(&[("go.mod", GO_MOD)]),
+        &facts(&[("go.mod", GO_MOD)], None),
     );
     assert_eq!(
         plan.runtime_stage.image,
@@ -326,7 +272,7 @@ fn version_comes_from_the_spec_then_go_mod_then_the_default() {
         } else {
             files
         };
-        builder(&plan(&spec_with(runtime, ""), &facts(&files)))
+        builder(&plan(&spec_with(runtime, ""), &facts(&files, None)))
             .image
             .clone()
     };
@@ -353,7 +299,11 @@ fn version_comes_from_the_spec_then_go_mod_then_the_default() {
 
 #[test]
 fn unknown_version_is_an_error_at_the_version_listing_the_known_ones() {
-    let errors = errors(&spec_with("go@1.20", ""), &facts(&[("go.mod", GO_MOD)]));
+    let errors = diagnostics(
+        &spec_with("go@1.20", ""),
+        &facts(&[("go.mod", GO_MOD)], None),
+    )
+    .0;
     assert_eq!(errors.len(), 1);
     assert_eq!((errors[0].span.line, errors[0].span.col), (1, 13));
     assert_eq!(
@@ -368,10 +318,11 @@ fn unknown_version_is_an_error_at_the_version_listing_the_known_ones() {
 
 #[test]
 fn spec_version_older_than_go_mod_is_an_error() {
-    let errors = errors(
+    let errors = diagnostics(
         &spec_with("go@1.24", ""),
-        &facts(&[("go.mod", "module x\ngo 1.25.1\n")]),
-    );
+        &facts(&[("go.mod", "module x\ngo 1.25.1\n")], None),
+    )
+    .0;
     assert_eq!(errors.len(), 1);
     assert_eq!((errors[0].span.line, errors[0].span.col), (1, 13));
     assert_eq!(
@@ -382,10 +333,11 @@ fn spec_version_older_than_go_mod_is_an_error() {
 
 #[test]
 fn go_mod_newer_than_every_builder_is_an_error_naming_go_mod() {
-    let errors = errors(
+    let errors = diagnostics(
         &spec_with("go", ""),
-        &facts(&[("go.mod", "module x\ngo 1.30\n")]),
-    );
+        &facts(&[("go.mod", "module x\ngo 1.30\n")], None),
+    )
+    .0;
     assert_eq!(errors.len(), 1);
     assert_eq!((errors[0].span.line, errors[0].span.col), (1, 10));
     assert!(
@@ -400,10 +352,11 @@ fn go_mod_newer_than_every_builder_is_an_error_naming_go_mod() {
 
 #[test]
 fn unreadable_go_line_is_an_error() {
-    let errors = errors(
+    let errors = diagnostics(
         &spec_with("go", ""),
-        &facts(&[("go.mod", "module x\ngo latest\n")]),
-    );
+        &facts(&[("go.mod", "module x\ngo latest\n")], None),
+    )
+    .0;
     assert_eq!(
         errors[0].message,
         "go.mod's `go latest` line is not a Go version"
@@ -414,7 +367,7 @@ fn unreadable_go_line_is_an_error() {
 
 #[test]
 fn missing_go_mod_is_an_error_with_a_hint() {
-    let errors = errors(&spec_with("go", ""), &facts(&[]));
+    let errors = diagnostics(&spec_with("go", ""), &Facts::default()).0;
     assert_eq!(errors.len(), 1);
     assert_eq!(
         errors[0].message,
@@ -430,7 +383,7 @@ fn missing_go_mod_is_an_error_with_a_hint() {
 fn local_replacements_bring_their_go_mod_first() {
     let go_mod =
         "module x\ngo 1.22\nreplace (\n  a => ./libs/a\n  b => ./libs/b/\n  c => ./libs/a\n)\n";
-    let plan = plan(&spec_with("go", ""), &facts(&[("go.mod", go_mod)]));
+    let plan = plan(&spec_with("go", ""), &facts(&[("go.mod", go_mod)], None));
     assert_eq!(
         builder(&plan).steps[0],
         Step::CopyFiles {
@@ -447,7 +400,7 @@ fn local_replacements_bring_their_go_mod_first() {
 fn replacement_outside_the_context_is_an_error() {
     for target in ["../elsewhere", "/abs/path"] {
         let go_mod = format!("module x\ngo 1.22\nreplace a => {target}\n");
-        let errors = errors(&spec_with("go", ""), &facts(&[("go.mod", &go_mod)]));
+        let errors = diagnostics(&spec_with("go", ""), &facts(&[("go.mod", &go_mod)], None)).0;
         assert_eq!(errors.len(), 1, "{target}");
         assert_eq!(
             errors[0].message,
@@ -458,9 +411,10 @@ fn replacement_outside_the_context_is_an_error() {
 
 #[test]
 fn all_problems_are_reported_together() {
-    let errors = errors(
+    let errors = diagnostics(
         &spec_with("go@1.2", "entrypoint: ../x\n"),
-        &facts(&[("go.mod", "module x\nreplace a => ../a\n")]),
-    );
+        &facts(&[("go.mod", "module x\nreplace a => ../a\n")], None),
+    )
+    .0;
     assert_eq!(errors.len(), 3, "{errors:?}");
 }

@@ -3,9 +3,11 @@
 
 use super::*;
 use crate::llb::{Stage, from_plan};
-use crate::plan::{Builder, Options, Plan, Source, Step};
-use crate::spec::{self, Span};
-use crate::testkit::{build_env, commands, dump};
+use crate::plan::{Plan, Source, Step};
+use crate::spec::Span;
+use crate::testkit::{
+    build_env, builder, commands, diagnostics, dump, facts, plan, runtime_snapshots,
+};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/java/shallot.yaml");
 const EXAMPLE_POM: &str = include_str!("../../../examples/java/pom.xml");
@@ -45,59 +47,23 @@ fn pom(body: &str) -> String {
     )
 }
 
-fn facts(files: &[(&str, &str)]) -> Facts {
-    Facts {
-        files: files
-            .iter()
-            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-            .collect(),
-        dockerignore: None,
-    }
-}
-
-fn parse(src: &str) -> Spec {
-    match spec::parse(src, &crate::runtimes::names()) {
-        Ok(spec) => spec,
-        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn plan(src: &str, facts: &Facts) -> Plan {
-    let spec = parse(src);
-    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
-        Ok(plan) => plan,
-        Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn plan_err(src: &str, facts: &Facts) -> Diagnostics {
-    let spec = parse(src);
-    match crate::testkit::plan_of(&spec, facts, &Options::default()) {
-        Ok(plan) => panic!("expected errors, got {plan:#?}"),
-        Err(d) => d,
-    }
-}
-
 fn example_facts() -> Facts {
-    let mut facts = facts(&[("pom.xml", EXAMPLE_POM)]);
-    facts.dockerignore = Some(EXAMPLE_DOCKERIGNORE.to_string());
-    facts
+    facts(&[("pom.xml", EXAMPLE_POM)], Some(EXAMPLE_DOCKERIGNORE))
 }
 
 fn gradle_facts() -> Facts {
-    facts(&[
-        ("settings.gradle.kts", GRADLE_SETTINGS),
-        ("build.gradle.kts", GRADLE_BUILD),
-        ("gradlew", "#!/bin/sh\n"),
-        (
-            "gradle/wrapper/gradle-wrapper.properties",
-            "distributionUrl=https\\://services.gradle.org/distributions/gradle-8.10-bin.zip\n",
-        ),
-    ])
-}
-
-fn builder(plan: &Plan) -> &Builder {
-    plan.builder.as_ref().expect("a builder stage")
+    facts(
+        &[
+            ("settings.gradle.kts", GRADLE_SETTINGS),
+            ("build.gradle.kts", GRADLE_BUILD),
+            ("gradlew", "#!/bin/sh\n"),
+            (
+                "gradle/wrapper/gradle-wrapper.properties",
+                "distributionUrl=https\\://services.gradle.org/distributions/gradle-8.10-bin.zip\n",
+            ),
+        ],
+        None,
+    )
 }
 
 fn copied_first(plan: &Plan) -> Vec<&str> {
@@ -120,18 +86,11 @@ fn messages(d: &Diagnostics) -> Vec<(Span, String, Option<String>)> {
         .collect()
 }
 
-/// Runs `f` with snapshots under `src/runtimes/snapshots/`, beside the other runtimes'.
-fn in_snapshots(f: impl FnOnce()) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
-    settings.bind(f);
-}
-
 // ---- the example --------------------------------------------------------------------------------
 
 #[test]
 fn example_plan_golden() {
-    in_snapshots(|| {
+    runtime_snapshots(|| {
         insta::assert_json_snapshot!("java_example_plan", plan(EXAMPLE_SPEC, &example_facts()));
     });
 }
@@ -140,7 +99,7 @@ fn example_plan_golden() {
 fn example_llb_golden() {
     let plan = plan(EXAMPLE_SPEC, &example_facts());
     let env = build_env(EXAMPLE_SPEC);
-    in_snapshots(|| {
+    runtime_snapshots(|| {
         insta::assert_snapshot!(
             "java_example_llb_runtime",
             dump(&from_plan(&plan, &env, Stage::Runtime))
@@ -240,7 +199,7 @@ fn example_plan_shape() {
 fn gradle_plan_and_llb_golden() {
     let src = "runtime: java\nport: 8080\n";
     let plan = plan(src, &gradle_facts());
-    in_snapshots(|| {
+    runtime_snapshots(|| {
         insta::assert_json_snapshot!("java_gradle_plan", plan);
         insta::assert_snapshot!(
             "java_gradle_llb_builder",
@@ -296,10 +255,13 @@ fn gradle_with_wrapper_copies_the_wrapper_and_uses_it() {
 fn gradle_without_wrapper_name_or_version() {
     let plan = plan(
         "runtime: java\nworkdir: /srv/web\n",
-        &facts(&[
-            ("build.gradle", "plugins { id 'java' }\n"),
-            ("gradle.properties", "org.gradle.caching=true\n"),
-        ]),
+        &facts(
+            &[
+                ("build.gradle", "plugins { id 'java' }\n"),
+                ("gradle.properties", "org.gradle.caching=true\n"),
+            ],
+            None,
+        ),
     );
     assert_eq!(builder(&plan).image, "gradle:9-jdk21");
     assert_eq!(
@@ -323,10 +285,13 @@ fn gradle_spring_boot_runs_boot_jar_and_reads_groovy() {
                  version '0.3'\njava { sourceCompatibility = JavaVersion.VERSION_21 }\n";
     let plan = plan(
         "runtime: java\n",
-        &facts(&[
-            ("settings.gradle", "rootProject.name = 'shop'\n"),
-            ("build.gradle", build),
-        ]),
+        &facts(
+            &[
+                ("settings.gradle", "rootProject.name = 'shop'\n"),
+                ("build.gradle", build),
+            ],
+            None,
+        ),
     );
     assert_eq!(commands(&plan)[1], "gradle --no-daemon bootJar");
     assert_eq!(
@@ -340,11 +305,14 @@ fn gradle_spring_boot_runs_boot_jar_and_reads_groovy() {
 fn gradle_version_from_gradle_properties() {
     let plan = plan(
         "runtime: java\n",
-        &facts(&[
-            ("settings.gradle", "rootProject.name = 'svc'\n"),
-            ("build.gradle", "plugins { id 'java' }\n"),
-            ("gradle.properties", "version=4.0.0\n"),
-        ]),
+        &facts(
+            &[
+                ("settings.gradle", "rootProject.name = 'svc'\n"),
+                ("build.gradle", "plugins { id 'java' }\n"),
+                ("gradle.properties", "version=4.0.0\n"),
+            ],
+            None,
+        ),
     );
     assert_eq!(
         jar(&plan).0,
@@ -354,11 +322,14 @@ fn gradle_version_from_gradle_properties() {
 
 #[test]
 fn gradle_computed_names_need_entrypoint() {
-    let computed = facts(&[(
-        "build.gradle.kts",
-        "plugins { java }\nversion = project.findProperty(\"v\") ?: \"dev\"\n",
-    )]);
-    let d = plan_err("runtime: java\n", &computed);
+    let computed = facts(
+        &[(
+            "build.gradle.kts",
+            "plugins { java }\nversion = project.findProperty(\"v\") ?: \"dev\"\n",
+        )],
+        None,
+    );
+    let d = diagnostics("runtime: java\n", &computed);
     assert_eq!(
         messages(&d),
         vec![(
@@ -367,12 +338,15 @@ fn gradle_computed_names_need_entrypoint() {
             Some("name the jar: `entrypoint: build/libs/<name>.jar`".to_string())
         )]
     );
-    let renamed = facts(&[(
-        "build.gradle.kts",
-        "plugins { java }\ntasks.jar { archiveFileName.set(\"x.jar\") }\n",
-    )]);
+    let renamed = facts(
+        &[(
+            "build.gradle.kts",
+            "plugins { java }\ntasks.jar { archiveFileName.set(\"x.jar\") }\n",
+        )],
+        None,
+    );
     assert!(
-        plan_err("runtime: java\n", &renamed).0[0]
+        diagnostics("runtime: java\n", &renamed).0[0]
             .message
             .contains("renames its jar")
     );
@@ -408,11 +382,14 @@ fn maven_copies_mvn_config_and_module_poms_first() {
     );
     let plan = plan(
         "runtime: java\nentrypoint: app/target/app-1.0.jar\n",
-        &facts(&[
-            ("pom.xml", &text),
-            (".mvn/maven.config", "-T1C\n"),
-            (".mvn/jvm.config", "-Xmx1g\n"),
-        ]),
+        &facts(
+            &[
+                ("pom.xml", text.as_str()),
+                (".mvn/maven.config", "-T1C\n"),
+                (".mvn/jvm.config", "-Xmx1g\n"),
+            ],
+            None,
+        ),
     );
     assert_eq!(
         copied_first(&plan),
@@ -441,7 +418,7 @@ fn maven_jar_name_follows_final_name_and_properties() {
          <properties><flavour>lite</flavour><label>${flavour}-${project.version}</label></properties>\
          <build><finalName>${project.artifactId}-${label}</finalName></build>",
     );
-    let plan = plan("runtime: java\n", &facts(&[("pom.xml", &text)]));
+    let plan = plan("runtime: java\n", &facts(&[("pom.xml", &text)], None));
     assert_eq!(
         jar(&plan).0,
         &Source::Builder("/app/target/svc-lite-3.1.jar".to_string())
@@ -471,7 +448,7 @@ fn maven_jar_name_problems_point_at_runtime() {
         ),
     ];
     for (text, message) in cases {
-        let d = plan_err("runtime: java\n", &facts(&[("pom.xml", &text)]));
+        let d = diagnostics("runtime: java\n", &facts(&[("pom.xml", &text)], None));
         assert_eq!(
             messages(&d),
             vec![(
@@ -486,27 +463,33 @@ fn maven_jar_name_problems_point_at_runtime() {
 
 #[test]
 fn unreadable_pom_is_an_error() {
-    let d = plan_err(
+    let d = diagnostics(
         "runtime: java\n",
-        &facts(&[("pom.xml", "<project><artifactId>x</project>")]),
+        &facts(&[("pom.xml", "<project><artifactId>x</project>")], None),
     );
     assert_eq!(
         d.0[0].message,
         "pom.xml in the build context cannot be read: `<artifactId>` is closed by `</project>`"
     );
-    let d = plan_err(
+    let d = diagnostics(
         "runtime: java\n",
-        &facts(&[(
-            "pom.xml",
-            "<!DOCTYPE p [<!ENTITY a \"aaaa\">]><project></project>",
-        )]),
+        &facts(
+            &[(
+                "pom.xml",
+                "<!DOCTYPE p [<!ENTITY a \"aaaa\">]><project></project>",
+            )],
+            None,
+        ),
     );
     assert!(d.0[0].message.ends_with("a DOCTYPE or DTD is not accepted"));
 }
 
 #[test]
 fn no_build_file_is_an_error() {
-    let d = plan_err("runtime: java\n", &facts(&[("Main.java", "class Main {}")]));
+    let d = diagnostics(
+        "runtime: java\n",
+        &facts(&[("Main.java", "class Main {}")], None),
+    );
     assert_eq!(
         messages(&d),
         vec![(
@@ -554,7 +537,7 @@ fn build_commands_replace_the_package_step() {
 fn bad_entrypoints_are_refused_at_their_span() {
     for entrypoint in ["App.class", "../outside.jar", "/abs/app.jar"] {
         let src = format!("runtime: java\nentrypoint: {entrypoint}\n");
-        let d = plan_err(&src, &example_facts());
+        let d = diagnostics(&src, &example_facts());
         assert_eq!(d.0.len(), 1, "{entrypoint}");
         assert_eq!(d.0[0].span.line, 2, "{entrypoint}");
         assert!(
@@ -567,7 +550,7 @@ fn bad_entrypoints_are_refused_at_their_span() {
 // ---- versions -----------------------------------------------------------------------------------
 
 fn chosen(src: &str, files: &[(&str, &str)]) -> (String, Option<String>) {
-    let plan = plan(src, &facts(files));
+    let plan = plan(src, &facts(files, None));
     let image = builder(&plan).image.clone();
     let version = image.rsplit('-').next().unwrap_or_default().to_string();
     (version, plan.runtime_stage.note.clone())
@@ -631,7 +614,7 @@ fn version_comes_from_spec_then_files_then_default() {
 #[test]
 fn unsupported_versions_are_errors_naming_their_source() {
     // In the spec: at the version itself.
-    let d = plan_err("runtime: java@11\n", &example_facts());
+    let d = diagnostics("runtime: java@11\n", &example_facts());
     assert_eq!(
         messages(&d),
         vec![(
@@ -669,7 +652,7 @@ fn unsupported_versions_are_errors_naming_their_source() {
         if file == ".java-version" {
             files.push(("pom.xml", EXAMPLE_POM));
         }
-        let d = plan_err("runtime: java\n", &facts(&files));
+        let d = diagnostics("runtime: java\n", &facts(&files, None));
         let from = message
             .split_once("(from ")
             .and_then(|(_, rest)| rest.strip_suffix(") has no distroless image"))
@@ -682,9 +665,12 @@ fn unsupported_versions_are_errors_naming_their_source() {
         );
     }
     // A .java-version shallot cannot read.
-    let d = plan_err(
+    let d = diagnostics(
         "runtime: java\n",
-        &facts(&[(".java-version", "system\n"), ("pom.xml", EXAMPLE_POM)]),
+        &facts(
+            &[(".java-version", "system\n"), ("pom.xml", EXAMPLE_POM)],
+            None,
+        ),
     );
     assert_eq!(
         d.0[0].message,
@@ -697,6 +683,6 @@ fn pom_properties_referring_to_themselves_do_not_loop() {
     let text = pom(
         "<artifactId>a</artifactId><version>${v}</version><properties><v>${v}</v></properties>",
     );
-    let d = plan_err("runtime: java\n", &facts(&[("pom.xml", &text)]));
+    let d = diagnostics("runtime: java\n", &facts(&[("pom.xml", &text)], None));
     assert!(d.0[0].message.starts_with("cannot tell the jar's name"));
 }

@@ -3,9 +3,10 @@
 
 use super::*;
 use crate::llb::{Definition, Stage, from_plan};
-use crate::plan::{Builder, Options, Plan, Source, Step};
-use crate::spec;
-use crate::testkit::{build_env, commands, dump};
+use crate::plan::{Plan, Source, Step};
+use crate::testkit::{
+    build_env, builder, commands, dump, env, facts, plan, plan_err, runtime_snapshots,
+};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/python/shallot.yaml");
 const EXAMPLE_REQUIREMENTS: &str = include_str!("../../../examples/python/requirements.txt");
@@ -13,47 +14,11 @@ const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../../examples/python/.docke
 
 const SPEC: &str = "runtime: python\nentrypoint: app.py\n";
 
-fn parse(src: &str) -> Spec {
-    match spec::parse(src, &crate::runtimes::names()) {
-        Ok(spec) => spec,
-        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn facts(files: &[(&str, &str)]) -> Facts {
-    Facts {
-        files: files
-            .iter()
-            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-            .collect(),
-        dockerignore: None,
-    }
-}
-
 fn example_facts() -> Facts {
-    Facts {
-        dockerignore: Some(EXAMPLE_DOCKERIGNORE.to_string()),
-        ..facts(&[("requirements.txt", EXAMPLE_REQUIREMENTS)])
-    }
-}
-
-fn plan(src: &str, facts: &Facts) -> Plan {
-    match crate::testkit::plan_of(&parse(src), facts, &Options::default()) {
-        Ok(plan) => plan,
-        Err(d) => panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-/// The short form of the errors, one line each.
-fn errors(src: &str, facts: &Facts) -> String {
-    match crate::testkit::plan_of(&parse(src), facts, &Options::default()) {
-        Ok(plan) => panic!("expected errors, got {plan:#?}"),
-        Err(d) => d.short("shallot.yaml"),
-    }
-}
-
-fn builder(plan: &Plan) -> &Builder {
-    plan.builder.as_ref().expect("python plans have a builder")
+    facts(
+        &[("requirements.txt", EXAMPLE_REQUIREMENTS)],
+        Some(EXAMPLE_DOCKERIGNORE),
+    )
 }
 
 fn copied(plan: &Plan) -> Vec<String> {
@@ -67,25 +32,10 @@ fn copied(plan: &Plan) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn env<'a>(plan: &'a Plan, key: &str) -> Option<&'a str> {
-    builder(plan)
-        .env
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-/// Snapshots live with the other runtimes' in `src/runtimes/snapshots/`.
-fn snapshots(check: impl FnOnce()) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../snapshots");
-    settings.bind(check);
-}
-
 #[test]
 fn example_plan() {
     let plan = plan(EXAMPLE_SPEC, &example_facts());
-    snapshots(|| insta::assert_json_snapshot!("python_example_plan", plan));
+    runtime_snapshots(|| insta::assert_json_snapshot!("python_example_plan", plan));
 }
 
 #[test]
@@ -141,13 +91,13 @@ fn install_runs_on_the_pip_cache_and_before_the_source() {
 #[test]
 fn example_builder_golden() {
     let dumped = dump(&example_llb(Stage::Builder));
-    snapshots(|| insta::assert_snapshot!("python_example_builder", dumped));
+    runtime_snapshots(|| insta::assert_snapshot!("python_example_builder", dumped));
 }
 
 #[test]
 fn example_runtime_golden() {
     let dumped = dump(&example_llb(Stage::Runtime));
-    snapshots(|| insta::assert_snapshot!("python_example_runtime", dumped));
+    runtime_snapshots(|| insta::assert_snapshot!("python_example_runtime", dumped));
 }
 
 #[test]
@@ -193,11 +143,14 @@ fn poetry_is_detected_from_its_lockfile() {
     let lock = "[[package]]\nname = \"greeting\"\nversion = \"1.0.0\"\n\n[package.source]\ntype = \"directory\"\nurl = \"packages/greeting\"\n\n[[package]]\nname = \"requests\"\n\n[package.source]\ntype = \"legacy\"\nurl = \"https://example.org/simple\"\n";
     let plan = plan(
         SPEC,
-        &facts(&[
-            ("pyproject.toml", PYPROJECT),
-            ("poetry.lock", lock),
-            ("requirements.txt", "flask\n"),
-        ]),
+        &facts(
+            &[
+                ("pyproject.toml", PYPROJECT),
+                ("poetry.lock", lock),
+                ("requirements.txt", "flask\n"),
+            ],
+            None,
+        ),
     );
     assert_eq!(
         copied(&plan),
@@ -222,12 +175,15 @@ fn uv_is_detected_first() {
     let lock = "version = 1\n\n[[package]]\nname = \"app\"\nsource = { virtual = \".\" }\n\n[[package]]\nname = \"greeting\"\nsource = { path = \"vendor/greeting-1.0.0-py3-none-any.whl\" }\n\n[[package]]\nname = \"lib\"\nsource = { editable = \"libs/lib\" }\n";
     let plan = plan(
         SPEC,
-        &facts(&[
-            ("pyproject.toml", PYPROJECT),
-            ("uv.lock", lock),
-            ("poetry.lock", ""),
-            ("requirements.txt", "flask\n"),
-        ]),
+        &facts(
+            &[
+                ("pyproject.toml", PYPROJECT),
+                ("uv.lock", lock),
+                ("poetry.lock", ""),
+                ("requirements.txt", "flask\n"),
+            ],
+            None,
+        ),
     );
     assert_eq!(
         copied(&plan),
@@ -256,7 +212,7 @@ fn uv_is_detected_first() {
 #[test]
 fn a_lockfile_without_pyproject_is_an_error() {
     assert_eq!(
-        errors(SPEC, &facts(&[("uv.lock", "")])),
+        plan_err(SPEC, &facts(&[("uv.lock", "")], None)),
         "shallot.yaml:1:10: uv.lock in the build context has no pyproject.toml beside it (hint: commit pyproject.toml with its lockfile)"
     );
 }
@@ -282,7 +238,7 @@ fn without_manifests_there_is_no_venv_and_distroless_runs_the_script() {
 fn build_commands_run_after_the_source_and_before_compiling() {
     let plan = plan(
         "runtime: python\nentrypoint: -m app\nbuild: [python manage.py collectstatic --noinput]\n",
-        &facts(&[("requirements.txt", "django\n")]),
+        &facts(&[("requirements.txt", "django\n")], None),
     );
     let runs = commands(&plan);
     assert_eq!(runs[2], "python manage.py collectstatic --noinput");
@@ -294,7 +250,7 @@ fn build_commands_run_after_the_source_and_before_compiling() {
 fn the_venv_follows_the_workdir() {
     let plan = plan(
         "runtime: python\nentrypoint: app.py\nworkdir: /srv/app\n",
-        &facts(&[("requirements.txt", "flask\n")]),
+        &facts(&[("requirements.txt", "flask\n")], None),
     );
     assert_eq!(
         plan.config.entrypoint,
@@ -344,7 +300,7 @@ fn versions_from_the_spec() {
     );
     assert_eq!(builder(&plan).image, "python:3.13-slim-trixie");
     assert_eq!(
-        errors(
+        plan_err(
             "runtime: python@3.12\nentrypoint: app.py\n",
             &Facts::default()
         ),
@@ -355,7 +311,7 @@ fn versions_from_the_spec() {
 #[test]
 fn versions_from_python_version_with_comments() {
     let file = "# The Python version to use\n\n  3.13.5  \n";
-    let planned = plan(SPEC, &facts(&[(".python-version", file)]));
+    let planned = plan(SPEC, &facts(&[(".python-version", file)], None));
     assert_eq!(builder(&planned).image, "python:3.13-slim-trixie");
     for ok in [
         "3.13",
@@ -365,7 +321,7 @@ fn versions_from_python_version_with_comments() {
         "3",
         "# only a comment\n",
     ] {
-        let plan = plan(SPEC, &facts(&[(".python-version", ok)]));
+        let plan = plan(SPEC, &facts(&[(".python-version", ok)], None));
         assert_eq!(builder(&plan).image, "python:3.13-slim-trixie", "{ok}");
     }
 }
@@ -373,15 +329,18 @@ fn versions_from_python_version_with_comments() {
 #[test]
 fn a_python_version_file_without_an_image_is_an_error_naming_the_file() {
     assert_eq!(
-        errors(SPEC, &facts(&[(".python-version", "# pinned\n3.14\n")])),
+        plan_err(
+            SPEC,
+            &facts(&[(".python-version", "# pinned\n3.14\n")], None)
+        ),
         "shallot.yaml:1:10: python 3.14 (from .python-version) has no distroless image (hint: use one of: 3.13; change .python-version or write `runtime: python@3.13`)"
     );
     assert_eq!(
-        errors(SPEC, &facts(&[(".python-version", "pypy3.10\n")])),
+        plan_err(SPEC, &facts(&[(".python-version", "pypy3.10\n")], None)),
         "shallot.yaml:1:10: `pypy3.10` in .python-version is not a Python version (hint: write a version such as 3.13 in .python-version, or `runtime: python@3.13`)"
     );
     assert_eq!(
-        errors(SPEC, &facts(&[(".python-version", "3.13t\n")])),
+        plan_err(SPEC, &facts(&[(".python-version", "3.13t\n")], None)),
         "shallot.yaml:1:10: `3.13t` in .python-version is not a Python version (hint: write a version such as 3.13 in .python-version, or `runtime: python@3.13`)"
     );
 }
@@ -390,7 +349,7 @@ fn a_python_version_file_without_an_image_is_an_error_naming_the_file() {
 fn the_spec_version_wins_over_the_file() {
     let plan = plan(
         "runtime: python@3.13\nentrypoint: app.py\n",
-        &facts(&[(".python-version", "3.12\n")]),
+        &facts(&[(".python-version", "3.12\n")], None),
     );
     assert_eq!(builder(&plan).image, "python:3.13-slim-trixie");
 }
@@ -409,22 +368,22 @@ fn a_module_entrypoint_is_spelled_dash_m() {
 #[test]
 fn entrypoint_errors() {
     assert_eq!(
-        errors("runtime: python\n", &Facts::default()),
+        plan_err("runtime: python\n", &Facts::default()),
         "shallot.yaml:1:10: runtime `python` needs `entrypoint`, the script or module that starts the app (hint: add `entrypoint: app.py` (a script) or `entrypoint: -m app` (a module))"
     );
     assert_eq!(
-        errors(
+        plan_err(
             "runtime: python\nentrypoint: python3 app.py\n",
             &Facts::default()
         ),
         "shallot.yaml:2:13: entrypoint starts with the interpreter, which the image already runs (hint: write only the script or module: `entrypoint: app.py`)"
     );
     assert_eq!(
-        errors("runtime: python\nentrypoint: -m 1app\n", &Facts::default()),
+        plan_err("runtime: python\nentrypoint: -m 1app\n", &Facts::default()),
         "shallot.yaml:2:13: `-m` needs one module name, e.g. `-m app` or `-m app.server` (hint: put arguments in `args`)"
     );
     assert_eq!(
-        errors(
+        plan_err(
             "runtime: python\nentrypoint: app.py --debug\n",
             &Facts::default()
         ),
@@ -434,6 +393,6 @@ fn entrypoint_errors() {
 
 #[test]
 fn all_problems_are_reported_together() {
-    let short = errors("runtime: python@3.11\n", &Facts::default());
+    let short = plan_err("runtime: python@3.11\n", &Facts::default());
     assert_eq!(short.lines().count(), 2, "{short}");
 }

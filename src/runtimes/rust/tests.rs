@@ -3,9 +3,8 @@
 
 use super::*;
 use crate::llb::{Definition, Stage, from_plan};
-use crate::plan::{Builder, Facts, Options, Plan, Step};
-use crate::spec::Span;
-use crate::testkit::{build_env, commands, dump};
+use crate::plan::{Facts, Plan, Step};
+use crate::testkit::{build_env, builder, commands, diagnostics, dump, facts, plan, span};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/rust/shallot.yaml");
 const EXAMPLE_MANIFEST: &str = include_str!("../../../examples/rust/Cargo.toml");
@@ -27,16 +26,6 @@ fn example_facts() -> Facts {
     )
 }
 
-fn facts(files: &[(&str, &str)], dockerignore: Option<&str>) -> Facts {
-    Facts {
-        files: files
-            .iter()
-            .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
-            .collect(),
-        dockerignore: dockerignore.map(str::to_string),
-    }
-}
-
 /// A package with `src/main.rs` and the given manifest and extra files.
 fn app(manifest: &str, extra: &[(&str, &str)]) -> Facts {
     let mut files = vec![("Cargo.toml", manifest), ("src/main.rs", "fn main() {}")];
@@ -44,44 +33,10 @@ fn app(manifest: &str, extra: &[(&str, &str)]) -> Facts {
     facts(&files, None)
 }
 
-fn spec(src: &str) -> Spec {
-    match crate::spec::parse(src, &crate::runtimes::names()) {
-        Ok(spec) => spec,
-        Err(d) => panic!("spec should parse:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn plan(src: &str, facts: &Facts) -> Plan {
-    match crate::testkit::plan_of(&spec(src), facts, &Options::default()) {
-        Ok(plan) => plan,
-        Err(d) => panic!("plan should build:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
-    match crate::testkit::plan_of(&spec(src), facts, &Options::default()) {
-        Ok(plan) => panic!("expected errors, got {plan:#?}"),
-        Err(d) => d.0,
-    }
-}
-
-fn builder(plan: &Plan) -> &Builder {
-    plan.builder.as_ref().expect("a builder stage")
-}
-
 fn copied_first(plan: &Plan) -> Option<Vec<&str>> {
     match builder(plan).steps.first() {
         Some(Step::CopyFiles { paths }) => Some(paths.iter().map(String::as_str).collect()),
         _ => None,
-    }
-}
-
-fn span(line: u32, col: u32, end_line: u32, end_col: u32) -> Span {
-    Span {
-        line,
-        col,
-        end_line,
-        end_col,
     }
 }
 
@@ -264,7 +219,7 @@ fn spec_version_without_an_image_is_an_error_at_the_version() {
         "1.80", "1.88.1", "nightly", "beta", "2", "1.x", "1.92.0.1", "1.", "01.92",
     ] {
         let src = format!("runtime: rust@{version}\n");
-        let errors = errors(&src, &facts);
+        let errors = diagnostics(&src, &facts).0;
         assert_eq!(errors.len(), 1, "{version}: {errors:#?}");
         assert_eq!(
             errors[0].message,
@@ -333,7 +288,7 @@ fn toolchain_file_without_an_image_is_an_error_naming_the_file() {
             "[toolchain]\nchannel = \"nightly-2026-01-01\"\n",
         )],
     );
-    let errors = errors(SPEC, &facts);
+    let errors = diagnostics(SPEC, &facts).0;
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(
         errors[0].message,
@@ -349,7 +304,7 @@ fn toolchain_file_without_an_image_is_an_error_naming_the_file() {
     );
 
     let unreadable = app(MANIFEST, &[("rust-toolchain.toml", "[toolchain]\n")]);
-    let unreadable = errors_of(SPEC, &unreadable);
+    let unreadable = diagnostics(SPEC, &unreadable).0;
     assert_eq!(
         unreadable[0].message,
         "cannot read the toolchain channel from rust-toolchain.toml in the build context"
@@ -385,7 +340,7 @@ fn plan_of(src: &str, facts: &Facts) -> Plan {
 #[test]
 fn several_binaries_without_entrypoint_are_listed() {
     let manifest = "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[bin]]\nname = \"worker\"\n\n[[bin]]\nname = \"admin\"\npath = \"tools/admin.rs\"\n";
-    let errors = errors(SPEC, &app(manifest, &[]));
+    let errors = diagnostics(SPEC, &app(manifest, &[])).0;
     assert_eq!(errors.len(), 1, "{errors:#?}");
     assert_eq!(
         errors[0].message,
@@ -404,7 +359,7 @@ fn several_binaries_without_entrypoint_are_listed() {
 #[test]
 fn no_binary_is_an_error() {
     let facts = facts(&[("Cargo.toml", MANIFEST)], None);
-    let errors = errors(SPEC, &facts);
+    let errors = diagnostics(SPEC, &facts).0;
     assert_eq!(
         errors[0].message,
         "cannot tell which binary to run: Cargo.toml declares none and there is no src/main.rs"
@@ -415,8 +370,8 @@ fn no_binary_is_an_error() {
     );
     // A virtual workspace needs the entrypoint too; with it, cargo finds the member's binary.
     let workspace = "[workspace]\nmembers = [\"server\"]\n";
-    let facts = facts_of(&[("Cargo.toml", workspace)]);
-    assert_eq!(errors_of(SPEC, &facts).len(), 1);
+    let facts = crate::testkit::facts(&[("Cargo.toml", workspace)], None);
+    assert_eq!(diagnostics(SPEC, &facts).0.len(), 1);
     let plan = plan("runtime: rust\nentrypoint: server\n", &facts);
     assert_eq!(
         copied_first(&plan),
@@ -428,20 +383,13 @@ fn no_binary_is_an_error() {
     );
 }
 
-fn facts_of(files: &[(&str, &str)]) -> Facts {
-    facts(files, None)
-}
-
-fn errors_of(src: &str, facts: &Facts) -> Vec<Diagnostic> {
-    errors(src, facts)
-}
-
 #[test]
 fn entrypoint_must_be_a_binary_name() {
-    let errors = errors(
+    let errors = diagnostics(
         "runtime: rust\nentrypoint: ./run server\n",
         &app(MANIFEST, &[]),
-    );
+    )
+    .0;
     assert_eq!(errors.len(), 1);
     assert_eq!(
         errors[0].message,
@@ -452,12 +400,12 @@ fn entrypoint_must_be_a_binary_name() {
 
 #[test]
 fn manifest_problems_are_errors() {
-    let missing = errors(SPEC, &facts(&[], None));
+    let missing = diagnostics(SPEC, &Facts::default()).0;
     assert_eq!(
         missing[0].message,
         "runtime `rust` needs a Cargo.toml at the root of the build context"
     );
-    let invalid = errors(SPEC, &app("[package\nname = 1", &[]));
+    let invalid = diagnostics(SPEC, &app("[package\nname = 1", &[])).0;
     assert!(
         invalid[0]
             .message
@@ -465,7 +413,7 @@ fn manifest_problems_are_errors() {
         "{invalid:#?}"
     );
     // Every problem at once: a bad version and a missing manifest.
-    let both = errors("runtime: rust@0.9\n", &facts(&[], None));
+    let both = diagnostics("runtime: rust@0.9\n", &Facts::default()).0;
     assert_eq!(both.len(), 2, "{both:#?}");
 }
 

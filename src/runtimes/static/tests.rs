@@ -4,59 +4,18 @@
 use super::*;
 use crate::formats::elf::tests::elf64;
 use crate::llb::{Stage, from_plan};
-use crate::plan::{Facts, Options, Plan};
-use crate::spec;
-use crate::testkit::{build_env, dump};
+use crate::plan::{Facts, Plan};
+use crate::testkit::{build_env, diagnostics, dump, facts, parse, plan, runtime_snapshots};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/static/shallot.yaml");
 const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../../examples/static/.dockerignore");
 const EM_AARCH64: u16 = 183;
 const GLIBC_LOADER: &str = "/lib64/ld-linux-x86-64.so.2";
 
-/// Snapshots live in src/runtimes/snapshots, beside every other runtime's.
-macro_rules! snapshot {
-    ($($body:tt)*) => {
-        insta::with_settings!({ snapshot_path => "../snapshots" }, { $($body)* })
-    };
-}
-
-fn parse(src: &str) -> Spec {
-    match spec::parse(src, &crate::runtimes::names()) {
-        Ok(spec) => spec,
-        Err(d) => panic!("spec should parse, got:\n{}", d.render(src, "shallot.yaml")),
-    }
-}
-
-fn facts(files: &[(&str, Vec<u8>)]) -> Facts {
-    Facts {
-        files: files
-            .iter()
-            .map(|(path, bytes)| (path.to_string(), bytes.clone()))
-            .collect(),
-        dockerignore: None,
-    }
-}
-
-fn result(src: &str, facts: &Facts) -> Result<Plan, Diagnostics> {
-    crate::testkit::plan_of(&parse(src), facts, &Options::default())
-}
-
-fn plan(src: &str, facts: &Facts) -> Plan {
-    result(src, facts)
-        .unwrap_or_else(|d| panic!("plan should build, got:\n{}", d.render(src, "shallot.yaml")))
-}
-
-fn errors(src: &str, facts: &Facts) -> Vec<Diagnostic> {
-    match result(src, facts) {
-        Ok(plan) => panic!("expected errors, got {plan:#?}"),
-        Err(d) => d.0,
-    }
-}
-
 const SPEC: &str = "runtime: static\nentrypoint: ./server\nport: 8080\n";
 
 fn static_server() -> Facts {
-    facts(&[("server", elf64(EM_X86_64, ET_EXEC, None))])
+    facts(&[("server", elf64(EM_X86_64, ET_EXEC, None))], None)
 }
 
 fn example_plan() -> Plan {
@@ -69,10 +28,7 @@ fn example_plan() -> Plan {
 
 #[test]
 fn example_plan_golden() {
-    snapshot!(insta::assert_json_snapshot!(
-        "static_example_plan",
-        example_plan()
-    ));
+    runtime_snapshots(|| insta::assert_json_snapshot!("static_example_plan", example_plan()));
 }
 
 #[test]
@@ -99,10 +55,7 @@ fn example_runtime_llb_golden() {
             "-",
         ]
     );
-    snapshot!(insta::assert_snapshot!(
-        "static_example_runtime",
-        dump(&def)
-    ));
+    runtime_snapshots(|| insta::assert_snapshot!("static_example_runtime", dump(&def)));
 }
 
 #[test]
@@ -155,7 +108,7 @@ fn binary_in_a_subdirectory_lands_in_the_workdir() {
     let src = "runtime: static\nentrypoint: build/out/api\n";
     let plan = plan(
         src,
-        &facts(&[("build/out/api", elf64(EM_X86_64, ET_DYN, None))]),
+        &facts(&[("build/out/api", elf64(EM_X86_64, ET_DYN, None))], None),
     );
     assert_eq!(
         plan.runtime_stage.artifacts[0].from,
@@ -178,7 +131,10 @@ fn binary_in_a_subdirectory_lands_in_the_workdir() {
 fn dynamically_linked_binary_runs_on_cc() {
     let plan = plan(
         SPEC,
-        &facts(&[("server", elf64(EM_X86_64, ET_DYN, Some(GLIBC_LOADER)))]),
+        &facts(
+            &[("server", elf64(EM_X86_64, ET_DYN, Some(GLIBC_LOADER)))],
+            None,
+        ),
     );
     assert_eq!(
         plan.runtime_stage.image,
@@ -194,7 +150,7 @@ fn dynamically_linked_binary_runs_on_cc() {
 fn program_headers_past_the_header_bytes_choose_cc() {
     let mut header = elf64(EM_X86_64, ET_EXEC, None);
     header[0x20..0x28].copy_from_slice(&(1u64 << 20).to_le_bytes());
-    let plan = plan(SPEC, &facts(&[("server", header)]));
+    let plan = plan(SPEC, &facts(&[("server", header)], None));
     assert_eq!(
         plan.runtime_stage.image,
         "gcr.io/distroless/cc-debian13:nonroot"
@@ -229,14 +185,14 @@ fn this_test_binary_is_read_like_the_linker_wrote_it() {
 // ---- refusals ------------------------------------------------------------------------------------
 
 fn one_error(src: &str, facts: &Facts) -> Diagnostic {
-    let mut errors = errors(src, facts);
+    let mut errors = diagnostics(src, facts).0;
     assert_eq!(errors.len(), 1, "{errors:?}");
     errors.remove(0)
 }
 
 #[test]
 fn missing_binary_is_an_error_at_the_entrypoint() {
-    let error = one_error(SPEC, &facts(&[]));
+    let error = one_error(SPEC, &Facts::default());
     assert_eq!((error.span.line, error.span.col), (2, 13));
     assert_eq!(error.message, "`server` is not a file in the build context");
 }
@@ -245,7 +201,7 @@ fn missing_binary_is_an_error_at_the_entrypoint() {
 fn a_script_is_not_an_elf() {
     let error = one_error(
         SPEC,
-        &facts(&[("server", b"#!/bin/sh\necho hi\n".to_vec())]),
+        &facts(&[("server", b"#!/bin/sh\necho hi\n".to_vec())], None),
     );
     assert_eq!((error.span.line, error.span.col), (2, 13));
     assert_eq!(
@@ -258,7 +214,7 @@ fn a_script_is_not_an_elf() {
 fn another_architecture_is_an_error_naming_it() {
     let error = one_error(
         SPEC,
-        &facts(&[("server", elf64(EM_AARCH64, ET_EXEC, None))]),
+        &facts(&[("server", elf64(EM_AARCH64, ET_EXEC, None))], None),
     );
     assert_eq!((error.span.line, error.span.col), (2, 13));
     assert_eq!(
@@ -272,7 +228,7 @@ fn another_architecture_is_an_error_naming_it() {
 fn thirty_two_bit_x86_is_refused() {
     let mut header = elf64(3, ET_EXEC, None);
     header[4] = 1; // ELFCLASS32: the 64-bit offsets now read as garbage, but the class decides.
-    let error = one_error(SPEC, &facts(&[("server", header)]));
+    let error = one_error(SPEC, &facts(&[("server", header)], None));
     assert_eq!(
         error.message,
         "`server` is built for 32-bit x86, not x86-64"
@@ -281,7 +237,7 @@ fn thirty_two_bit_x86_is_refused() {
 
 #[test]
 fn object_files_are_refused() {
-    let error = one_error(SPEC, &facts(&[("server", elf64(EM_X86_64, 1, None))]));
+    let error = one_error(SPEC, &facts(&[("server", elf64(EM_X86_64, 1, None))], None));
     assert_eq!(
         error.message,
         "`server` is an ELF object or core file, not an executable"
@@ -292,10 +248,13 @@ fn object_files_are_refused() {
 fn musl_binaries_are_refused() {
     let error = one_error(
         SPEC,
-        &facts(&[(
-            "server",
-            elf64(EM_X86_64, ET_DYN, Some("/lib/ld-musl-x86_64.so.1")),
-        )]),
+        &facts(
+            &[(
+                "server",
+                elf64(EM_X86_64, ET_DYN, Some("/lib/ld-musl-x86_64.so.1")),
+            )],
+            None,
+        ),
     );
     assert!(
         error.message.contains("is linked against musl"),
@@ -305,7 +264,7 @@ fn musl_binaries_are_refused() {
 
 #[test]
 fn entrypoint_is_required() {
-    let error = one_error("runtime: static\nport: 8080\n", &facts(&[]));
+    let error = one_error("runtime: static\nport: 8080\n", &Facts::default());
     assert_eq!((error.span.line, error.span.col), (1, 10));
     assert_eq!(
         error.message,
@@ -315,7 +274,10 @@ fn entrypoint_is_required() {
 
 #[test]
 fn entrypoint_outside_the_context_is_refused() {
-    let error = one_error("runtime: static\nentrypoint: /bin/true\n", &facts(&[]));
+    let error = one_error(
+        "runtime: static\nentrypoint: /bin/true\n",
+        &Facts::default(),
+    );
     assert_eq!((error.span.line, error.span.col), (2, 13));
     assert_eq!(
         error.message,
@@ -325,10 +287,11 @@ fn entrypoint_outside_the_context_is_refused() {
 
 #[test]
 fn versions_and_build_commands_are_refused_together() {
-    let errors = errors(
+    let errors = diagnostics(
         "runtime: static@1\nentrypoint: ./server\nbuild:\n  - make\n",
         &static_server(),
-    );
+    )
+    .0;
     let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
     assert_eq!(
         messages,

@@ -45,7 +45,7 @@ e2e_tests!(
         });
         assert!(
             log.contains(
-                "shallot.yaml:2:10: node 20 (from .nvmrc) has no distroless image (hint: use one of: 22, 24, 26)"
+                "shallot.yaml:2:10: node 20 (from .nvmrc) has no distroless image (hint: use one of: 22, 24, 26; change .nvmrc or write `runtime: node@24`)"
             ),
             "{log}"
         );

@@ -1,6 +1,6 @@
 //! The options users of `docker build` reach for, with a shallot spec, on the real BuildKit
 //! (Docker 20.10's v0.8): secrets and SSH in the dependency steps only, labels and build args,
-//! `--no-cache`, `SOURCE_DATE_EPOCH`, `exclude`, `--target builder`.
+//! `--no-cache`, `SOURCE_DATE_EPOCH`, `exclude`, `--target builder`, `--network host`.
 
 mod support;
 
@@ -208,5 +208,42 @@ e2e_tests!(
             "ls /app/dist && node --version",
         ]);
         assert!(out.contains("build-info.json"), "{out}");
+    }
+
+    fn host_network_is_used_only_when_asked() {
+        // A server on the host's loopback: a run reaches it only on the host's network.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let port = listener.local_addr().expect("its address").port();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            // Bounded: a few connections at most, then the thread ends with the test.
+            for stream in listener.incoming().take(4).flatten() {
+                let mut stream = stream;
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+                let _ = stream.read(&mut [0u8; 1024]);
+                let _ =
+                    stream.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nhost-reached");
+            }
+        });
+        let dir = example_copy("node");
+        let probe = format!(
+            "wget -qO- http://127.0.0.1:{port}/ && echo ' run {}'",
+            unique()
+        );
+        edit(dir.path(), "shallot.yaml", |t| format!("{t}  - {probe}\n"));
+        let tag = "shallot-e2e/options:network";
+        let r = build(dir.path(), "shallot.yaml", tag, &["--network", "host"]);
+        assert!(r.ok, "build with --network host failed:\n{}", r.text);
+        assert!(r.text.contains("host-reached"), "{}", r.text);
+        // The sandbox (the default) has its own loopback: the same run fails.
+        edit(dir.path(), "shallot.yaml", |t| {
+            t.replace(" run ", " sandboxed run ")
+        });
+        let r = build(dir.path(), "shallot.yaml", tag, &[]);
+        assert!(
+            !r.ok,
+            "the sandbox reached the host's loopback:\n{}",
+            r.text
+        );
     }
 );

@@ -214,6 +214,7 @@ fn build_env(bridge: &Bridge, inv: &Invocation, on: &PlatformBuild<'_>) -> Build
             ContextSource::Local(_) => None,
         },
         resolve_mode: on.request.resolve_mode,
+        network: on.request.network,
         no_cache: on.request.no_cache,
         epoch: on.request.epoch,
     }

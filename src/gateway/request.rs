@@ -3,7 +3,7 @@
 
 use super::errors::Failure;
 use super::opts::{Invocation, host_platform, parse_platform};
-use crate::llb::ResolveMode;
+use crate::llb::{Network, ResolveMode};
 use crate::plan::{BUILDER_IMAGE_ARG, Options, RUNTIME_IMAGE_ARG, Target};
 use crate::proto::{gateway as gw, pb};
 use std::collections::BTreeMap;
@@ -34,6 +34,8 @@ pub struct Request {
     pub platforms: Vec<pb::Platform>,
     /// `image-resolve-mode`: `default`, `pull` or `local`.
     pub resolve_mode: ResolveMode,
+    /// `force-network-mode` (`docker build --network`): the network of the builder's runs.
+    pub network: Network,
     /// `no-cache`: run every op again.
     pub no_cache: bool,
     /// `build-arg:SOURCE_DATE_EPOCH`, in seconds.
@@ -62,6 +64,7 @@ impl Request {
         let target = target(inv)?;
         let platforms = platforms(inv)?;
         let resolve_mode = resolve_mode(inv)?;
+        let network = network(inv)?;
         let epoch = epoch(inv)?;
         let cache_imports = cache_imports(inv)?;
         Ok(Request {
@@ -70,6 +73,7 @@ impl Request {
             context_key: nonempty(inv, "contextkey", "context"),
             platforms,
             resolve_mode,
+            network,
             // Empty means every stage; a list names stages, and shallot's are all one build.
             no_cache: inv.opt("no-cache").is_some(),
             epoch,
@@ -151,6 +155,15 @@ fn resolve_mode(inv: &Invocation) -> Result<ResolveMode, Failure> {
                 "expected default, pull or local",
             )
         }),
+    }
+}
+
+/// `force-network-mode`; empty (and `default`, as Docker passes it) is the sandbox.
+fn network(inv: &Invocation) -> Result<Network, Failure> {
+    match inv.opt("force-network-mode").unwrap_or_default() {
+        "" | "default" => Ok(Network::Sandbox),
+        mode => Network::parse(mode)
+            .ok_or_else(|| bad("force-network-mode", mode, "expected sandbox, host or none")),
     }
 }
 
@@ -255,6 +268,7 @@ mod tests {
         let r = request(&[
             ("platform", "linux/amd64, linux/arm64/v8,linux/amd64"),
             ("no-cache", ""),
+            ("force-network-mode", "host"),
             ("build-arg:SOURCE_DATE_EPOCH", "1700000000"),
             ("build-arg:VERSION", "1.2"),
             ("label:team", "web"),
@@ -268,6 +282,7 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.platforms.len(), 2, "duplicates collapse");
         assert!(r.no_cache);
+        assert_eq!(r.network, Network::Host);
         assert_eq!(r.epoch, Some(1_700_000_000));
         assert_eq!(
             r.options.build_args.get("VERSION").map(String::as_str),
@@ -330,6 +345,7 @@ mod tests {
             ("build-arg:SOURCE_DATE_EPOCH", "yesterday"),
             ("cache-imports", "not json"),
             ("platform", "linux/amd64,arm"),
+            ("force-network-mode", "bridge"),
         ] {
             assert!(request(&[(key, value)]).is_err(), "{key}={value}");
         }

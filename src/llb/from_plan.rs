@@ -2,7 +2,8 @@
 //! read like the Dockerfile an expert would have written.
 
 use super::{
-    Copy, Definition, Exec, FileAction, LocalOptions, Meta, Mount, Range, SourceFile, State,
+    Copy, Definition, Exec, FileAction, LocalOptions, Meta, Mount, Network, Range, SourceFile,
+    State,
 };
 use crate::plan::{Artifact, Builder, CrossCompile, Plan, PlatformField, Run, Source, Stage, Step};
 use crate::proto::pb;
@@ -30,6 +31,8 @@ pub struct BuildEnv {
     pub context_input: Option<pb::Definition>,
     /// How base images are resolved (`image-resolve-mode`).
     pub resolve_mode: ResolveMode,
+    /// The network the builder's runs get (`force-network-mode`, `docker build --network`).
+    pub network: Network,
     /// Run every op again instead of using the cache (`--no-cache`).
     pub no_cache: bool,
     /// `SOURCE_DATE_EPOCH` in seconds: the modification time of the files shallot creates
@@ -264,7 +267,9 @@ fn copy_files(context: &State, paths: &[String], workdir: &str) -> Vec<FileActio
 
 /// A builder `RUN` with its cache mounts.
 fn run_exec(run: &Run, env: &BuildEnv) -> Exec {
-    let mut exec = Exec::shell(&run.command).default_path(env.needs_default_path);
+    let mut exec = Exec::shell(&run.command)
+        .default_path(env.needs_default_path)
+        .network(env.network);
     for cache in &run.caches {
         exec = exec.mount(Mount::Cache {
             target: cache.target.clone(),

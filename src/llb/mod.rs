@@ -17,7 +17,7 @@ mod ops;
 pub use crate::plan::Stage;
 pub use from_plan::{BuildEnv, ResolveMode, builder_platform, from_plan};
 pub use json::ops_json;
-pub use ops::{CacheSharing, Copy, Exec, FileAction, LocalOptions, Mount};
+pub use ops::{CacheSharing, Copy, Exec, FileAction, LocalOptions, Mount, Network};
 
 use crate::proto::pb;
 use prost::Message;

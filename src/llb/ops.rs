@@ -75,10 +75,17 @@ pub struct Exec {
     env: Vec<(String, String)>,
     mounts: Vec<Mount>,
     default_path: bool,
+    network: Network,
     pub(super) meta: Meta,
 }
 
 impl Exec {
+    /// Runs in this network (`RUN --network`); the sandbox by default.
+    pub fn network(mut self, network: Network) -> Exec {
+        self.network = network;
+        self
+    }
+
     /// Runs `script` with `/bin/sh -c`, as a Dockerfile `RUN` in shell form does.
     pub fn shell(script: &str) -> Exec {
         Exec::args(["/bin/sh", "-c", script])
@@ -95,6 +102,7 @@ impl Exec {
             env: Vec::new(),
             mounts: Vec::new(),
             default_path: false,
+            network: Network::Sandbox,
             meta: Meta::default(),
         }
     }
@@ -143,9 +151,13 @@ impl Exec {
             user: state.user.clone().unwrap_or_default(),
             ..Default::default()
         };
+        if self.network != Network::Sandbox {
+            caps.insert("exec.meta.network");
+        }
         let op = pb::op::Op::Exec(pb::ExecOp {
             meta: Some(meta),
             mounts,
+            network: self.network.to_pb() as i32,
             ..Default::default()
         });
         (op, inputs.list, caps)
@@ -477,6 +489,46 @@ pub(super) fn file_op(
         inputs.list,
         caps,
     )
+}
+
+/// The network a run gets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Network {
+    /// Its own network namespace, as BuildKit sets it up (the default).
+    #[default]
+    Sandbox,
+    /// The daemon host's network (`docker build --network host`; needs the daemon's
+    /// `network.host` entitlement).
+    Host,
+    /// No network at all.
+    None,
+}
+
+impl Network {
+    /// Every mode.
+    pub const ALL: [Network; 3] = [Network::Sandbox, Network::Host, Network::None];
+
+    /// The mode's name in `force-network-mode`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Network::Sandbox => "sandbox",
+            Network::Host => "host",
+            Network::None => "none",
+        }
+    }
+
+    /// The mode called `name`.
+    pub fn parse(name: &str) -> Option<Network> {
+        Network::ALL.into_iter().find(|n| n.as_str() == name)
+    }
+
+    fn to_pb(self) -> pb::NetMode {
+        match self {
+            Network::Sandbox => pb::NetMode::Unset,
+            Network::Host => pb::NetMode::Host,
+            Network::None => pb::NetMode::None,
+        }
+    }
 }
 
 /// Options of a local source (see [`State::local`]).

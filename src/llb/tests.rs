@@ -1027,3 +1027,35 @@ fn json_points_at_the_spec_lines() {
             .is_none()
     );
 }
+
+// ---- the network of runs --------------------------------------------------------------------------
+
+#[test]
+fn runs_use_the_sandbox_unless_the_build_asks_for_the_host_network() {
+    let execs = |def: &Definition| -> Vec<i32> {
+        def.ops()
+            .into_iter()
+            .filter_map(|(_, op)| match op.op {
+                Some(pb::op::Op::Exec(exec)) => Some(exec.network),
+                _ => None,
+            })
+            .collect()
+    };
+    let sandboxed = example(Stage::Builder);
+    assert!(
+        execs(&sandboxed)
+            .iter()
+            .all(|n| *n == pb::NetMode::Unset as i32)
+    );
+    assert!(!sandboxed.caps.contains("exec.meta.network"));
+
+    let env = BuildEnv {
+        network: Network::Host,
+        ..build_env(EXAMPLE_SPEC)
+    };
+    let host = from_plan(&example_plan(), &env, Stage::Builder);
+    let networks = execs(&host);
+    assert!(!networks.is_empty());
+    assert!(networks.iter().all(|n| *n == pb::NetMode::Host as i32));
+    assert!(host.caps.contains("exec.meta.network"));
+}

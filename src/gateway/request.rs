@@ -64,8 +64,9 @@ impl Request {
         let resolve_mode = resolve_mode(inv)?;
         let epoch = epoch(inv)?;
         let cache_imports = cache_imports(inv)?;
+        let filename = nonempty(inv, "filename", "shallot.yaml");
         Ok(Request {
-            filename: nonempty(inv, "filename", "shallot.yaml"),
+            filename: filename.clone(),
             dockerfile_key: nonempty(inv, "dockerfilekey", "dockerfile"),
             context_key: nonempty(inv, "contextkey", "context"),
             platforms,
@@ -83,6 +84,10 @@ impl Request {
                 labels: prefixed(inv, "label:"),
                 target,
                 contexts: prefixed(inv, "context:"),
+                // Docker's clients send the spec's name within its own directory, which is
+                // the context's root when the spec is in it; the loader keeps it only when
+                // the context holds that file with the spec's contents.
+                spec_file: Some(filename),
             },
         })
     }

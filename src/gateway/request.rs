@@ -250,6 +250,8 @@ mod tests {
     fn defaults() {
         let r = request(&[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.filename, "shallot.yaml");
+        // The plan leaves the spec out of the image when the context holds it.
+        assert_eq!(r.options.spec_file.as_deref(), Some("shallot.yaml"));
         assert_eq!(r.options.target, Target::Runtime);
         assert_eq!(r.platforms.len(), 1);
         assert!(!r.no_cache && r.epoch.is_none() && r.request_id.is_none());

@@ -73,13 +73,20 @@ where
 {
     // The runtime is not known before the spec is, so every recipe's manifests are read while
     // the spec is: two transfers overlap instead of following each other.
-    let probes = runtimes::all_probes();
+    // The spec file itself is read too: only a context that holds it can ship it.
+    let mut probes: Vec<&str> = runtimes::all_probes();
+    let spec_file = options
+        .spec_file
+        .as_deref()
+        .and_then(crate::runtimes::inside_context);
+    probes.extend(spec_file.as_deref());
     let (text, facts) = tokio::join!(spec, context::gather(context, &probes));
     let text = text.map_err(LoadError::Read)?;
     let spec = spec::parse(&text, &runtimes::names())?;
     let recipe = runtimes::find(&spec.runtime.value)
         .ok_or_else(|| LoadError::NoRecipe(spec.runtime.value.clone()))?;
     let mut facts = facts.map_err(|e| LoadError::Read(e.into()))?;
+    let options = &spec_in_context(options, spec_file, &text, &mut facts);
     let named = (recipe.spec_probes)(&spec);
     context::gather_headers(context, &named, &mut facts)
         .await
@@ -97,6 +104,28 @@ where
         facts,
         plan,
     })
+}
+
+/// `options` with the spec file's path only when the context holds that file with the spec's
+/// contents (the `filename` option names it in the spec's own directory, which need not be the
+/// context); the file's contents are dropped from the facts unless a recipe asked for it.
+fn spec_in_context(
+    options: &Options,
+    spec_file: Option<String>,
+    text: &str,
+    facts: &mut Facts,
+) -> Options {
+    let held = spec_file.filter(|path| {
+        let same = facts.files.get(path).map(Vec::as_slice) == Some(text.as_bytes());
+        if !runtimes::all_probes().contains(&path.as_str()) {
+            facts.files.remove(path);
+        }
+        same
+    });
+    Options {
+        spec_file: held,
+        ..options.clone()
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +185,35 @@ mod tests {
         assert_eq!(loaded.facts.dockerignore.as_deref(), Some("node_modules\n"));
         assert_eq!(loaded.plan.runtime, "node");
         assert_eq!(loaded.text, NODE_SPEC);
+    }
+
+    #[test]
+    fn the_spec_file_is_excluded_only_when_the_context_holds_it() {
+        let mut files = node_app();
+        files
+            .0
+            .insert("shallot.yaml".to_string(), NODE_SPEC.as_bytes().to_vec());
+        files
+            .0
+            .insert("app.yaml".to_string(), b"runtime: other\n".to_vec());
+        for (named, excluded) in [
+            ("shallot.yaml", true),
+            ("./shallot.yaml", true),
+            // Another file of that name (the spec lives beside the context): kept.
+            ("app.yaml", false),
+            ("missing.yaml", false),
+        ] {
+            let options = Options {
+                spec_file: Some(named.to_string()),
+                ..Default::default()
+            };
+            let loaded =
+                load_with(&mut files, NODE_SPEC, &options).unwrap_or_else(|e| panic!("{e}"));
+            let exclude = &loaded.plan.context.exclude;
+            let path = named.trim_start_matches("./");
+            assert_eq!(exclude.iter().any(|p| p == path), excluded, "{named}");
+            assert!(!loaded.facts.has(path), "{named} is no recipe's fact");
+        }
     }
 
     #[test]

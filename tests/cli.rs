@@ -183,7 +183,8 @@ fn plan_prints_json() {
     );
     assert_eq!(
         plan["context"]["exclude"],
-        serde_json::json!(["node_modules", "dist"])
+        // The .dockerignore and the spec file are in the context and never shipped.
+        serde_json::json!(["node_modules", "dist", ".dockerignore", "shallot.yaml"])
     );
 }
 

@@ -115,7 +115,17 @@ impl Input {
             labels: Default::default(),
             target: self.target.into(),
             contexts: self.build_context.iter().cloned().collect(),
+            spec_file: self.spec_in_context(),
         }
+    }
+
+    /// The spec's path relative to the context, `/`-separated, when it lies inside it.
+    fn spec_in_context(&self) -> Option<String> {
+        let context = std::fs::canonicalize(self.context_dir()).ok()?;
+        let file = std::fs::canonicalize(&self.file).ok()?;
+        let relative = file.strip_prefix(context).ok()?;
+        let parts: Option<Vec<&str>> = relative.iter().map(|p| p.to_str()).collect();
+        Some(parts?.join("/"))
     }
 
     /// The build context: `--context`, else the spec's directory.

@@ -14,6 +14,8 @@ pub mod pom;
 pub mod python_lock;
 pub mod python_version;
 pub mod requirements;
+pub mod runtime_txt;
 pub mod rust_toolchain;
+pub mod tool_versions;
 pub mod xml;
 pub mod yarnrc;

@@ -67,8 +67,9 @@ impl Request {
         let network = network(inv)?;
         let epoch = epoch(inv)?;
         let cache_imports = cache_imports(inv)?;
+        let filename = nonempty(inv, "filename", "shallot.yaml");
         Ok(Request {
-            filename: nonempty(inv, "filename", "shallot.yaml"),
+            filename: filename.clone(),
             dockerfile_key: nonempty(inv, "dockerfilekey", "dockerfile"),
             context_key: nonempty(inv, "contextkey", "context"),
             platforms,
@@ -87,6 +88,10 @@ impl Request {
                 labels: prefixed(inv, "label:"),
                 target,
                 contexts: prefixed(inv, "context:"),
+                // Docker's clients send the spec's name within its own directory, which is
+                // the context's root when the spec is in it; the loader keeps it only when
+                // the context holds that file with the spec's contents.
+                spec_file: Some(filename),
             },
         })
     }
@@ -258,6 +263,8 @@ mod tests {
     fn defaults() {
         let r = request(&[]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.filename, "shallot.yaml");
+        // The plan leaves the spec out of the image when the context holds it.
+        assert_eq!(r.options.spec_file.as_deref(), Some("shallot.yaml"));
         assert_eq!(r.options.target, Target::Runtime);
         assert_eq!(r.platforms.len(), 1);
         assert!(!r.no_cache && r.epoch.is_none() && r.request_id.is_none());

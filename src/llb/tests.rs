@@ -179,7 +179,7 @@ fn example_sources() {
         BTreeMap::from([
             (
                 "local.excludepatterns".to_string(),
-                r#"["node_modules","dist"]"#.to_string()
+                r#"["node_modules","dist",".dockerignore"]"#.to_string()
             ),
             ("local.session".to_string(), "test-session".to_string()),
             ("local.sharedkeyhint".to_string(), "context".to_string()),

@@ -2,7 +2,7 @@
 //! precedence, the debug variant, env and labels, the context's include/exclude lists, secrets
 //! and SSH, and paths made absolute under the workdir.
 
-use super::dockerignore::dockerignore_patterns;
+use super::dockerignore::{dockerignore_patterns, literal_pattern};
 use super::{
     Artifact, BadContext, Builder, ContextUse, Deps, Ids, ImageConfig, Manifests, Options, Plan,
     Port, Recipe, RecipePlan, Runtime, SecretMount, Source, Stage, Target, join,
@@ -25,7 +25,7 @@ pub(super) fn assemble(
 ) -> Result<Plan, BadContext> {
     let workdir = spec.workdir.value.clone();
     let ids = Ids::of(&spec.user.value);
-    let context = context_use(spec, facts, &r);
+    let context = context_use(spec, facts, options, &r);
     let artifacts = artifacts(spec, &r, ids);
     let runtime_image = runtime_image(spec, options, r.runtime_image)?;
     let builder = match r.builder {
@@ -139,8 +139,9 @@ fn labels(spec: &Spec, options: &Options) -> BTreeMap<String, String> {
 }
 
 /// What of the context is sent: the spec's `include` plus what the recipe copies from it, and
-/// `.dockerignore` (or the defaults), the recipe's and the spec's excludes.
-fn context_use(spec: &Spec, facts: &Facts, r: &RecipePlan) -> ContextUse {
+/// `.dockerignore` (or the defaults), the recipe's and the spec's excludes, then the files that
+/// only describe the build (`.dockerignore` and the spec itself).
+fn context_use(spec: &Spec, facts: &Facts, options: &Options, r: &RecipePlan) -> ContextUse {
     let mut include: Vec<String> = spec.include.iter().map(|l| l.value.clone()).collect();
     // With an `include` list, the files the recipe copies first must be sent too.
     if !include.is_empty() {
@@ -157,16 +158,43 @@ fn context_use(spec: &Spec, facts: &Facts, r: &RecipePlan) -> ContextUse {
         });
         include.extend(copied.chain(artifacts));
     }
-    let mut exclude: Vec<String> = match &facts.dockerignore {
-        Some(text) => dockerignore_patterns(text),
-        None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
-    };
+    let mut exclude = context_excludes(facts);
     exclude.extend(r.exclude.iter().cloned());
     exclude.extend(spec.exclude.iter().map(|l| l.value.clone()));
+    exclude.extend(build_files(facts, options));
     ContextUse {
         include: first_of_each(include),
         exclude: first_of_each(exclude),
     }
+}
+
+/// The context's own excludes: `.dockerignore`'s patterns, or the defaults without one.
+fn context_excludes(facts: &Facts) -> Vec<String> {
+    match &facts.dockerignore {
+        Some(text) => dockerignore_patterns(text),
+        None => DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// Files in the context that describe the build and are no part of the app, last so that no
+/// pattern re-includes them: `.dockerignore` and the spec file.
+fn build_files(facts: &Facts, options: &Options) -> Vec<String> {
+    let dockerignore = facts
+        .dockerignore
+        .as_ref()
+        .map(|_| ".dockerignore".to_string());
+    let spec = options.spec_file.as_deref().map(literal_pattern);
+    dockerignore.into_iter().chain(spec).collect()
+}
+
+/// The excludes that decide which of the recipe's probed files the build sees: the same list
+/// [`ContextUse::exclude`] holds, less the recipe's own patterns, which name what the recipe
+/// makes itself (`node_modules`, `.venv`) and never a file it reads.
+pub(super) fn sent_excludes(spec: &Spec, facts: &Facts, options: &Options) -> Vec<String> {
+    let mut exclude = context_excludes(facts);
+    exclude.extend(spec.exclude.iter().map(|l| l.value.clone()));
+    exclude.extend(build_files(facts, options));
+    exclude
 }
 
 /// `items` without repeats, each where it first appears (in linear time: a manifest may

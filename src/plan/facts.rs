@@ -21,6 +21,19 @@ impl Facts {
         self.files.contains_key(path)
     }
 
+    /// These facts without the files `gone` says are not there (excluded from the context).
+    pub fn without(&self, gone: impl Fn(&str) -> bool) -> Facts {
+        Facts {
+            files: self
+                .files
+                .iter()
+                .filter(|(path, _)| !gone(path))
+                .map(|(path, bytes)| (path.clone(), bytes.clone()))
+                .collect(),
+            dockerignore: self.dockerignore.clone(),
+        }
+    }
+
     /// A file's text, if it exists and is UTF-8.
     pub fn text(&self, path: &str) -> Option<&str> {
         self.files

@@ -16,7 +16,7 @@ pub mod shell;
 mod versions;
 
 pub use assemble::debug_variant;
-pub use dockerignore::dockerignore_patterns;
+pub use dockerignore::{dockerignore_patterns, is_excluded, literal_pattern};
 pub use facts::Facts;
 pub use interpolate::references;
 
@@ -345,6 +345,11 @@ impl Plan {
             interpolated = interpolate::interpolate(spec, &options.build_args);
             &interpolated
         };
+        // A file the build will not see must not decide anything: the recipe sees only what
+        // the context's excludes let through.
+        let excludes = assemble::sent_excludes(spec, facts, options);
+        let sent = facts.without(|path| is_excluded(&excludes, path));
+        let facts = &sent;
         let recipe_plan = (recipe.plan)(RecipeInput { spec, facts }).map_err(|mut d| {
             d.0.sort_by_key(|d| (d.span.line, d.span.col));
             d

@@ -23,6 +23,10 @@ pub struct Options {
     pub target: Target,
     /// Named contexts (`--build-context NAME=VALUE`), by name, as given.
     pub contexts: BTreeMap<String, String>,
+    /// The spec file's path relative to the build context's root, when the context holds it
+    /// (the `filename` option; for the CLI, the spec relative to `--context`): it is never
+    /// copied into the image. `None`: the spec is not in the context.
+    pub spec_file: Option<String>,
 }
 
 impl Options {

@@ -65,8 +65,8 @@ pub struct RecipePlan {
 }
 
 /// A recipe's builder stage, as parts: [`RecipeBuilder::steps`] puts them in the one order
-/// every runtime shares (setup, manifests, install, source, the spec's `build`, finish), so a
-/// recipe says what its steps are and never where they go.
+/// every runtime shares (setup, manifests, install, source, the spec's `build` or the app's own,
+/// finish), so a recipe says what its steps are and never where they go.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecipeBuilder {
     /// Builder image.
@@ -79,6 +79,9 @@ pub struct RecipeBuilder {
     pub setup: Vec<Run>,
     /// How dependencies are installed; `None` when there is nothing to install.
     pub deps: Option<Deps>,
+    /// The app's own build (node's `scripts.build`), run in place of the spec's `build`
+    /// commands when the spec writes no `build` (`build: []` builds nothing).
+    pub default_build: Vec<Run>,
     /// Cache mounts for the spec's `build` commands.
     pub build_caches: Vec<Cache>,
     /// Runs after the spec's `build` commands: compile, prune, clean up.
@@ -129,13 +132,17 @@ impl RecipeBuilder {
             }
             None => steps.push(Step::CopySource),
         }
-        steps.extend(spec.build.iter().map(|command| {
-            Step::Run(Run {
-                command: command.value.clone(),
-                caches: self.build_caches.clone(),
-                span: Some(command.span),
-            })
-        }));
+        if spec.build_written {
+            steps.extend(spec.build.iter().map(|command| {
+                Step::Run(Run {
+                    command: command.value.clone(),
+                    caches: self.build_caches.clone(),
+                    span: Some(command.span),
+                })
+            }));
+        } else {
+            steps.extend(self.default_build.iter().cloned().map(Step::Run));
+        }
         steps.extend(self.finish.iter().cloned().map(Step::Run));
         steps
     }

@@ -113,8 +113,12 @@ fn example_plan_shape() {
             labels: BTreeMap::new(),
         }
     );
-    // The example's .dockerignore already lists node_modules: it is not repeated.
-    assert_eq!(plan.context.exclude, vec!["node_modules", "dist"]);
+    // The example's .dockerignore already lists node_modules: it is not repeated; the
+    // .dockerignore itself is never shipped.
+    assert_eq!(
+        plan.context.exclude,
+        vec!["node_modules", "dist", ".dockerignore"]
+    );
 }
 
 #[test]
@@ -520,7 +524,7 @@ fn dockerignore_replaces_default_excludes() {
     let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
     assert_eq!(
         plan.context.exclude,
-        vec!["dist", "coverage", "*.log", "node_modules"]
+        vec!["dist", "coverage", "*.log", "node_modules", ".dockerignore"]
     );
 }
 
@@ -528,7 +532,27 @@ fn dockerignore_replaces_default_excludes() {
 fn empty_dockerignore_still_excludes_node_modules() {
     let facts = facts(&[("package.json", PACKAGE)], Some(""));
     let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
-    assert_eq!(plan.context.exclude, vec!["node_modules"]);
+    assert_eq!(plan.context.exclude, vec!["node_modules", ".dockerignore"]);
+}
+
+#[test]
+fn the_spec_file_in_the_context_is_never_shipped() {
+    let options = Options {
+        spec_file: Some("deploy/app[1].yaml".to_string()),
+        ..Options::default()
+    };
+    let plan = plan_with(
+        "runtime: node\nentrypoint: server.js\nexclude: ['!deploy']\n",
+        &locked_facts(),
+        &options,
+    );
+    // Last, after every pattern that could re-include it, and as a literal path.
+    assert_eq!(
+        plan.context.exclude.last().map(String::as_str),
+        Some("deploy/app\\[1\\].yaml")
+    );
+    assert!(is_excluded(&plan.context.exclude, "deploy/app[1].yaml"));
+    assert!(!is_excluded(&plan.context.exclude, "deploy/app1.yaml"));
 }
 
 #[test]

@@ -11,6 +11,7 @@
 
 use super::Recipe;
 use crate::formats::go_mod::{GoMod, minor_of};
+use crate::formats::tool_versions::tool_version;
 use crate::plan::shell::quote;
 use crate::plan::{
     Cache, CrossCompile, Deps, Entrypoint, Facts, Manifests, PlatformField, Problems,
@@ -21,7 +22,7 @@ use crate::spec::{Diagnostic, Diagnostics, Spec};
 /// The go recipe.
 pub const GO: Recipe = Recipe {
     name: "go",
-    probes: &["go.mod", "go.sum", "vendor/modules.txt"],
+    probes: &["go.mod", "go.sum", "vendor/modules.txt", ".tool-versions"],
     spec_probes: super::no_spec_probes,
     serves: true,
     plan,
@@ -42,7 +43,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let RecipeInput { spec, facts } = input;
     let mut problems = Problems::new();
     let go_mod = problems.or(go_mod(spec, facts), GoMod::default());
-    let version = problems.or(version(spec, &go_mod), VERSIONS.default);
+    let version = problems.or(version(spec, facts, &go_mod), VERSIONS.default);
     let package = problems.or(main_package(spec), ".".to_string());
     let manifests = manifests(spec, facts, &go_mod, &mut problems);
     problems.check()?;
@@ -174,9 +175,18 @@ fn cross(cgo: bool) -> CrossCompile {
     }
 }
 
-/// The builder's Go version: `go@<v>`, else the `go` line of go.mod, else the default.
-fn version(spec: &Spec, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
+/// The builder's Go version: `go@<v>`, else the `golang` line of asdf's `.tool-versions`, else
+/// the `go` line of go.mod, else the default. go.mod's line is the oldest Go the module
+/// builds with, not a choice of toolchain (mise stops reading it as one), so a toolchain the
+/// app names wins, as on railpack, as long as it is not older than that line.
+fn version(spec: &Spec, facts: &Facts, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
     let needed = go_mod.go.as_deref().map(|line| (line, minor_of(line)));
+    let tool = facts
+        .text(".tool-versions")
+        .and_then(|t| tool_version(t, &["golang", "go"]));
+    if let (None, Some(tool)) = (&spec.runtime_version, tool) {
+        return tool_go_version(spec, tool, needed);
+    }
     if let Some(version) = VERSIONS.asked(spec)? {
         if let (Some(asked), Some((line, Some(minor)))) = (&spec.runtime_version, needed) {
             if minor_of(version).is_some_and(|v| v < minor) {
@@ -222,6 +232,35 @@ fn version(spec: &Spec, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
                 .find(|v| minor_of(v) == Some(minor));
             Ok(same_minor.unwrap_or(VERSIONS.default))
         }
+    }
+}
+
+/// The builder for the Go release `.tool-versions` names (`golang 1.25.0`): the known one of
+/// its minor, an error naming the file when there is none or go.mod needs a newer one.
+fn tool_go_version(
+    spec: &Spec,
+    tool: &str,
+    needed: Option<(&str, Option<u32>)>,
+) -> Result<&'static str, Diagnostic> {
+    let minor = minor_of(tool);
+    let known = VERSIONS
+        .known
+        .iter()
+        .copied()
+        .find(|v| minor.is_some() && minor_of(v) == minor);
+    let version = match known {
+        Some(version) => version,
+        None => VERSIONS.stated(tool, ".tool-versions", spec.runtime.span)?,
+    };
+    match needed {
+        Some((line, Some(needs))) if minor.is_some_and(|m| m < needs) => Err(error_at(
+            &spec.runtime,
+            format!(
+                "go.mod needs go {line} (its `go` line), newer than go {tool} (from .tool-versions)"
+            ),
+            Some("use a newer Go in .tool-versions or lower go.mod's `go` line".to_string()),
+        )),
+        _ => Ok(version),
     }
 }
 

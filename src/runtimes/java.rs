@@ -19,6 +19,7 @@ use super::Recipe;
 use crate::formats::gradle::{BuildFile, Stated, properties_version, settings_name};
 use crate::formats::java_version::feature_release;
 use crate::formats::pom::Pom;
+use crate::formats::tool_versions::tool_version;
 use crate::plan::facts::unreadable;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
@@ -43,6 +44,7 @@ pub const JAVA: Recipe = Recipe {
         "gradle/wrapper/gradle-wrapper.properties",
         "gradlew",
         ".java-version",
+        ".tool-versions",
     ],
     spec_probes: super::no_spec_probes,
     serves: true,
@@ -327,7 +329,29 @@ struct Chosen {
     from: Option<String>,
 }
 
-/// `java@N`, else `.java-version`, else the build file, else the default.
+/// The feature release of the `java` line of asdf's `.tool-versions`
+/// (`java temurin-21.0.2+13.0.LTS`), if it has one.
+fn tool_java_version(spec: &Spec, facts: &Facts) -> Result<Option<String>, Diagnostic> {
+    let Some(line) = facts
+        .text(".tool-versions")
+        .and_then(|t| tool_version(t, &["java"]))
+    else {
+        return Ok(None);
+    };
+    feature_release(line).map(Some).ok_or_else(|| {
+        error_at(
+            &spec.runtime,
+            format!("cannot read a Java version from .tool-versions: `java {line}`"),
+            Some(format!(
+                "write a release such as `java temurin-{0}`, or say `runtime: java@{0}`",
+                VERSIONS.default
+            )),
+        )
+    })
+}
+
+/// `java@N`, else `.java-version`, else the `java` line of `.tool-versions`, else the build
+/// file, else the default.
 fn version(
     spec: &Spec,
     facts: &Facts,
@@ -357,6 +381,8 @@ fn version(
             ));
         };
         Some((v, ".java-version".to_string()))
+    } else if let Some(v) = tool_java_version(spec, facts)? {
+        Some((v, ".tool-versions".to_string()))
     } else if let Some(pom) = pom {
         pom_java_version(pom)
     } else {

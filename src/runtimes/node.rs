@@ -3,19 +3,21 @@
 //!
 //! Builder: `package.json`, the lockfile, the package manager's config and any local `file:`
 //! packages are copied first and installed on a cache mount for the package manager's cache, so
-//! a source-only change keeps the install step cached. Without `build` commands only production
-//! dependencies are installed; with them the full tree is installed for the build and pruned to
-//! production dependencies afterwards.
+//! a source-only change keeps the install step cached. Without `build` commands (the spec's, or
+//! else `<manager> run build` when package.json has `scripts.build`; `build: []` turns that
+//! off) only production dependencies are installed; with them the full tree is installed for
+//! the build and pruned to production dependencies afterwards.
 //! Runtime: distroless node, whose entrypoint is already `/nodejs/bin/node`, so the command is
 //! just the script (repeating `node` there is a classic distroless mistake). It has no npm,
 //! yarn, pnpm or corepack: everything is resolved in the builder.
 //!
 //! The package manager comes from `packageManager` in package.json, else from the one lockfile
 //! in the context (several are an error); the node major from the spec (`node@22`), else
-//! `.nvmrc`, `.node-version`, `engines.node`, else the default.
+//! `.nvmrc`, `.node-version`, `.tool-versions`, `engines.node`, else the default.
 
 use super::Recipe;
 use crate::formats::npm_range::{Partial, is_exact_version, parse_range};
+use crate::formats::tool_versions::tool_version;
 use crate::formats::yarnrc::yarnrc_value;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
@@ -39,6 +41,7 @@ pub const NODE: Recipe = Recipe {
         ".pnpmfile.cjs",
         ".nvmrc",
         ".node-version",
+        ".tool-versions",
     ],
     spec_probes: super::no_spec_probes,
     serves: true,
@@ -93,6 +96,8 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         span: at,
     });
     let setup = tooling.setup().filter(|_| installs);
+    let app_build = app_build(spec, package.as_ref(), &tooling);
+    let builds = !spec.build.is_empty() || !app_build.is_empty();
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
             image: format!("node:{version}-trixie-slim"),
@@ -103,13 +108,11 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
                 .collect(),
             deps: package.as_ref().map(|package| Deps {
                 manifests: manifests(&tooling, package, facts),
-                install: vec![run(
-                    tooling.install(spec.build.is_empty()),
-                    vec![tooling.cache()],
-                )],
+                install: vec![run(tooling.install(!builds), vec![tooling.cache()])],
             }),
+            default_build: app_build,
             build_caches: vec![tooling.cache()],
-            finish: finish(spec, facts, &tooling, installs),
+            finish: finish(spec, facts, &tooling, installs && builds),
             ..Default::default()
         }),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
@@ -125,11 +128,28 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     })
 }
 
-/// After the spec's build: devDependencies pruned, package manager config removed.
-fn finish(spec: &Spec, facts: &Facts, tooling: &Tooling, installs: bool) -> Vec<Run> {
+/// The app's own build when the spec writes no `build`: `<manager> run build` for a
+/// package.json with `scripts.build`, as the app platforms run it. devDependencies are
+/// installed for it and pruned after, as for the spec's `build`.
+fn app_build(spec: &Spec, package: Option<&serde_json::Value>, tooling: &Tooling) -> Vec<Run> {
+    let script = package
+        .and_then(|p| p.get("scripts"))
+        .and_then(|s| s.get("build"))
+        .and_then(|b| b.as_str())
+        .filter(|b| !b.trim().is_empty());
+    if spec.build_written || script.is_none() {
+        return Vec::new();
+    }
+    let command = format!("{} run build", tooling.command());
+    vec![Run::at(command, vec![tooling.cache()], spec.runtime.span)]
+}
+
+/// After the build: devDependencies pruned (`pruned`: they were installed for a build),
+/// package manager config removed.
+fn finish(spec: &Spec, facts: &Facts, tooling: &Tooling, pruned: bool) -> Vec<Run> {
     let at = spec.runtime.span;
     let mut finish = Vec::new();
-    if installs && !spec.build.is_empty() {
+    if pruned {
         // The build may need devDependencies; the runtime image must not carry them.
         finish.push(Run::at(tooling.prune(), vec![tooling.cache()], at));
     }
@@ -391,6 +411,15 @@ impl Tooling {
         }
     }
 
+    /// The package manager's command.
+    fn command(&self) -> &'static str {
+        match self.manager {
+            Manager::Npm => "npm",
+            Manager::YarnClassic | Manager::YarnBerry => "yarn",
+            Manager::Pnpm => "pnpm",
+        }
+    }
+
     /// What is copied before the install: everything the install reads.
     fn manifests(&self, package: &serde_json::Value, facts: &crate::plan::Facts) -> Vec<String> {
         let mut paths = vec!["package.json".to_string()];
@@ -625,20 +654,23 @@ fn local_packages(package: &serde_json::Value) -> Vec<String> {
 
 // ---- node versions ------------------------------------------------------------------------------
 
-/// The node major the app's own files ask for: `.nvmrc`, else `.node-version`, else
-/// `engines.node` in package.json, else the default. The first file that exists
-/// decides, and a version it names that has no distroless image is an error naming that
+/// The node major the app's own files ask for: `.nvmrc`, else `.node-version`, else the
+/// `nodejs` line of asdf's `.tool-versions` (mise's `node`), else `engines.node` in
+/// package.json, else the default. The first file that names a version decides, and a version it names that has no distroless image is an error naming that
 /// file (not a silent fallback: the app said what it runs on).
 fn app_version(
     facts: &Facts,
     package: Option<&serde_json::Value>,
     at: Span,
 ) -> Result<&'static str, Diagnostic> {
-    for file in [".nvmrc", ".node-version"] {
-        if !facts.has(file) {
+    for file in [".nvmrc", ".node-version", ".tool-versions"] {
+        let Some(text) = facts.text(file) else {
             continue;
-        }
-        let wish = version_line(facts.text(file).unwrap_or_default());
+        };
+        let wish = match file {
+            ".tool-versions" => tool_version(text, &["nodejs", "node"]).unwrap_or_default(),
+            _ => version_line(text),
+        };
         if wish.is_empty() {
             // An empty file says nothing; the next source may.
             continue;

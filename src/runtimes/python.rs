@@ -27,6 +27,8 @@ use super::Recipe;
 use crate::formats::python_lock::{poetry_local_paths, uv_local_paths};
 use crate::formats::python_version::minor_version;
 use crate::formats::requirements;
+use crate::formats::runtime_txt::runtime_line;
+use crate::formats::tool_versions::tool_version;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
     RecipeInput, RecipePlan, Run, Versions, error_at, join, version_line,
@@ -42,6 +44,8 @@ pub const PYTHON: Recipe = Recipe {
         "poetry.lock",
         "uv.lock",
         ".python-version",
+        "runtime.txt",
+        ".tool-versions",
     ],
     spec_probes: super::no_spec_probes,
     serves: true,
@@ -153,25 +157,20 @@ fn builder_env(manager: Option<Manager>, venv: &str) -> Vec<(String, String)> {
     env
 }
 
-/// The Python version: `python@X.Y`, else the context's `.python-version`, else the default.
+/// The Python version: `python@X.Y`, else the version the app's files state, else the default.
 fn version(spec: &Spec, facts: &Facts) -> Result<&'static str, Diagnostic> {
     if let Some(version) = VERSIONS.asked(spec)? {
         return Ok(version);
     }
-    let Some(file) = facts.files.get(".python-version") else {
+    let Some((line, from)) = stated_version(spec, facts)? else {
         return Ok(VERSIONS.default);
     };
-    let text = String::from_utf8_lossy(file);
-    let line = version_line(&text);
-    if line.is_empty() {
-        return Ok(VERSIONS.default);
-    }
     let Some(wanted) = minor_version(line) else {
         return Err(error_at(
             &spec.runtime,
-            format!("`{line}` in .python-version is not a Python version"),
+            format!("`{line}` in {from} is not a Python version"),
             Some(format!(
-                "write a version such as {0} in .python-version, or `runtime: python@{0}`",
+                "write a version such as {0} in {from}, or `runtime: python@{0}`",
                 VERSIONS.default
             )),
         ));
@@ -180,7 +179,43 @@ fn version(spec: &Spec, facts: &Facts) -> Result<&'static str, Diagnostic> {
     if wanted == "3" {
         return Ok(VERSIONS.default);
     }
-    VERSIONS.stated(&wanted, ".python-version", spec.runtime.span)
+    VERSIONS.stated(&wanted, from, spec.runtime.span)
+}
+
+/// The version the app's files state, and which file: `.python-version` (pyenv, uv), else
+/// Heroku's `runtime.txt` (`python-3.11`), else the `python` line of asdf's `.tool-versions`;
+/// the first that names one decides, as on the app platforms. An empty file says nothing.
+fn stated_version<'a>(
+    spec: &Spec,
+    facts: &'a Facts,
+) -> Result<Option<(&'a str, &'static str)>, Diagnostic> {
+    let line = facts.text(".python-version").map(version_line);
+    if let Some(line) = line.filter(|l| !l.is_empty()) {
+        return Ok(Some((line, ".python-version")));
+    }
+    if let Some(text) = facts.text("runtime.txt") {
+        match runtime_line(text) {
+            Some(("python", version)) => return Ok(Some((version, "runtime.txt"))),
+            None if version_line(text).is_empty() => {}
+            _ => {
+                return Err(error_at(
+                    &spec.runtime,
+                    format!(
+                        "runtime.txt in the build context names `{}`, which is not a Python version",
+                        version_line(text)
+                    ),
+                    Some(format!(
+                        "write `python-{0}` there, as Heroku reads it, or `runtime: python@{0}`",
+                        VERSIONS.default
+                    )),
+                ));
+            }
+        }
+    }
+    let tool = facts.text(".tool-versions");
+    Ok(tool
+        .and_then(|t| tool_version(t, &["python"]))
+        .map(|v| (v, ".tool-versions")))
 }
 
 /// The command after the interpreter: `[script]` or `["-m", module]`.

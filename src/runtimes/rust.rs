@@ -16,6 +16,7 @@
 
 use super::Recipe;
 use crate::formats::rust_toolchain::toolchain_channel;
+use crate::formats::tool_versions::tool_version;
 use crate::plan::shell::quote;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
@@ -32,6 +33,7 @@ pub const RUST: Recipe = Recipe {
         "Cargo.lock",
         "rust-toolchain.toml",
         "rust-toolchain",
+        ".tool-versions",
         ".cargo/config.toml",
         ".cargo/config",
     ],
@@ -215,7 +217,7 @@ fn target_cache() -> Cache {
 // ---- versions -----------------------------------------------------------------------------------
 
 /// The builder image's version: the spec's `rust@<v>`, else the toolchain file's channel, else
-/// the default.
+/// the `rust` line of asdf's `.tool-versions`, else the default.
 fn version(spec: &Spec, facts: &crate::plan::Facts) -> Result<String, Diagnostic> {
     if let Some(v) = &spec.runtime_version {
         return image_version(&v.value).ok_or_else(|| {
@@ -258,7 +260,24 @@ fn version(spec: &Spec, facts: &crate::plan::Facts) -> Result<String, Diagnostic
             )
         });
     }
-    Ok(DEFAULT_VERSION.to_string())
+    let tool = facts
+        .text(".tool-versions")
+        .and_then(|t| tool_version(t, &["rust"]));
+    let Some(tool) = tool else {
+        return Ok(DEFAULT_VERSION.to_string());
+    };
+    image_version(tool).ok_or_else(|| {
+        error_at(
+            &spec.runtime,
+            format!(
+                "rust {tool} (from .tool-versions) has no official rust:<version>-trixie image"
+            ),
+            Some(format!(
+                "{}; change .tool-versions or write `runtime: rust@1`",
+                versions_hint()
+            )),
+        )
+    })
 }
 
 fn versions_hint() -> String {

@@ -135,6 +135,9 @@ pub struct Spec {
     pub env: BTreeMap<String, Located<String>>,
     /// `build`: shell commands run in the build stage, in order. By default, empty.
     pub build: Vec<Located<String>>,
+    /// Whether the spec writes `build` at all: `build: []` says "build nothing", where a spec
+    /// without `build` lets the recipe run the app's own build (node's `scripts.build`).
+    pub build_written: bool,
     /// `debug`: use the runtime image's debug variant (with a shell). By default, `false`.
     pub debug: Located<bool>,
     /// `labels`: image labels. By default, empty.

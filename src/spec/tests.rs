@@ -143,6 +143,14 @@ fn empty_known_runtimes_still_gives_a_hint() {
 // ---- good inputs -----------------------------------------------------------------------------
 
 #[test]
+fn an_empty_build_is_told_from_none() {
+    let none = ok("runtime: node\nbuild: []\n");
+    assert!(none.build.is_empty() && none.build_written);
+    let some = ok("runtime: node\nbuild: [make]\n");
+    assert!(some.build_written && some.build.len() == 1);
+}
+
+#[test]
 fn minimal_spec() {
     let src = "# syntax=shallot:dev\n\
                runtime: node          # required\n\
@@ -156,6 +164,7 @@ fn minimal_spec() {
         args: Vec::new(),
         env: BTreeMap::new(),
         build: Vec::new(),
+        build_written: false,
         debug: at(false, Span::default()),
         labels: BTreeMap::new(),
         workdir: text("/app", Span::default()),
@@ -182,7 +191,7 @@ fn defaults_apply_when_keys_are_absent() {
     assert_eq!(spec.runtime_version, None);
     assert_eq!(spec.entrypoint, None);
     assert_eq!(spec.port, None);
-    assert!(spec.args.is_empty() && spec.build.is_empty());
+    assert!(spec.args.is_empty() && spec.build.is_empty() && !spec.build_written);
     assert!(spec.env.is_empty() && spec.labels.is_empty());
     assert_eq!(spec.debug, at(false, Span::default()));
     assert_eq!(spec.workdir, text("/app", Span::default()));

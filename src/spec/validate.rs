@@ -247,7 +247,10 @@ impl Cx<'_, '_> {
             "port" => spec.port = self.port(value),
             "args" => spec.args = self.strings(value, "args"),
             "env" => spec.env = self.env(value),
-            "build" => spec.build = self.strings(value, "build"),
+            "build" => {
+                spec.build = self.strings(value, "build");
+                spec.build_written = true;
+            }
             "debug" => keep_default(&mut spec.debug, self.boolean(value, "debug")),
             "cgo" => keep_default(&mut spec.cgo, self.boolean(value, "cgo")),
             "jvm_options" => spec.jvm_options = self.non_empty(value, "jvm_options"),
@@ -698,6 +701,7 @@ fn defaults(whole: Span) -> Spec {
         args: Vec::new(),
         env: BTreeMap::new(),
         build: Vec::new(),
+        build_written: false,
         debug: unwritten(false),
         labels: BTreeMap::new(),
         workdir: unwritten(DEFAULT_WORKDIR.to_owned()),

@@ -11,6 +11,9 @@ use super::*;
 /// The owner every recipe gives the app (`tar -tv --numeric-owner` spelling).
 pub const NONROOT: &str = "65532/65532";
 
+/// Files of the context that describe the build, absent from every runtime image.
+pub const NEVER_SHIPPED: [&str; 2] = ["app/shallot.yaml", "app/.dockerignore"];
+
 /// One runtime's example: what it is built on and what the built image must look like.
 pub struct Case {
     /// `examples/<example>`; images are tagged `shallot-e2e/<example>:<what>`.
@@ -289,7 +292,8 @@ pub fn runtime_image_has_the_app_and_no_shell_or_build_tools(case: &Case) {
     let image = case.example_image();
     assert_no_shell(&image);
     let files = image_files(&image);
-    for path in case.absent {
+    // The build's own files are in every example's context and in no image.
+    for path in NEVER_SHIPPED.iter().chain(case.absent) {
         assert!(
             has_path(&files, path).is_none(),
             "{path} in the runtime image:\n{files}"

@@ -191,6 +191,13 @@ pub fn example_copy(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A copy of `tests/fixtures/<name>` in a temporary directory.
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    copy_dir(&repo().join("tests/fixtures").join(name), dir.path());
+    dir
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
     for entry in std::fs::read_dir(from)

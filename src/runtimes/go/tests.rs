@@ -418,3 +418,45 @@ fn all_problems_are_reported_together() {
     .0;
     assert_eq!(errors.len(), 3, "{errors:?}");
 }
+
+#[test]
+fn tool_versions_names_the_toolchain_over_go_mods_minimum() {
+    let image = |files: &[(&str, &str)]| {
+        builder(&plan(&spec_with("go", ""), &facts(files, None)))
+            .image
+            .clone()
+    };
+    let go_mod = ("go.mod", "module x\ngo 1.24\n");
+    assert_eq!(
+        image(&[go_mod, (".tool-versions", "golang 1.25.0\n")]),
+        "golang:1.25-trixie"
+    );
+    assert_eq!(
+        image(&[go_mod, (".tool-versions", "go 1.26\n")]),
+        "golang:1.26-trixie"
+    );
+    assert_eq!(
+        image(&[go_mod, (".tool-versions", "nodejs 24\n")]),
+        "golang:1.24-trixie"
+    );
+    // The spec still wins.
+    let spec = spec_with("go@1.24", "");
+    let f = facts(&[go_mod, (".tool-versions", "golang 1.26.0\n")], None);
+    assert_eq!(builder(&plan(&spec, &f)).image, "golang:1.24-trixie");
+    let old = facts(
+        &[
+            ("go.mod", "module x\ngo 1.25\n"),
+            (".tool-versions", "golang 1.24.2\n"),
+        ],
+        None,
+    );
+    assert_eq!(
+        crate::testkit::plan_err(&spec_with("go", ""), &old),
+        "shallot.yaml:1:10: go.mod needs go 1.25 (its `go` line), newer than go 1.24.2 (from .tool-versions) (hint: use a newer Go in .tool-versions or lower go.mod's `go` line)"
+    );
+    let unknown = facts(&[go_mod, (".tool-versions", "golang 1.22.0\n")], None);
+    assert!(
+        crate::testkit::plan_err(&spec_with("go", ""), &unknown)
+            .contains("go 1.22.0 (from .tool-versions) has no builder image shallot knows"),
+    );
+}

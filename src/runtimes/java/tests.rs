@@ -686,3 +686,42 @@ fn pom_properties_referring_to_themselves_do_not_loop() {
     let d = diagnostics("runtime: java\n", &facts(&[("pom.xml", &text)], None));
     assert!(d.0[0].message.starts_with("cannot tell the jar's name"));
 }
+
+#[test]
+fn tool_versions_come_after_java_version_and_before_the_pom() {
+    let pom17 = pom("<artifactId>a</artifactId><version>1</version>\
+         <properties><maven.compiler.release>17</maven.compiler.release></properties>");
+    let tools = "nodejs 24\njava temurin-25.0.1+8.0.LTS\n";
+    assert_eq!(
+        chosen(
+            "runtime: java\n",
+            &[("pom.xml", &pom17), (".tool-versions", tools)]
+        ),
+        (
+            "25".to_string(),
+            Some("java 25 from .tool-versions".to_string())
+        )
+    );
+    assert_eq!(
+        chosen(
+            "runtime: java\n",
+            &[
+                ("pom.xml", &pom17),
+                (".tool-versions", tools),
+                (".java-version", "21")
+            ]
+        ),
+        (
+            "21".to_string(),
+            Some("java 21 from .java-version".to_string())
+        )
+    );
+    let files = [
+        ("pom.xml", pom17.as_str()),
+        (".tool-versions", "java temurin-11.0.2\n"),
+    ];
+    assert!(
+        crate::testkit::plan_err("runtime: java\n", &crate::testkit::facts(&files, None))
+            .contains("java 11 (from .tool-versions) has no distroless image"),
+    );
+}

@@ -844,3 +844,155 @@ fn an_install_without_a_lockfile_is_marked_in_the_plan() {
     // No package.json: nothing is installed, so nothing to pin.
     assert_eq!(plan(spec, &Facts::default()).unlocked, None);
 }
+
+// ---- platform files: .tool-versions, scripts.build, what the build sees -------------------------
+
+#[test]
+fn tool_versions_come_after_the_nodes_own_files_and_before_engines() {
+    let package = r#"{"engines": {"node": "^24"}}"#;
+    let tools = "python 3.13.1\nnodejs 22.3.0\n";
+    assert_eq!(
+        version_with(&[(".tool-versions", tools), ("package.json", package)]),
+        Ok("22")
+    );
+    assert_eq!(
+        version_with(&[(".node-version", "26"), (".tool-versions", tools)]),
+        Ok("26")
+    );
+    // mise's name for the same tool.
+    assert_eq!(version_with(&[(".tool-versions", "node 26\n")]), Ok("26"));
+    // A file without a node line says nothing.
+    assert_eq!(
+        version_with(&[
+            (".tool-versions", "python 3.13\n"),
+            ("package.json", package)
+        ]),
+        Ok("24")
+    );
+    let d = version_with(&[(".tool-versions", "nodejs 20.11.1\n")]).unwrap_err();
+    assert_eq!(
+        d.message,
+        "node 20 (from .tool-versions) has no distroless image"
+    );
+}
+
+const BUILD_SCRIPT_PACKAGE: &str = r#"{"name": "app", "main": "dist/server.js",
+  "scripts": {"build": "node build.js", "start": "node dist/server.js"},
+  "devDependencies": {"builder": "file:packages/builder"}}"#;
+
+#[test]
+fn a_build_script_runs_when_the_spec_has_no_build() {
+    let f = facts(
+        &[
+            ("package.json", BUILD_SCRIPT_PACKAGE),
+            ("package-lock.json", "{}"),
+        ],
+        None,
+    );
+    let plan = plan("runtime: node\nentrypoint: dist/server.js\n", &f);
+    assert_eq!(
+        commands(&plan),
+        ["npm ci", "npm run build", "npm prune --omit=dev"]
+    );
+    // The build step points at the spec's `runtime`, where the recipe was chosen.
+    let build = builder(&plan).steps.iter().find_map(|s| match s {
+        Step::Run(run) if run.command == "npm run build" => run.span,
+        _ => None,
+    });
+    assert_eq!(build, Some(crate::testkit::span(1, 10, 1, 14)));
+}
+
+#[test]
+fn the_build_script_runs_with_each_managers_command() {
+    let with = |lock: &str, text: &str| {
+        let f = facts(
+            &[("package.json", BUILD_SCRIPT_PACKAGE), (lock, text)],
+            None,
+        );
+        commands(&plan(SPEC, &f))
+            .into_iter()
+            .find(|c| c.ends_with("run build"))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        with("yarn.lock", CLASSIC_LOCK).as_deref(),
+        Some("yarn run build")
+    );
+    assert_eq!(
+        with("yarn.lock", BERRY_LOCK).as_deref(),
+        Some("yarn run build")
+    );
+    assert_eq!(
+        with("pnpm-lock.yaml", "lockfileVersion: '9.0'\n").as_deref(),
+        Some("pnpm run build")
+    );
+}
+
+#[test]
+fn an_empty_build_turns_the_build_script_off_and_a_written_one_replaces_it() {
+    let f = facts(
+        &[
+            ("package.json", BUILD_SCRIPT_PACKAGE),
+            ("package-lock.json", "{}"),
+        ],
+        None,
+    );
+    let off = plan("runtime: node\nentrypoint: server.js\nbuild: []\n", &f);
+    assert_eq!(commands(&off), ["npm ci --omit=dev"]);
+    let own = plan("runtime: node\nentrypoint: server.js\nbuild: [make]\n", &f);
+    assert_eq!(commands(&own), ["npm ci", "make", "npm prune --omit=dev"]);
+    // Without scripts.build nothing is built.
+    let none = facts(
+        &[("package.json", PACKAGE), ("package-lock.json", "{}")],
+        None,
+    );
+    assert_eq!(commands(&plan(SPEC, &none)), ["npm ci --omit=dev"]);
+}
+
+fn two_lockfiles(dockerignore: Option<&str>) -> Facts {
+    facts(
+        &[
+            ("package.json", PACKAGE),
+            ("package-lock.json", "{}"),
+            ("yarn.lock", CLASSIC_LOCK),
+        ],
+        dockerignore,
+    )
+}
+
+#[test]
+fn an_excluded_lockfile_does_not_count() {
+    let both = plan_err(SPEC, &two_lockfiles(None));
+    assert!(
+        both.contains("lockfiles of several package managers"),
+        "{both}"
+    );
+    for (spec, dockerignore) in [
+        (
+            "runtime: node\nentrypoint: server.js\nexclude: [yarn.lock]\n",
+            None,
+        ),
+        (
+            "runtime: node\nentrypoint: server.js\nexclude: ['*.lock']\n",
+            None,
+        ),
+        (SPEC, Some("node_modules\nyarn.lock\n")),
+        (SPEC, Some("/yarn.lock\n")),
+    ] {
+        let plan = plan(spec, &two_lockfiles(dockerignore));
+        assert_eq!(
+            commands(&plan),
+            ["npm ci --omit=dev"],
+            "{spec} {dockerignore:?}"
+        );
+        assert_eq!(copied(&plan), ["package.json", "package-lock.json"]);
+        // The graph leaves the file out of the context too.
+        assert!(crate::plan::is_excluded(&plan.context.exclude, "yarn.lock"));
+    }
+    // Re-included by a later pattern, it counts again.
+    let back = plan_err(SPEC, &two_lockfiles(Some("*.lock\n!yarn.lock\n")));
+    assert!(
+        back.contains("lockfiles of several package managers"),
+        "{back}"
+    );
+}

@@ -396,3 +396,46 @@ fn all_problems_are_reported_together() {
     let short = plan_err("runtime: python@3.11\n", &Facts::default());
     assert_eq!(short.lines().count(), 2, "{short}");
 }
+
+#[test]
+fn runtime_txt_and_tool_versions_come_after_python_version() {
+    let image = |files: &[(&str, &str)]| builder(&plan(SPEC, &facts(files, None))).image.clone();
+    assert_eq!(
+        image(&[("runtime.txt", "python-3.13")]),
+        "python:3.13-slim-trixie"
+    );
+    assert_eq!(
+        image(&[("runtime.txt", "python-3.13.1\n")]),
+        "python:3.13-slim-trixie"
+    );
+    assert_eq!(
+        image(&[(".tool-versions", "nodejs 24\npython 3.13.1 3.12.8\n")]),
+        "python:3.13-slim-trixie"
+    );
+    // The first file that names a version decides, so a stale later one is not read.
+    assert_eq!(
+        image(&[(".python-version", "3.13"), ("runtime.txt", "python-3.10")]),
+        "python:3.13-slim-trixie"
+    );
+    assert_eq!(
+        plan_err(
+            SPEC,
+            &facts(
+                &[
+                    ("runtime.txt", "python-3.11"),
+                    (".tool-versions", "python 3.13")
+                ],
+                None
+            )
+        ),
+        "shallot.yaml:1:10: python 3.11 (from runtime.txt) has no distroless image (hint: use one of: 3.13; change runtime.txt or write `runtime: python@3.13`)"
+    );
+    assert_eq!(
+        plan_err(SPEC, &facts(&[(".tool-versions", "python 3.10.4\n")], None)),
+        "shallot.yaml:1:10: python 3.10 (from .tool-versions) has no distroless image (hint: use one of: 3.13; change .tool-versions or write `runtime: python@3.13`)"
+    );
+    assert_eq!(
+        plan_err(SPEC, &facts(&[("runtime.txt", "node-22\n")], None)),
+        "shallot.yaml:1:10: runtime.txt in the build context names `node-22`, which is not a Python version (hint: write `python-3.13` there, as Heroku reads it, or `runtime: python@3.13`)"
+    );
+}

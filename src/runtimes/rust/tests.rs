@@ -557,3 +557,23 @@ fn paths_are_normalized_and_kept_inside_the_context() {
     assert_eq!(crate::runtimes::context_path("../x"), None);
     assert_eq!(crate::runtimes::context_path("/abs"), None);
 }
+
+#[test]
+fn tool_versions_come_after_the_toolchain_file() {
+    let tools = "nodejs 24\nrust 1.92.0\n";
+    assert_eq!(
+        builder_image(SPEC, &app(MANIFEST, &[(".tool-versions", tools)])),
+        "rust:1.92.0-trixie"
+    );
+    let both = app(
+        MANIFEST,
+        &[("rust-toolchain", "1.90"), (".tool-versions", tools)],
+    );
+    assert_eq!(builder_image(SPEC, &both), "rust:1.90-trixie");
+    let old = app(MANIFEST, &[(".tool-versions", "rust 1.70.0\n")]);
+    assert!(
+        crate::testkit::plan_err(SPEC, &old).contains(
+            "rust 1.70.0 (from .tool-versions) has no official rust:<version>-trixie image"
+        ),
+    );
+}

@@ -86,7 +86,7 @@ fn example_plan_shape() {
         Entrypoint::Set(vec!["/app/server".to_string()])
     );
     assert_eq!(plan.config.user.to_string(), "65532:65532");
-    assert_eq!(plan.context.exclude, vec!["*", "!server"]);
+    assert_eq!(plan.context.exclude, vec!["*", "!server", ".dockerignore"]);
 }
 
 #[test]

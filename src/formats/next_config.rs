@@ -52,7 +52,10 @@ fn without_comments(text: &str) -> String {
                 }
                 // Only a word can be a key or the value looked for; anything else (a URL, a
                 // sentence that quotes the setting) is emptied, so it cannot match.
-                if !literal.chars().all(|s| s.is_alphanumeric() || "_-.".contains(s)) {
+                if !literal
+                    .chars()
+                    .all(|s| s.is_alphanumeric() || "_-.".contains(s))
+                {
                     literal.clear();
                 }
                 out.push(c);

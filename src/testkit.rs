@@ -131,3 +131,14 @@ pub(crate) fn runtime_snapshots(check: impl FnOnce()) {
     settings.set_snapshot_path("../snapshots");
     settings.bind(check);
 }
+
+/// The run that leaves caches and other platforms' native packages out of a node app's
+/// runtime image (the last run of every node builder that installs), as the recipe writes it.
+pub(crate) fn node_lean_run() -> String {
+    let plan = plan(
+        "runtime: node\nentrypoint: server.js\n",
+        &facts(&[("package.json", "{}")], None),
+    );
+    let last = commands(&plan).last().map(|c| c.to_string());
+    last.unwrap_or_else(|| panic!("a node plan without runs: {plan:#?}"))
+}

@@ -9,6 +9,7 @@ pub mod elf;
 pub mod go_mod;
 pub mod gradle;
 pub mod java_version;
+pub mod next_config;
 pub mod npm_range;
 pub mod pom;
 pub mod python_lock;

@@ -145,6 +145,7 @@ fn example_builder_golden() {
 #[test]
 fn example_progress_names_read_like_a_dockerfile() {
     let def = example(Stage::Runtime);
+    let lean = format!("[builder 7/7] RUN {}", crate::testkit::node_lean_run());
     let names: Vec<String> = def
         .ops()
         .iter()
@@ -156,13 +157,14 @@ fn example_progress_names_read_like_a_dockerfile() {
         // the builder.
         vec![
             "[runtime 1/2] FROM gcr.io/distroless/nodejs24-debian13:nonroot",
-            "[builder 1/6] FROM docker.io/library/node:24-trixie-slim",
+            "[builder 1/7] FROM docker.io/library/node:24-trixie-slim",
             "[internal] load build context",
-            "[builder 2/6] COPY package.json package-lock.json packages/greeting packages/stamp ./",
-            "[builder 3/6] RUN npm ci",
-            "[builder 4/6] COPY . .",
-            "[builder 5/6] RUN npm run build",
-            "[builder 6/6] RUN npm prune --omit=dev",
+            "[builder 2/7] COPY package.json package-lock.json packages/greeting packages/stamp ./",
+            "[builder 3/7] RUN npm ci",
+            "[builder 4/7] COPY . .",
+            "[builder 5/7] RUN npm run build",
+            "[builder 6/7] RUN npm prune --omit=dev",
+            &lean,
             "[runtime 2/2] COPY --from=builder --chown=65532:65532 /app /app",
         ]
     );
@@ -185,7 +187,7 @@ fn example_sources() {
             ("local.sharedkeyhint".to_string(), "context".to_string()),
         ])
     );
-    let (_, builder) = op_named(&def, "[builder 1/6]");
+    let (_, builder) = op_named(&def, "[builder 1/7]");
     assert_eq!(
         source(&builder).identifier,
         "docker-image://docker.io/library/node:24-trixie-slim"
@@ -200,7 +202,7 @@ fn example_sources() {
 #[test]
 fn example_runs_have_the_builder_settings() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/7] RUN npm ci");
     let exec = exec(&op);
     let meta = exec.meta.as_ref().unwrap();
     assert_eq!(meta.args, vec!["/bin/sh", "-c", "npm ci"]);
@@ -217,7 +219,7 @@ fn example_runs_have_the_builder_settings() {
     let dests: Vec<&str> = exec.mounts.iter().map(|m| m.dest.as_str()).collect();
     assert_eq!(dests, vec!["/", "/root/.npm"]);
     // The run's root is the manifest copy.
-    let (copy, _) = op_named(&def, "[builder 2/6]");
+    let (copy, _) = op_named(&def, "[builder 2/7]");
     assert_eq!(op.inputs.len(), 1);
     assert_eq!(op.inputs[0].digest, copy.as_str());
 }
@@ -225,8 +227,8 @@ fn example_runs_have_the_builder_settings() {
 #[test]
 fn example_manifest_copy_chains_its_actions() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 2/6]");
-    let (builder_image, _) = op_named(&def, "[builder 1/6]");
+    let (_, op) = op_named(&def, "[builder 2/7]");
+    let (builder_image, _) = op_named(&def, "[builder 1/7]");
     let (context, _) = op_named(&def, "[internal] load build context");
     let inputs: Vec<&str> = op.inputs.iter().map(|i| i.digest.as_str()).collect();
     assert_eq!(inputs, vec![builder_image.as_str(), context.as_str()]);
@@ -262,7 +264,7 @@ fn example_runtime_copy_is_owned_by_the_runtime_user() {
     let def = example(Stage::Runtime);
     let (_, op) = op_named(&def, "[runtime 2/2]");
     let (runtime_image, _) = op_named(&def, "[runtime 1/2]");
-    let (prune, _) = op_named(&def, "[builder 6/6]");
+    let (prune, _) = op_named(&def, "[builder 7/7]");
     let inputs: Vec<(&str, i64)> = op
         .inputs
         .iter()
@@ -307,7 +309,7 @@ fn example_source_map_points_at_the_spec() {
     assert_eq!(source.infos[0].data, EXAMPLE_SPEC.as_bytes());
     assert_eq!(source.infos[0].language, "YAML");
 
-    let (build, _) = op_named(&def, "[builder 5/6] RUN npm run build");
+    let (build, _) = op_named(&def, "[builder 5/7] RUN npm run build");
     let locations = &source.locations[build.as_str()].locations;
     assert_eq!(locations.len(), 1);
     assert_eq!(locations[0].source_index, 0);
@@ -573,7 +575,7 @@ fn context_input_replaces_the_local_context() {
             assert!(!s.identifier.starts_with("local://"), "{}", s.identifier);
         }
     }
-    let (_, copy) = op_named(&def, "[builder 4/6] COPY . .");
+    let (_, copy) = op_named(&def, "[builder 4/7] COPY . .");
     assert_eq!(copy.inputs[1].digest, head);
 }
 
@@ -694,7 +696,7 @@ fn default_path_is_set_when_the_daemon_needs_it() {
         ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/7] RUN npm ci");
     let path: Vec<&String> = exec(&op)
         .meta
         .as_ref()
@@ -713,7 +715,7 @@ fn default_path_is_set_when_the_daemon_needs_it() {
 #[test]
 fn default_path_is_left_to_the_daemon_otherwise() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/7] RUN npm ci");
     let env = &exec(&op).meta.as_ref().unwrap().env;
     assert!(!env.iter().any(|e| e.starts_with("PATH=")), "{env:?}");
     assert!(def.caps.contains("exec.meta.setsdefaultpath"));
@@ -727,7 +729,7 @@ fn image_path_is_kept_and_needs_no_cap() {
         ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/6] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/7] RUN npm ci");
     let env = &exec(&op).meta.as_ref().unwrap().env;
     assert!(
         env.contains(&"PATH=/opt/node/bin:/usr/bin".to_string()),
@@ -1018,7 +1020,7 @@ fn json_points_at_the_spec_lines() {
     let def = example(Stage::Runtime);
     let ops = json_by_name(&def);
     assert_eq!(
-        ops["[builder 3/6] RUN npm ci"]["location"],
+        ops["[builder 3/7] RUN npm ci"]["location"],
         serde_json::json!([{"file": "shallot.yaml", "ranges": ["2:9-2:13"]}])
     );
     assert!(

@@ -26,7 +26,8 @@ pub(super) fn assemble(
     let workdir = spec.workdir.value.clone();
     let ids = Ids::of(&spec.user.value);
     let context = context_use(spec, facts, options, &r);
-    let artifacts = artifacts(spec, &r, ids);
+    let mut artifacts = artifacts(spec, &r, ids);
+    artifacts.extend(super::files::artifacts(spec, r.builder.is_some(), ids));
     let runtime_image = runtime_image(spec, options, r.runtime_image)?;
     let builder = match r.builder {
         Some(b) => Some(Builder {
@@ -156,7 +157,10 @@ fn context_use(spec: &Spec, facts: &Facts, options: &Options, r: &RecipePlan) ->
             Source::Context(path) => Some(path.clone()),
             Source::Builder(_) => None,
         });
-        include.extend(copied.chain(artifacts));
+        // The run-time files the spec names are context paths too (or made by the build,
+        // where listing them is harmless).
+        let files = spec.files.iter().map(|l| l.value.clone());
+        include.extend(copied.chain(artifacts).chain(files));
     }
     let mut exclude = context_excludes(facts);
     exclude.extend(r.exclude.iter().cloned());

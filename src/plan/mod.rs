@@ -8,6 +8,7 @@
 mod assemble;
 mod dockerignore;
 pub mod facts;
+mod files;
 mod interpolate;
 mod options;
 mod problems;
@@ -354,6 +355,7 @@ impl Plan {
             d.0.sort_by_key(|d| (d.span.line, d.span.col));
             d
         })?;
+        files::check(recipe.name, spec, &recipe_plan)?;
         Ok(assemble::assemble(
             recipe,
             spec,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::spec::Span;
-use crate::testkit::{builder, commands, diagnostics, facts, plan, plan_with, span};
+use crate::testkit::{builder, commands, diagnostics, facts, node_lean_run, plan, plan_with, span};
 
 const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
 const EXAMPLE_PACKAGE: &str = include_str!("../../examples/node/package.json");
@@ -76,6 +76,11 @@ fn example_plan_shape() {
             Step::CopySource,
             run("npm run build", span(6, 5, 6, 18)),
             run("npm prune --omit=dev", runtime_span),
+            Step::Run(Run {
+                command: node_lean_run(),
+                caches: vec![],
+                span: Some(runtime_span),
+            }),
         ]
     );
     assert_eq!(plan.runtime, "node");
@@ -133,7 +138,7 @@ fn plan_is_pure() {
 #[test]
 fn without_build_installs_production_dependencies_once() {
     let plan = plan("runtime: node\nentrypoint: server.js\n", &locked_facts());
-    assert_eq!(commands(&plan), vec!["npm ci --omit=dev"]);
+    assert_eq!(commands(&plan), vec!["npm ci --omit=dev", &node_lean_run()]);
     assert_eq!(
         builder(&plan).steps[0],
         Step::CopyFiles {
@@ -141,14 +146,17 @@ fn without_build_installs_production_dependencies_once() {
         }
     );
     assert_eq!(builder(&plan).steps[2], Step::CopySource);
-    assert_eq!(builder(&plan).steps.len(), 3);
+    assert_eq!(builder(&plan).steps.len(), 4);
 }
 
 #[test]
 fn without_lockfile_uses_npm_install() {
     let facts = facts(&[("package.json", PACKAGE)], None);
     let plan = plan("runtime: node\nentrypoint: server.js\n", &facts);
-    assert_eq!(commands(&plan), vec!["npm install --omit=dev"]);
+    assert_eq!(
+        commands(&plan),
+        vec!["npm install --omit=dev", &node_lean_run()]
+    );
     assert_eq!(
         builder(&plan).steps[0],
         Step::CopyFiles {
@@ -166,7 +174,12 @@ fn without_lockfile_build_uses_npm_install_then_prune() {
     );
     assert_eq!(
         commands(&plan),
-        vec!["npm install", "npm run build", "npm prune --omit=dev"]
+        vec![
+            "npm install",
+            "npm run build",
+            "npm prune --omit=dev",
+            &node_lean_run()
+        ]
     );
 }
 
@@ -192,7 +205,10 @@ fn shrinkwrap_and_npmrc_are_manifests() {
         }
     );
     // npm's config may hold tokens: removed before the app reaches the runtime image.
-    assert_eq!(commands(&plan), vec!["npm ci --omit=dev", "rm -f .npmrc"]);
+    assert_eq!(
+        commands(&plan),
+        vec!["npm ci --omit=dev", "rm -f .npmrc", &node_lean_run()]
+    );
 }
 
 #[test]

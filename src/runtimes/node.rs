@@ -15,13 +15,15 @@
 //! in the context (several are an error); the node major from the spec (`node@22`), else
 //! `.nvmrc`, `.node-version`, `.tool-versions`, `engines.node`, else the default.
 
+mod lean;
+
 use super::Recipe;
 use crate::formats::npm_range::{Partial, is_exact_version, parse_range};
 use crate::formats::tool_versions::tool_version;
 use crate::formats::yarnrc::yarnrc_value;
 use crate::plan::{
-    Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
-    RecipeInput, RecipePlan, Run, Unlocked, Versions, version_line,
+    Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeBuilder, RecipeInput, RecipePlan,
+    Run, Unlocked, Versions, version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Span, Spec};
 
@@ -42,6 +44,11 @@ pub const NODE: Recipe = Recipe {
         ".nvmrc",
         ".node-version",
         ".tool-versions",
+        // lean::NEXT_CONFIGS: whether Next.js writes a standalone server.
+        "next.config.js",
+        "next.config.mjs",
+        "next.config.ts",
+        "next.config.cjs",
     ],
     spec_probes: super::no_spec_probes,
     serves: true,
@@ -81,7 +88,11 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let package = problems.or(facts.read_json("package.json", at), None);
     let version = problems.or(version(spec, facts, package.as_ref()), VERSIONS.default);
     let tooling = problems.ok(tooling(facts, package.as_ref(), at));
-    let entrypoint = problems.ok(entrypoint(spec, package.as_ref()));
+    let standalone = lean::standalone_config(facts);
+    let entrypoint = match standalone {
+        Some(config) => problems.ok(lean::standalone_start(spec, config)),
+        None => problems.ok(entrypoint(spec, package.as_ref())),
+    };
     problems.check()?;
     let (Some(tooling), Some(entrypoint)) = (tooling, entrypoint) else {
         return Err(Diagnostics(Vec::new()));
@@ -112,16 +123,26 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             }),
             default_build: app_build,
             build_caches: vec![tooling.cache()],
-            finish: finish(spec, facts, &tooling, installs && builds),
+            finish: finish(
+                spec,
+                facts,
+                &tooling,
+                installs,
+                builds,
+                standalone.is_some(),
+            ),
             ..Default::default()
         }),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
-        artifacts: vec![RecipeArtifact::workdir()],
+        artifacts: lean::artifacts(standalone.is_some()),
         entrypoint: Entrypoint::Inherit {
             fallback: vec!["/nodejs/bin/node".to_string()],
         },
         cmd: vec![entrypoint],
-        env: vec![("NODE_ENV".to_string(), "production".to_string())],
+        env: [("NODE_ENV".to_string(), "production".to_string())]
+            .into_iter()
+            .chain(lean::env(standalone.is_some()))
+            .collect(),
         exclude: vec!["node_modules".to_string()],
         unlocked,
         ..Default::default()
@@ -144,18 +165,28 @@ fn app_build(spec: &Spec, package: Option<&serde_json::Value>, tooling: &Tooling
     vec![Run::at(command, vec![tooling.cache()], spec.runtime.span)]
 }
 
-/// After the build: devDependencies pruned (`pruned`: they were installed for a build),
-/// package manager config removed.
-fn finish(spec: &Spec, facts: &Facts, tooling: &Tooling, pruned: bool) -> Vec<Run> {
+/// After the build: devDependencies pruned (when they were installed for a build), package
+/// manager config removed, then what the runtime image leaves out ([`lean`]).
+fn finish(
+    spec: &Spec,
+    facts: &Facts,
+    tooling: &Tooling,
+    installs: bool,
+    builds: bool,
+    standalone: bool,
+) -> Vec<Run> {
     let at = spec.runtime.span;
     let mut finish = Vec::new();
-    if pruned {
+    if installs && builds {
         // The build may need devDependencies; the runtime image must not carry them.
         finish.push(Run::at(tooling.prune(), vec![tooling.cache()], at));
     }
     if let Some(cleanup) = tooling.cleanup(facts) {
         // Package manager config may hold registry tokens: needed to install, not to run.
         finish.push(Run::at(cleanup, vec![], at));
+    }
+    if installs {
+        finish.extend(lean::finish(at, standalone));
     }
     finish
 }

@@ -161,6 +161,10 @@ pub struct Spec {
     pub include: Vec<Located<String>>,
     /// `exclude`: these context paths are not sent, on top of `.dockerignore`. By default, none.
     pub exclude: Vec<Located<String>>,
+    /// `files`: files and directories the app reads at run time (templates, static assets),
+    /// copied next to a compiled binary in the workdir, keeping their relative paths. Paths are
+    /// relative and normalized (`./templates/` is `templates`). By default, none.
+    pub files: Vec<Located<String>>,
     /// The whole document (line 1 to the last line), for errors about missing keys.
     pub whole: Span,
 }

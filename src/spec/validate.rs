@@ -27,6 +27,7 @@ const KEYS: &[&str] = &[
     "ssh",
     "include",
     "exclude",
+    "files",
 ];
 /// Keys of a `secrets` entry.
 const SECRET_KEYS: &[&str] = &["id", "target", "required"];
@@ -258,6 +259,7 @@ impl Cx<'_, '_> {
             "ssh" => spec.ssh = self.ssh(value),
             "include" => spec.include = self.strings(value, "include"),
             "exclude" => spec.exclude = self.strings(value, "exclude"),
+            "files" => spec.files = self.files(value),
             "labels" => spec.labels = self.labels(value),
             "workdir" => keep_default(&mut spec.workdir, self.workdir(value)),
             "user" => keep_default(&mut spec.user, self.user(value)),
@@ -668,6 +670,37 @@ impl Cx<'_, '_> {
         Some(value)
     }
 
+    /// `files`: paths relative to the context root (or to the builder's workdir, for what the
+    /// build makes) that stay inside it, normalized (`./templates/` is `templates`).
+    fn files(&mut self, node: &Spanned<Node>) -> Vec<Located<String>> {
+        let mut out = Vec::new();
+        for item in self.strings(node, "files") {
+            let written = item.value.trim();
+            let problem = if written.starts_with('/') {
+                Some("is absolute")
+            } else if written.split('/').any(|part| part == "..") {
+                Some("leaves the app's directory with `..`")
+            } else if written.contains(['*', '?', '[', '\\']) {
+                Some("is a pattern, not a path")
+            } else if relative_path(written).is_empty() {
+                Some("names the whole app directory")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                let message = format!("files entry `{}` {problem}", show(written));
+                let hint = "name a file or directory relative to the build context, e.g. `templates` or `static/style.css`".to_owned();
+                self.error(item.span, message, Some(hint));
+                continue;
+            }
+            out.push(Located {
+                value: relative_path(written),
+                span: item.span,
+            });
+        }
+        out
+    }
+
     fn image_ref(&mut self, node: &Spanned<Node>, what: &str) -> Option<Located<String>> {
         let value = self.string(node, what)?;
         if value.value.is_empty() {
@@ -713,8 +746,17 @@ fn defaults(whole: Span) -> Spec {
         ssh: Vec::new(),
         include: Vec::new(),
         exclude: Vec::new(),
+        files: Vec::new(),
         whole,
     }
+}
+
+/// `path` without `.` parts, repeated or trailing slashes: `./static//css/` is `static/css`.
+fn relative_path(path: &str) -> String {
+    path.split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A default value, which the spec did not write.

@@ -61,8 +61,8 @@ pub const NODE: Case = Case {
     app_entries: None,
     debug_probe: "",
     cache: Some(Cache {
-        dependency_step: "[builder 3/6] RUN npm ci",
-        source_step: "[builder 4/6] COPY . .",
+        dependency_step: "[builder 3/7] RUN npm ci",
+        source_step: "[builder 4/7] COPY . .",
         source_changes: SERVER_JS,
         changed_body: None,
         manifest_change: PACKAGE_VERSION,
@@ -84,7 +84,7 @@ const fn node_with(example: &'static str, install: &'static str) -> Case {
         absent: &["bin/sh", "/npm", "/yarn", "/pnpm", "node_modules/stamp"],
         cache: Some(Cache {
             dependency_step: install,
-            source_step: "[builder 5/7] COPY . .",
+            source_step: "[builder 5/8] COPY . .",
             source_changes: SERVER_JS,
             changed_body: None,
             manifest_change: PACKAGE_VERSION,
@@ -97,13 +97,13 @@ const fn node_with(example: &'static str, install: &'static str) -> Case {
 /// examples/node-yarn.
 pub const NODE_YARN: Case = node_with(
     "node-yarn",
-    "[builder 4/7] RUN yarn install --frozen-lockfile --non-interactive",
+    "[builder 4/8] RUN yarn install --frozen-lockfile --non-interactive",
 );
 
 /// examples/node-pnpm.
 pub const NODE_PNPM: Case = node_with(
     "node-pnpm",
-    "[builder 4/7] RUN pnpm install --frozen-lockfile",
+    "[builder 4/8] RUN pnpm install --frozen-lockfile",
 );
 
 /// pip into a venv, from a vendored wheel.

@@ -9,7 +9,8 @@ use crate::spec::Span;
 /// Where problems found in the app's files are reported: the spec's `runtime` value.
 const AT: Span = Span::point(1, 10);
 use crate::testkit::{
-    build_env, builder, commands, dump, env, facts, parse, plan, plan_err, runtime_snapshots,
+    build_env, builder, commands, dump, env, facts, node_lean_run, parse, plan, plan_err,
+    runtime_snapshots,
 };
 
 const YARN_SPEC: &str = include_str!("../../../examples/node-yarn/shallot.yaml");
@@ -147,6 +148,7 @@ fn yarn_example_shape() {
             "yarn install --frozen-lockfile --non-interactive",
             "yarn build",
             "yarn install --frozen-lockfile --non-interactive --production",
+            &node_lean_run(),
         ]
     );
     assert_eq!(
@@ -155,7 +157,9 @@ fn yarn_example_shape() {
             vec!["shallot-npm"],
             vec!["shallot-yarn"],
             vec!["shallot-yarn"],
-            vec!["shallot-yarn"]
+            vec!["shallot-yarn"],
+            // The lean run needs no cache.
+            vec![],
         ]
     );
     assert_eq!(plan.config.cmd, vec!["server.js"]);
@@ -182,6 +186,7 @@ fn pnpm_example_shape() {
             "pnpm install --frozen-lockfile",
             "pnpm run build",
             "pnpm prune --prod",
+            &node_lean_run(),
         ]
     );
     assert_eq!(
@@ -190,7 +195,9 @@ fn pnpm_example_shape() {
             vec!["shallot-npm"],
             vec!["shallot-pnpm"],
             vec!["shallot-pnpm"],
-            vec!["shallot-pnpm"]
+            vec!["shallot-pnpm"],
+            // The lean run needs no cache.
+            vec![],
         ]
     );
     assert_eq!(env(&plan, "npm_config_store_dir"), Some(PNPM_STORE));
@@ -236,7 +243,10 @@ fn lockfiles_pick_the_manager() {
 #[test]
 fn no_lockfile_is_npm_install() {
     let plan = plan(SPEC, &facts(&[("package.json", PACKAGE)], None));
-    assert_eq!(commands(&plan), vec!["npm install --omit=dev"]);
+    assert_eq!(
+        commands(&plan),
+        vec!["npm install --omit=dev", &node_lean_run()]
+    );
 }
 
 #[test]
@@ -271,7 +281,8 @@ fn package_manager_field_wins_over_lockfiles() {
         commands(&plan),
         vec![
             "npm install -g pnpm@9.15.9",
-            "pnpm install --frozen-lockfile --prod"
+            "pnpm install --frozen-lockfile --prod",
+            &node_lean_run(),
         ]
     );
     assert_eq!(copied(&plan), vec!["package.json", "pnpm-lock.yaml"]);
@@ -291,7 +302,8 @@ fn package_manager_without_its_lockfile_installs_unfrozen() {
         commands(&plan),
         vec![
             "npm install -g --force yarn@1.22.22",
-            "yarn install --non-interactive --production"
+            "yarn install --non-interactive --production",
+            &node_lean_run(),
         ]
     );
 }
@@ -306,7 +318,7 @@ fn npm_package_manager_keeps_the_images_npm() {
             None,
         ),
     );
-    assert_eq!(commands(&plan), vec!["npm ci --omit=dev"]);
+    assert_eq!(commands(&plan), vec!["npm ci --omit=dev", &node_lean_run()]);
 }
 
 #[test]
@@ -411,6 +423,7 @@ fn yarn_berry_uses_node_modules_and_its_global_cache() {
             "make",
             "yarn workspaces focus --all --production",
             "rm -rf .yarnrc.yml .yarn",
+            &node_lean_run(),
         ]
     );
     assert_eq!(
@@ -492,7 +505,11 @@ fn yarn_classic_config_is_copied_and_removed() {
         copied(&plan),
         vec!["package.json", "yarn.lock", ".yarnrc", ".npmrc"]
     );
-    assert_eq!(commands(&plan).last(), Some(&"rm -f .npmrc .yarnrc"));
+    let commands = commands(&plan);
+    assert_eq!(
+        commands.get(commands.len() - 2),
+        Some(&"rm -f .npmrc .yarnrc")
+    );
     assert_eq!(env(&plan, "YARN_CACHE_FOLDER"), Some(YARN_CLASSIC_CACHE));
 }
 
@@ -541,7 +558,8 @@ fn pnpm_config_files_and_patches_are_manifests() {
             "patches/left-pad@1.3.0.patch",
         ]
     );
-    assert_eq!(commands(&plan).last(), Some(&"rm -f .npmrc"));
+    let commands = commands(&plan);
+    assert_eq!(commands.get(commands.len() - 2), Some(&"rm -f .npmrc"));
 }
 
 #[test]
@@ -577,7 +595,7 @@ fn workspaces_install_after_the_whole_source() {
     let pnpm = plan(SPEC, &f);
     assert!(copied(&pnpm).is_empty());
     assert_eq!(builder(&pnpm).steps[1], Step::CopySource);
-    assert_eq!(builder(&pnpm).steps.len(), 3);
+    assert_eq!(builder(&pnpm).steps.len(), 4);
 
     let npm = facts(
         &[
@@ -591,7 +609,7 @@ fn workspaces_install_after_the_whole_source() {
     );
     let npm = plan(SPEC, &npm);
     assert_eq!(builder(&npm).steps[0], Step::CopySource);
-    assert_eq!(commands(&npm), vec!["npm ci --omit=dev"]);
+    assert_eq!(commands(&npm), vec!["npm ci --omit=dev", &node_lean_run()]);
 }
 
 // ---- node versions ------------------------------------------------------------------------------
@@ -892,7 +910,12 @@ fn a_build_script_runs_when_the_spec_has_no_build() {
     let plan = plan("runtime: node\nentrypoint: dist/server.js\n", &f);
     assert_eq!(
         commands(&plan),
-        ["npm ci", "npm run build", "npm prune --omit=dev"]
+        [
+            "npm ci",
+            "npm run build",
+            "npm prune --omit=dev",
+            &node_lean_run()
+        ]
     );
     // The build step points at the spec's `runtime`, where the recipe was chosen.
     let build = builder(&plan).steps.iter().find_map(|s| match s {
@@ -938,15 +961,21 @@ fn an_empty_build_turns_the_build_script_off_and_a_written_one_replaces_it() {
         None,
     );
     let off = plan("runtime: node\nentrypoint: server.js\nbuild: []\n", &f);
-    assert_eq!(commands(&off), ["npm ci --omit=dev"]);
+    assert_eq!(commands(&off), ["npm ci --omit=dev", &node_lean_run()]);
     let own = plan("runtime: node\nentrypoint: server.js\nbuild: [make]\n", &f);
-    assert_eq!(commands(&own), ["npm ci", "make", "npm prune --omit=dev"]);
+    assert_eq!(
+        commands(&own),
+        ["npm ci", "make", "npm prune --omit=dev", &node_lean_run()]
+    );
     // Without scripts.build nothing is built.
     let none = facts(
         &[("package.json", PACKAGE), ("package-lock.json", "{}")],
         None,
     );
-    assert_eq!(commands(&plan(SPEC, &none)), ["npm ci --omit=dev"]);
+    assert_eq!(
+        commands(&plan(SPEC, &none)),
+        ["npm ci --omit=dev", &node_lean_run()]
+    );
 }
 
 fn two_lockfiles(dockerignore: Option<&str>) -> Facts {
@@ -982,7 +1011,7 @@ fn an_excluded_lockfile_does_not_count() {
         let plan = plan(spec, &two_lockfiles(dockerignore));
         assert_eq!(
             commands(&plan),
-            ["npm ci --omit=dev"],
+            ["npm ci --omit=dev", &node_lean_run()],
             "{spec} {dockerignore:?}"
         );
         assert_eq!(copied(&plan), ["package.json", "package-lock.json"]);

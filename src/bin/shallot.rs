@@ -115,6 +115,8 @@ impl Input {
             labels: Default::default(),
             target: self.target.into(),
             contexts: self.build_context.iter().cloned().collect(),
+            // As the errors this tool prints name it.
+            spec_file: Some(self.file.display().to_string()),
         }
     }
 

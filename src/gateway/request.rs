@@ -64,8 +64,9 @@ impl Request {
         let resolve_mode = resolve_mode(inv)?;
         let epoch = epoch(inv)?;
         let cache_imports = cache_imports(inv)?;
+        let filename = nonempty(inv, "filename", "shallot.yaml");
         Ok(Request {
-            filename: nonempty(inv, "filename", "shallot.yaml"),
+            filename: filename.clone(),
             dockerfile_key: nonempty(inv, "dockerfilekey", "dockerfile"),
             context_key: nonempty(inv, "contextkey", "context"),
             platforms,
@@ -83,6 +84,7 @@ impl Request {
                 labels: prefixed(inv, "label:"),
                 target,
                 contexts: prefixed(inv, "context:"),
+                spec_file: Some(filename),
             },
         })
     }

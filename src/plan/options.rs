@@ -23,12 +23,20 @@ pub struct Options {
     pub target: Target,
     /// Named contexts (`--build-context NAME=VALUE`), by name, as given.
     pub contexts: BTreeMap<String, String>,
+    /// The spec's file name as the build names it (`-f`), for errors the build itself prints;
+    /// `None` means `shallot.yaml`.
+    pub spec_file: Option<String>,
 }
 
 impl Options {
     /// The builder image the build args ask for, if any.
     pub fn builder_image(&self) -> Option<&str> {
         self.build_args.get(BUILDER_IMAGE_ARG).map(String::as_str)
+    }
+
+    /// The spec's file name, for errors: [`Options::spec_file`], else `shallot.yaml`.
+    pub fn spec_file(&self) -> &str {
+        self.spec_file.as_deref().unwrap_or("shallot.yaml")
     }
 
     /// The runtime image the build args ask for, if any.

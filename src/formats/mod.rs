@@ -11,6 +11,7 @@ pub mod gradle;
 pub mod java_version;
 pub mod npm_range;
 pub mod pom;
+pub mod procfile;
 pub mod python_lock;
 pub mod python_version;
 pub mod requirements;

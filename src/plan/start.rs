@@ -142,7 +142,13 @@ impl StartError {
 
     /// The error at `at`, for `command` from `origin`; `example` is a start command that would
     /// do, as the recipe writes it (e.g. `` `entrypoint: server.js` ``).
-    pub fn diagnostic(&self, command: &str, origin: &Origin, at: Span, example: &str) -> Diagnostic {
+    pub fn diagnostic(
+        &self,
+        command: &str,
+        origin: &Origin,
+        at: Span,
+        example: &str,
+    ) -> Diagnostic {
         let from = match origin {
             Origin::Entrypoint => String::new(),
             other => format!(" (from {other})"),
@@ -465,7 +471,10 @@ fn merge_text(words: Vec<Word>) -> Vec<Word> {
 /// Commands that are the shell's own (`cd`, `export`, `sh -c`, …) and assignments before the
 /// command (`NAME=value cmd`).
 fn refuse_shell_commands(words: &[Word]) -> Result<(), StartError> {
-    let first = words.iter().map(Word::literal).find(|w| w.as_deref() != Some("exec"));
+    let first = words
+        .iter()
+        .map(Word::literal)
+        .find(|w| w.as_deref() != Some("exec"));
     let Some(Some(first)) = first else {
         return Ok(());
     };
@@ -479,8 +488,12 @@ fn refuse_shell_commands(words: &[Word]) -> Result<(), StartError> {
         });
     }
     let instead = match first.as_str() {
-        "cd" => "write the path from the app's directory (e.g. `node dist/server.js`), or set `workdir`",
-        "export" | "set" | "unset" => "set the variable in the spec's `env`, which the image sets for the app",
+        "cd" => {
+            "write the path from the app's directory (e.g. `node dist/server.js`), or set `workdir`"
+        }
+        "export" | "set" | "unset" => {
+            "set the variable in the spec's `env`, which the image sets for the app"
+        }
         "sh" | "bash" | "eval" | "source" | "." | "ulimit" | "trap" => ONE_COMMAND,
         _ => return Ok(()),
     };

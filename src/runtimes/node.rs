@@ -19,7 +19,7 @@ use crate::formats::npm_range::{Partial, is_exact_version, parse_range};
 use crate::formats::yarnrc::yarnrc_value;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
-    RecipeInput, RecipePlan, Run, Unlocked, Versions, version_line,
+    RecipeInput, RecipePlan, Run, Unlocked, Versions, image_env, version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Span, Spec};
 
@@ -39,8 +39,9 @@ pub const NODE: Recipe = Recipe {
         ".pnpmfile.cjs",
         ".nvmrc",
         ".node-version",
+        "Procfile",
     ],
-    spec_probes: super::no_spec_probes,
+    spec_probes: start::probes,
     serves: true,
     plan,
 };
@@ -78,9 +79,16 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let package = problems.or(facts.read_json("package.json", at), None);
     let version = problems.or(version(spec, facts, package.as_ref()), VERSIONS.default);
     let tooling = problems.ok(tooling(facts, package.as_ref(), at));
-    let entrypoint = problems.ok(entrypoint(spec, package.as_ref()));
+    let env = vec![("NODE_ENV".to_string(), "production".to_string())];
+    let start = problems.ok(start::start(&start::Context {
+        spec,
+        facts,
+        package: package.as_ref(),
+        env: &image_env(spec, &env),
+        builds: !spec.build.is_empty(),
+    }));
     problems.check()?;
-    let (Some(tooling), Some(entrypoint)) = (tooling, entrypoint) else {
+    let (Some(tooling), Some(start)) = (tooling, start) else {
         return Err(Diagnostics(Vec::new()));
     };
 
@@ -117,10 +125,11 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         entrypoint: Entrypoint::Inherit {
             fallback: vec!["/nodejs/bin/node".to_string()],
         },
-        cmd: vec![entrypoint],
-        env: vec![("NODE_ENV".to_string(), "production".to_string())],
+        cmd: start.cmd,
+        env,
         exclude: vec!["node_modules".to_string()],
         unlocked,
+        start: Some(start.plan),
         ..Default::default()
     })
 }
@@ -150,19 +159,6 @@ fn version(
         Some(version) => Ok(version),
         None => app_version(facts, package, spec.runtime.span),
     }
-}
-
-/// The script that starts the app.
-fn entrypoint(spec: &Spec, package: Option<&serde_json::Value>) -> Result<String, Diagnostic> {
-    if let Some(e) = &spec.entrypoint {
-        return Ok(e.value.clone());
-    }
-    let main = package.and_then(|p| p.get("main")).and_then(|m| m.as_str());
-    Err(Diagnostic::new(
-        spec.runtime.span,
-        "runtime `node` needs `entrypoint`, the script that starts the app".to_string(),
-        Some(format!("add `entrypoint: {}`", main.unwrap_or("server.js"))),
-    ))
 }
 
 /// What the install reads: the manifests, or for a workspace the whole source (its member
@@ -715,5 +711,6 @@ fn version_file_major(line: &str) -> Option<u64> {
     partial.major
 }
 
+mod start;
 #[cfg(test)]
 mod tests;

@@ -25,7 +25,10 @@ fn refused(text: &str) -> String {
 fn words_split_at_blanks_as_a_shell_splits_them() {
     assert_eq!(ok("gunicorn app:app"), ["gunicorn", "app:app"]);
     assert_eq!(ok("  node\tserver.js  "), ["node", "server.js"]);
-    assert_eq!(ok("node 'my app.js' \"two words\""), ["node", "my app.js", "two words"]);
+    assert_eq!(
+        ok("node 'my app.js' \"two words\""),
+        ["node", "my app.js", "two words"]
+    );
     assert_eq!(ok(r"node my\ app.js"), ["node", "my app.js"]);
     assert_eq!(ok(r#"a"b"'c'd"#), ["abcd"]);
     assert_eq!(ok("echo '' x"), ["echo", "", "x"]);
@@ -33,7 +36,10 @@ fn words_split_at_blanks_as_a_shell_splits_them() {
     assert_eq!(ok("gunicorn app:app # a comment"), ["gunicorn", "app:app"]);
     assert_eq!(ok("node a#b"), ["node", "a#b"]);
     // Parentheses are fine once quoted (gunicorn's factory form).
-    assert_eq!(ok("gunicorn 'app:create_app()'"), ["gunicorn", "app:create_app()"]);
+    assert_eq!(
+        ok("gunicorn 'app:create_app()'"),
+        ["gunicorn", "app:create_app()"]
+    );
 }
 
 #[test]
@@ -42,7 +48,10 @@ fn variables_expand_from_the_images_environment() {
         ok("uvicorn main:app --host $HOST --port $PORT"),
         ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8080"]
     );
-    assert_eq!(ok("gunicorn -b ${HOST}:${PORT}"), ["gunicorn", "-b", "0.0.0.0:8080"]);
+    assert_eq!(
+        ok("gunicorn -b ${HOST}:${PORT}"),
+        ["gunicorn", "-b", "0.0.0.0:8080"]
+    );
     assert_eq!(ok("x \"--port=$PORT\""), ["x", "--port=8080"]);
     // Single quotes keep a `$` as it is, as in a shell.
     assert_eq!(ok("x '$PORT'"), ["x", "$PORT"]);
@@ -51,7 +60,10 @@ fn variables_expand_from_the_images_environment() {
     assert_eq!(ok("x a$ $/"), ["x", "a$", "$/"]);
     // Defaults are supported: `:-` also for an empty value, `-` only for an unset one.
     assert_eq!(ok("x ${PORT:-3000} ${NOPE:-3000}"), ["x", "8080", "3000"]);
-    assert_eq!(ok("x ${EMPTY:-d} '<'${EMPTY-d}'>' ${NOPE-d}"), ["x", "d", "<>", "d"]);
+    assert_eq!(
+        ok("x ${EMPTY:-d} '<'${EMPTY-d}'>' ${NOPE-d}"),
+        ["x", "d", "<>", "d"]
+    );
 }
 
 #[test]
@@ -105,7 +117,10 @@ fn every_shell_construct_is_refused_by_name() {
     assert_eq!(refused("cd web && node server.js"), "`&&`");
     assert_eq!(refused("cd web"), "`cd`");
     assert_eq!(refused("export A=b"), "`export`");
-    assert_eq!(refused("NODE_ENV=production node server.js"), "`NODE_ENV=…` before the command");
+    assert_eq!(
+        refused("NODE_ENV=production node server.js"),
+        "`NODE_ENV=…` before the command"
+    );
     assert_eq!(refused("sh -c 'node server.js'"), "`sh`");
     assert_eq!(refused("a $1"), "`$1`");
     assert_eq!(refused("a $$"), "`$$`");
@@ -152,7 +167,11 @@ fn a_refusal_says_what_to_write_instead() {
         Span::point(1, 1),
         "",
     );
-    assert!(d.message.contains("(from package.json `scripts.start`)"), "{}", d.message);
+    assert!(
+        d.message.contains("(from package.json `scripts.start`)"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]

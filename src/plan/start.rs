@@ -224,7 +224,7 @@ impl Word {
                 Piece::Var { name, default } => {
                     let value = env.get(name).map(String::as_str);
                     match (value, default) {
-                        (Some(v), Some((true, d))) if v.is_empty() => out.push_str(d),
+                        (Some(""), Some((true, d))) => out.push_str(d),
                         (Some(v), _) => out.push_str(v),
                         (None, Some((_, d))) => out.push_str(d),
                         (None, None) => return Err(StartError::Unset(name.clone())),

@@ -19,7 +19,7 @@ use crate::formats::npm_range::{Partial, is_exact_version, parse_range};
 use crate::formats::yarnrc::yarnrc_value;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
-    RecipeInput, RecipePlan, Run, Unlocked, Versions, image_env, version_line,
+    RecipeInput, RecipePlan, Run, Unlocked, Versions, version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Span, Spec};
 
@@ -80,13 +80,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let version = problems.or(version(spec, facts, package.as_ref()), VERSIONS.default);
     let tooling = problems.ok(tooling(facts, package.as_ref(), at));
     let env = vec![("NODE_ENV".to_string(), "production".to_string())];
-    let start = problems.ok(start::start(&start::Context {
-        spec,
-        facts,
-        package: package.as_ref(),
-        env: &image_env(spec, &env),
-        builds: !spec.build.is_empty(),
-    }));
+    let start = problems.ok(start::start(spec, facts, package.as_ref(), &env));
     problems.check()?;
     let (Some(tooling), Some(start)) = (tooling, start) else {
         return Err(Diagnostics(Vec::new()));

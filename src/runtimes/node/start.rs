@@ -46,14 +46,14 @@ pub(super) struct NodeStart {
 }
 
 /// What the recipe needs to know to translate a start command.
-pub(super) struct Context<'a> {
-    pub spec: &'a Spec,
-    pub facts: &'a Facts,
-    pub package: Option<&'a Value>,
+struct Context<'a> {
+    spec: &'a Spec,
+    facts: &'a Facts,
+    package: Option<&'a Value>,
     /// The image's environment, where `$PORT` and the like are expanded.
-    pub env: &'a BTreeMap<String, String>,
+    env: &'a BTreeMap<String, String>,
     /// Whether build steps run (and may make the script).
-    pub builds: bool,
+    builds: bool,
 }
 
 /// The context files a spec's start command names, looked for before planning.
@@ -78,8 +78,26 @@ fn is_tool(word: &str) -> bool {
     matches!(word, "npm" | "yarn" | "pnpm" | "npx")
 }
 
+/// The start command of an app whose image sets `recipe_env` (and what the spec adds),
+/// translated.
+pub(super) fn start(
+    spec: &Spec,
+    facts: &Facts,
+    package: Option<&Value>,
+    recipe_env: &[(String, String)],
+) -> Result<NodeStart, Diagnostic> {
+    translated(&Context {
+        spec,
+        facts,
+        package,
+        env: &crate::plan::image_env(spec, recipe_env),
+        // What `build` makes, the builder checks; without it, the context is all there is.
+        builds: !spec.build.is_empty(),
+    })
+}
+
 /// The start command, translated.
-pub(super) fn start(cx: &Context<'_>) -> Result<NodeStart, Diagnostic> {
+fn translated(cx: &Context<'_>) -> Result<NodeStart, Diagnostic> {
     let (command, origin, span) = written(cx)?;
     let fail = |e: start::StartError| e.diagnostic(&command, &origin, span, EXAMPLE);
     let words = start::words(&command, cx.env).map_err(fail)?;

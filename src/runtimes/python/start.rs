@@ -234,9 +234,7 @@ fn check(
                 message: format!(
                     "module `{module}`{from} is neither in the app nor in its dependencies"
                 ),
-                hint: format!(
-                    "check the module's name (`-m app.server` runs app/server.py), or add the package that provides it to the dependencies"
-                ),
+                hint: "check the module's name (`-m app.server` runs app/server.py), or add the package that provides it to the dependencies".to_string(),
             }))
         }
         Target::Console(name) => {

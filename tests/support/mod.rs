@@ -191,6 +191,18 @@ pub fn example_copy(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `tests/fixtures/<name>`: a small app with the shape users' apps have.
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("tests").join("fixtures").join(name)
+}
+
+/// A copy of [`fixture`] `name` in a temporary directory (so tests can change files).
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("mkdir {}: {e}", to.display()));
     for entry in std::fs::read_dir(from)

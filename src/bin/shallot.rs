@@ -116,7 +116,7 @@ impl Input {
             target: self.target.into(),
             contexts: self.build_context.iter().cloned().collect(),
             // As the errors this tool prints name it.
-            spec_file: Some(self.file.display().to_string()),
+            spec_name: Some(self.file.display().to_string()),
         }
     }
 

@@ -84,7 +84,7 @@ impl Request {
                 labels: prefixed(inv, "label:"),
                 target,
                 contexts: prefixed(inv, "context:"),
-                spec_file: Some(filename),
+                spec_name: Some(filename),
             },
         })
     }

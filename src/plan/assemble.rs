@@ -33,7 +33,7 @@ pub(super) fn assemble(
     let args = args(spec, &env)?;
     // The start command's check runs last, on what the runtime stage takes.
     let check = r.start.as_ref().and_then(|s| s.check.as_ref());
-    let check = check.map(|c| Step::Run(c.run(options.spec_file())));
+    let check = check.map(|c| Step::Run(c.run(options.spec_name())));
     let builder = match r.builder {
         Some(b) => Some(Builder {
             steps: b.steps(spec).into_iter().chain(check).collect(),

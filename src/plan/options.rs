@@ -25,7 +25,7 @@ pub struct Options {
     pub contexts: BTreeMap<String, String>,
     /// The spec's file name as the build names it (`-f`), for errors the build itself prints;
     /// `None` means `shallot.yaml`.
-    pub spec_file: Option<String>,
+    pub spec_name: Option<String>,
 }
 
 impl Options {
@@ -34,9 +34,9 @@ impl Options {
         self.build_args.get(BUILDER_IMAGE_ARG).map(String::as_str)
     }
 
-    /// The spec's file name, for errors: [`Options::spec_file`], else `shallot.yaml`.
-    pub fn spec_file(&self) -> &str {
-        self.spec_file.as_deref().unwrap_or("shallot.yaml")
+    /// The spec's file name, for errors: [`Options::spec_name`], else `shallot.yaml`.
+    pub fn spec_name(&self) -> &str {
+        self.spec_name.as_deref().unwrap_or("shallot.yaml")
     }
 
     /// The runtime image the build args ask for, if any.

@@ -42,11 +42,13 @@ pub async fn gather<C: Context>(context: &mut C, probes: &[&str]) -> Result<Fact
     Ok(Facts {
         files,
         dockerignore,
+        ..Facts::default()
     })
 }
 
 /// Adds the beginnings of the files a recipe names from the spec (e.g. a prebuilt binary,
-/// whose ELF header decides its runtime image) to `facts`.
+/// whose ELF header decides its runtime image, or the script a start command runs) to
+/// `facts`, and those it lacks to [`Facts::absent`].
 pub async fn gather_headers<C: Context>(
     context: &mut C,
     paths: &[String],
@@ -57,6 +59,8 @@ pub async fn gather_headers<C: Context>(
     }
     let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
     let headers = context.read_existing(&paths, HEADER_BYTES).await?;
+    let absent = paths.iter().filter(|p| !headers.contains_key(**p));
+    facts.absent.extend(absent.map(|p| p.to_string()));
     facts.files.extend(headers);
     Ok(())
 }

@@ -160,6 +160,7 @@ mod tests {
         Files(BTreeMap::from([
             ("package.json".to_string(), b"{}".to_vec()),
             ("package-lock.json".to_string(), b"{}".to_vec()),
+            ("server.js".to_string(), b"".to_vec()),
             (".dockerignore".to_string(), b"node_modules\n".to_vec()),
         ]))
     }
@@ -214,6 +215,22 @@ mod tests {
             assert_eq!(exclude.iter().any(|p| p == path), excluded, "{named}");
             assert!(!loaded.facts.has(path), "{named} is no recipe's fact");
         }
+    }
+
+    #[test]
+    fn a_start_script_the_context_lacks_is_a_spec_error_at_its_line() {
+        let e = load_with(
+            &mut node_app(),
+            "runtime: node\nentrypoint: app.js\n",
+            &Options::default(),
+        )
+        .map(|_| ())
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("shallot.yaml:2:13: `app.js` is not in the build context"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub(crate) fn facts<B: AsRef<[u8]>>(files: &[(&str, B)], dockerignore: Option<&s
             .map(|(path, bytes)| (path.to_string(), bytes.as_ref().to_vec()))
             .collect(),
         dockerignore: dockerignore.map(str::to_string),
+        ..Facts::default()
     }
 }
 

@@ -150,7 +150,14 @@ fn reads_only_the_spec_and_the_manifests_before_the_build() {
         probes.contains("package.json") && probes.contains(".dockerignore"),
         "{probes}"
     );
-    assert_eq!(recorded.solves.len(), 3, "spec, probes, build");
+    // The start script the spec names is looked for, so a missing one is a spec error.
+    let (_, named) = follow(&recorded.solves[2]).expect("named files source");
+    assert_eq!(named, r#"["server.js"]"#);
+    assert_eq!(
+        recorded.solves.len(),
+        4,
+        "spec, probes, the files the spec names, build"
+    );
 }
 
 #[test]
@@ -209,11 +216,10 @@ fn a_daemon_without_cache_mounts_is_refused_by_name() {
 
 #[test]
 fn an_unresolvable_base_image_names_it() {
-    let setup = Setup::v0_8().file("dockerfile", "shallot.yaml", SPEC).file(
-        "context",
-        "package.json",
-        PACKAGE,
-    );
+    let setup = Setup::v0_8()
+        .file("dockerfile", "shallot.yaml", SPEC)
+        .file("context", "package.json", PACKAGE)
+        .file("context", "server.js", "require('http')");
     let recorded = run(setup, &[]);
     let message = error_message(&recorded);
     assert!(message.contains("node:24-trixie-slim"), "{message}");
@@ -292,7 +298,11 @@ fn platform_option_sets_the_config_and_the_ops() {
             _ => false,
         })
         .collect::<Vec<_>>();
-    assert_eq!(targeted.len(), 3, "two images and npm ci");
+    assert_eq!(
+        targeted.len(),
+        4,
+        "two images, npm ci and the step that leaves out other platforms' packages"
+    );
     assert!(targeted.iter().all(|op| {
         op.platform
             .as_ref()
@@ -315,7 +325,9 @@ fn a_context_input_replaces_the_local_context() {
     let input = shallot::llb::State::local("elsewhere", &Default::default(), Default::default())
         .marshal(None)
         .pb;
-    let mut setup = app(Setup::v0_8(), SPEC).file("elsewhere", "package.json", PACKAGE);
+    let mut setup = app(Setup::v0_8(), SPEC)
+        .file("elsewhere", "package.json", PACKAGE)
+        .file("elsewhere", "server.js", "require('http')");
     setup.inputs = BTreeMap::from([("context".to_string(), input)]);
     let recorded = run(setup, &[]);
     assert!(recorded.result().is_some(), "{:?}", recorded.error());
@@ -391,8 +403,8 @@ fn every_query_is_answered_with_metadata_and_no_build_on_both_daemons() {
             assert!(!meta(&recorded, "result.txt").is_empty(), "{id}");
             assert!(recorded.resolved.is_empty(), "{id}: no image resolved");
             assert!(
-                recorded.solves.len() <= 2,
-                "{id}: only the spec and the probes"
+                recorded.solves.len() <= 3,
+                "{id}: only the spec, the probes and the files the spec names"
             );
             assert!(
                 !recorded.calls.contains(&"Warn"),

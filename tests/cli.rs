@@ -99,7 +99,7 @@ fn check_reports_recipe_errors_too() {
     assert_eq!(
         lines,
         vec![
-            "shallot.yaml:1:10: runtime `node` needs `entrypoint`, the script that starts the app (hint: add `entrypoint: server.js`)",
+            "shallot.yaml:1:10: runtime `node` needs `entrypoint`: nothing else says how the app starts (no Procfile `web:` line, no `scripts.start` or `main` in package.json, no server.js or index.js) (hint: add `entrypoint: server.js` (the script that starts the app), or `scripts.start` to package.json)",
             "shallot.yaml:1:15: node 18 has no distroless image (hint: use one of: 22, 24, 26)",
         ]
     );
@@ -153,6 +153,13 @@ fn default_spec_is_shallot_yaml_in_the_current_directory() {
         "runtime: node\nentrypoint: a.js\n",
     )
     .unwrap();
+    // The script the spec starts must be in the context.
+    let out = shallot(dir.path(), &["check"]);
+    assert_eq!(
+        stderr(&out),
+        "shallot.yaml:2:13: `a.js` is not in the build context (hint: check the path (relative to the context's root), make the file in `build`, and keep it out of `exclude` and .dockerignore)\n"
+    );
+    std::fs::write(dir.path().join("a.js"), "").unwrap();
     let out = shallot(dir.path(), &["check"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "shallot.yaml: ok\n");

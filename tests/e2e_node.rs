@@ -50,4 +50,82 @@ e2e_tests!(
             "{log}"
         );
     }
+
+    fn scripts_start_starts_the_app_when_the_spec_names_no_entrypoint() {
+        let tag = "shallot-e2e/start:node-scripts-start";
+        let r = build(&fixture("node-scripts-start"), "shallot.yaml", tag, &[]);
+        assert!(r.ok, "build failed:\n{}", r.text);
+        let config = image_config(tag);
+        assert_eq!(config["Cmd"], serde_json::json!(["server.js"]));
+        let body = answer(tag);
+        assert!(body.contains("hello from scripts.start"), "{body}");
+    }
+
+    fn a_bin_of_a_dependency_starts_the_app_with_the_port_expanded() {
+        // scripts.start is `hello-serve --port $PORT …`: the bin of a local file: package.
+        let tag = "shallot-e2e/start:node-bin";
+        let r = build(&fixture("node-bin"), "shallot.yaml", tag, &[]);
+        assert!(r.ok, "build failed:\n{}", r.text);
+        // The builder checked the bin after the install.
+        assert!(
+            r.text.contains("RUN test -e node_modules/.bin/hello-serve"),
+            "{}",
+            r.text
+        );
+        let config = image_config(tag);
+        assert_eq!(
+            config["Cmd"],
+            serde_json::json!([
+                "node_modules/.bin/hello-serve",
+                "--port",
+                "8080",
+                "--greeting",
+                "hello from a bin"
+            ])
+        );
+        let body = answer(tag);
+        assert!(body.contains("hello from a bin"), "{body}");
+    }
+
+    fn a_start_script_the_build_does_not_make_fails_the_build_at_its_line() {
+        let dir = fixture_copy("node-scripts-start");
+        std::fs::write(
+            dir.path().join("shallot.yaml"),
+            "# syntax=shallot:dev\nruntime: node\nentrypoint: dist/server.js\nport: 8080\nbuild:\n  - mkdir -p dist\n",
+        )
+        .expect("write");
+        let r = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/start:node-missing",
+            &[],
+        );
+        assert!(!r.ok, "a missing start script built:\n{}", r.text);
+        assert!(
+            r.text.contains("shallot.yaml:3:13: `dist/server.js` is not in the app after the build (hint: check the path"),
+            "the check does not point at the line:\n{}",
+            r.text
+        );
+    }
+
+    fn a_start_command_that_needs_a_shell_is_a_spec_error_at_its_line() {
+        let dir = fixture_copy("node-scripts-start");
+        std::fs::write(
+            dir.path().join("shallot.yaml"),
+            "# syntax=shallot:dev\nruntime: node\nentrypoint: npm run migrate && node server.js\nport: 8080\n",
+        )
+        .expect("write");
+        let r = build(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/start:node-shell",
+            &[],
+        );
+        assert!(!r.ok, "a start command with && built:\n{}", r.text);
+        assert!(
+            r.text.contains("shallot.yaml:3:13: `npm run migrate && node server.js` needs a shell for `&&`, and the runtime image has none (hint: run the steps before the app in `build`"),
+            "{}",
+            r.text
+        );
+    }
 );

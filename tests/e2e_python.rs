@@ -99,4 +99,64 @@ e2e_tests!(
         );
         assert!(log.contains("use one of: 3.13"), "{log}");
     }
+
+    fn a_procfile_console_script_starts_the_app_on_the_spec_port() {
+        // The spec is `runtime: python` and `port: 8080`; the Procfile's web line runs a
+        // console script from a vendored wheel with `--port $PORT`.
+        let tag = "shallot-e2e/start:python-procfile";
+        let r = build_on(
+            &fixture("python-procfile"),
+            "shallot.yaml",
+            tag,
+            Some(PYTHON_BUILDER),
+            PYTHON_RUNTIME,
+            &[],
+        );
+        assert!(r.ok, "build failed:\n{}", r.text);
+        assert!(
+            r.text.contains("RUN test -e .venv/bin/hello-serve"),
+            "{}",
+            r.text
+        );
+        let config = image_config(tag);
+        assert_eq!(
+            config["Entrypoint"],
+            serde_json::json!(["/app/.venv/bin/python3"])
+        );
+        assert_eq!(
+            config["Cmd"],
+            serde_json::json!([
+                "/app/.venv/bin/hello-serve",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "8080"
+            ])
+        );
+        let body = answer(tag);
+        assert!(body.contains("hello from a console script"), "{body}");
+    }
+
+    fn a_console_script_no_dependency_provides_fails_the_build_naming_it() {
+        let dir = fixture_copy("python-procfile");
+        std::fs::write(
+            dir.path().join("Procfile"),
+            "web: gunicorn app:app --bind 0.0.0.0:$PORT\n",
+        )
+        .expect("write");
+        let r = build_on(
+            dir.path(),
+            "shallot.yaml",
+            "shallot-e2e/start:python-missing",
+            Some(PYTHON_BUILDER),
+            PYTHON_RUNTIME,
+            &[],
+        );
+        assert!(!r.ok, "a missing console script built:\n{}", r.text);
+        assert!(
+            r.text.contains("shallot.yaml:2:10: `gunicorn` (from Procfile `web:`) is not a command of the app's dependencies (.venv/bin/gunicorn is missing after the install)"),
+            "{}",
+            r.text
+        );
+    }
 );

@@ -116,6 +116,8 @@ impl Input {
             target: self.target.into(),
             contexts: self.build_context.iter().cloned().collect(),
             spec_file: self.spec_in_context(),
+            // As the errors this tool prints name it.
+            spec_name: Some(self.file.display().to_string()),
         }
     }
 

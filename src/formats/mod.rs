@@ -12,6 +12,7 @@ pub mod java_version;
 pub mod next_config;
 pub mod npm_range;
 pub mod pom;
+pub mod procfile;
 pub mod python_lock;
 pub mod python_version;
 pub mod requirements;

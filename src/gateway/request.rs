@@ -91,7 +91,8 @@ impl Request {
                 // Docker's clients send the spec's name within its own directory, which is
                 // the context's root when the spec is in it; the loader keeps it only when
                 // the context holds that file with the spec's contents.
-                spec_file: Some(filename),
+                spec_file: Some(filename.clone()),
+                spec_name: Some(filename),
             },
         })
     }

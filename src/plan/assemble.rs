@@ -5,10 +5,11 @@
 use super::dockerignore::{dockerignore_patterns, literal_pattern};
 use super::{
     Artifact, BadContext, Builder, ContextUse, Deps, Ids, ImageConfig, Manifests, Options, Plan,
-    Port, Recipe, RecipePlan, Runtime, SecretMount, Source, Stage, Target, join,
+    PlanError, Port, Recipe, RecipePlan, Runtime, SecretMount, Source, Stage, Step, Target, join,
+    start,
 };
 use crate::plan::Facts;
-use crate::spec::Spec;
+use crate::spec::{Diagnostics, Spec};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Patterns kept out of the context when it has no `.dockerignore`: secrets and history
@@ -22,16 +23,21 @@ pub(super) fn assemble(
     facts: &Facts,
     options: &Options,
     r: RecipePlan,
-) -> Result<Plan, BadContext> {
+) -> Result<Plan, PlanError> {
     let workdir = spec.workdir.value.clone();
     let ids = Ids::of(&spec.user.value);
     let context = context_use(spec, facts, options, &r);
     let mut artifacts = artifacts(spec, &r, ids);
     artifacts.extend(super::files::artifacts(spec, r.builder.is_some(), ids));
     let runtime_image = runtime_image(spec, options, r.runtime_image)?;
+    let env = image_env(spec, &r.env);
+    let args = args(spec, &env)?;
+    // The start command's check runs last, on what the runtime stage takes.
+    let check = r.start.as_ref().and_then(|s| s.check.as_ref());
+    let check = check.map(|c| Step::Run(c.run(options.spec_name())));
     let builder = match r.builder {
         Some(b) => Some(Builder {
-            steps: b.steps(spec),
+            steps: b.steps(spec).into_iter().chain(check).collect(),
             image: builder_image(spec, options, b.image)?,
             workdir: workdir.clone(),
             env: b.env,
@@ -41,10 +47,6 @@ pub(super) fn assemble(
         }),
         None => None,
     };
-    let cmd = r
-        .cmd
-        .into_iter()
-        .chain(spec.args.iter().map(|a| a.value.clone()));
     Ok(Plan {
         runtime: recipe.name,
         context,
@@ -56,15 +58,35 @@ pub(super) fn assemble(
         },
         config: ImageConfig {
             entrypoint: r.entrypoint,
-            cmd: cmd.collect(),
-            env: env(spec, r.env),
+            cmd: r.cmd.into_iter().chain(args).collect(),
+            env: env.into_iter().collect(),
             exposed_ports: spec.port.iter().map(|p| Port(p.value)).collect(),
             user: ids,
             workdir,
             labels: labels(spec, options),
         },
         unlocked: r.unlocked,
+        start: r.start.map(|s| s.start),
     })
+}
+
+/// The spec's `args` with `$NAME` and `${NAME}` expanded in the image's environment: the
+/// runtime image has no shell that would do it when the app starts.
+fn args(spec: &Spec, env: &BTreeMap<String, String>) -> Result<Vec<String>, Diagnostics> {
+    let mut problems = super::Problems::new();
+    let args = spec
+        .args
+        .iter()
+        .map(|arg| {
+            let expanded = start::expand_arg(&arg.value, env).map_err(|e| {
+                let example = "`args: [\"--port\", \"$PORT\"]`";
+                e.diagnostic(&arg.value, &start::Origin::Entrypoint, arg.span, example)
+            });
+            problems.or(expanded, String::new())
+        })
+        .collect();
+    problems.check()?;
+    Ok(args)
 }
 
 /// The builder image: a named context, then the build arg, then `images.builder`, then the
@@ -116,16 +138,17 @@ pub fn debug_variant(reference: &str) -> String {
     }
 }
 
-/// The recipe's environment, then `PORT`, then the spec's `env` (which wins).
-fn env(spec: &Spec, recipe_env: Vec<(String, String)>) -> Vec<(String, String)> {
-    let mut env: BTreeMap<String, String> = recipe_env.into_iter().collect();
+/// The runtime image's environment as shallot sets it: the recipe's, then `PORT`, then the
+/// spec's `env` (which wins). Start commands expand their variables in it.
+pub fn image_env(spec: &Spec, recipe_env: &[(String, String)]) -> BTreeMap<String, String> {
+    let mut env: BTreeMap<String, String> = recipe_env.iter().cloned().collect();
     if let Some(port) = &spec.port {
         env.insert("PORT".to_string(), port.value.to_string());
     }
     for (key, value) in &spec.env {
         env.insert(key.clone(), value.value.clone());
     }
-    env.into_iter().collect()
+    env
 }
 
 /// The spec's labels; the build command's win.

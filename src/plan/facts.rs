@@ -3,7 +3,7 @@
 //! whatever the runtime.
 
 use crate::spec::{Diagnostic, Span};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the recipe learned from the build context: the contents of the files it asked for
 /// (those that exist) and the context's `.dockerignore`.
@@ -13,6 +13,9 @@ pub struct Facts {
     pub files: BTreeMap<String, Vec<u8>>,
     /// The context's `.dockerignore`, if any.
     pub dockerignore: Option<String>,
+    /// Files named by the spec that were looked for and are not in the context (a file
+    /// neither here nor in `files` was not looked for).
+    pub absent: BTreeSet<String>,
 }
 
 impl Facts {
@@ -31,7 +34,13 @@ impl Facts {
                 .map(|(path, bytes)| (path.clone(), bytes.clone()))
                 .collect(),
             dockerignore: self.dockerignore.clone(),
+            absent: self.absent.clone(),
         }
+    }
+
+    /// Whether the context was seen to lack this file.
+    pub fn lacks(&self, path: &str) -> bool {
+        self.absent.contains(path)
     }
 
     /// A file's text, if it exists and is UTF-8.
@@ -96,7 +105,7 @@ mod tests {
     fn facts(path: &str, bytes: &[u8]) -> Facts {
         Facts {
             files: BTreeMap::from([(path.to_string(), bytes.to_vec())]),
-            dockerignore: None,
+            ..Facts::default()
         }
     }
 

@@ -14,9 +14,10 @@ mod options;
 mod problems;
 mod recipe;
 pub mod shell;
+pub mod start;
 mod versions;
 
-pub use assemble::debug_variant;
+pub use assemble::{debug_variant, image_env};
 pub use dockerignore::{dockerignore_patterns, is_excluded, literal_pattern};
 pub use facts::Facts;
 pub use interpolate::references;
@@ -49,6 +50,10 @@ pub struct Plan {
     pub config: ImageConfig,
     /// Set when the dependency step installs without a lockfile.
     pub unlocked: Option<Unlocked>,
+    /// The start command as the app wrote it and where (`Procfile `web:``, package.json's
+    /// `scripts.start`, …), for runtimes that read one; the image config has its exec form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<start::Start>,
 }
 
 /// A dependency step that installs without a lockfile, so versions are chosen at build time.
@@ -356,13 +361,7 @@ impl Plan {
             d
         })?;
         files::check(recipe.name, spec, &recipe_plan)?;
-        Ok(assemble::assemble(
-            recipe,
-            spec,
-            facts,
-            options,
-            recipe_plan,
-        )?)
+        assemble::assemble(recipe, spec, facts, options, recipe_plan)
     }
 }
 

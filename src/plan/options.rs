@@ -27,12 +27,20 @@ pub struct Options {
     /// (the `filename` option; for the CLI, the spec relative to `--context`): it is never
     /// copied into the image. `None`: the spec is not in the context.
     pub spec_file: Option<String>,
+    /// The spec's file name as the build names it (`-f`), for errors the build itself prints;
+    /// `None` means `shallot.yaml`.
+    pub spec_name: Option<String>,
 }
 
 impl Options {
     /// The builder image the build args ask for, if any.
     pub fn builder_image(&self) -> Option<&str> {
         self.build_args.get(BUILDER_IMAGE_ARG).map(String::as_str)
+    }
+
+    /// The spec's file name, for errors: [`Options::spec_name`], else `shallot.yaml`.
+    pub fn spec_name(&self) -> &str {
+        self.spec_name.as_deref().unwrap_or("shallot.yaml")
     }
 
     /// The runtime image the build args ask for, if any.

@@ -5,6 +5,7 @@
 //! [`Plan::from_spec`](super::Plan::from_spec) adds what every runtime shares. The recipes
 //! themselves live in `crate::runtimes`; this module knows none of them.
 
+use super::start::StartPlan;
 use super::{Cache, CrossCompile, Entrypoint, Facts, Run, Source, Step, Unlocked};
 use crate::spec::{Diagnostics, Spec};
 
@@ -62,6 +63,9 @@ pub struct RecipePlan {
     pub exclude: Vec<String>,
     /// Set when dependencies are installed without a lockfile.
     pub unlocked: Option<Unlocked>,
+    /// Where the start command came from, and what the builder checks for it (after every
+    /// other step, before the runtime stage takes the files).
+    pub start: Option<StartPlan>,
 }
 
 /// A recipe's builder stage, as parts: [`RecipeBuilder::steps`] puts them in the one order

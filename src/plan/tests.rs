@@ -442,7 +442,7 @@ fn debug_variant_table() {
 // ---- errors -------------------------------------------------------------------------------------
 
 #[test]
-fn missing_entrypoint_points_at_runtime_and_suggests_main() {
+fn main_starts_the_app_when_nothing_else_says_and_the_builder_checks_it() {
     let facts = facts(
         &[(
             "package.json",
@@ -450,28 +450,37 @@ fn missing_entrypoint_points_at_runtime_and_suggests_main() {
         )],
         None,
     );
-    let d = diagnostics("# comment\nruntime: node\nport: 8080\n", &facts);
-    assert_eq!(
-        d.0,
-        vec![Diagnostic {
-            span: span(2, 10, 2, 14),
-            message: "runtime `node` needs `entrypoint`, the script that starts the app"
-                .to_string(),
-            hint: Some("add `entrypoint: dist/index.js`".to_string()),
-        }]
+    let plan = plan(
+        "# comment\nruntime: node\nport: 8080\nbuild: [make]\n",
+        &facts,
     );
+    assert_eq!(plan.config.cmd, ["dist/index.js"]);
+    let start = plan
+        .start
+        .as_ref()
+        .map(|s| (s.from.to_string(), s.command.as_str()));
     assert_eq!(
-        d.short("shallot.yaml"),
-        "shallot.yaml:2:10: runtime `node` needs `entrypoint`, the script that starts the app (hint: add `entrypoint: dist/index.js`)"
+        start,
+        Some(("package.json `main`".to_string(), "dist/index.js"))
     );
+    // The last step, after the build: the script must be there, or the build fails at
+    // the spec's `runtime` line (what named no start command).
+    let Some(Step::Run(check)) = builder(&plan).steps.last() else {
+        panic!("no check step")
+    };
+    assert_eq!(
+        check.command,
+        "test -e dist/index.js || { echo 'shallot.yaml:2:10: `dist/index.js` (from package.json `main`) is not in the app after the build (hint: check the path (relative to the context'\\''s root), make the file in `build`, and keep it out of `exclude` and .dockerignore)' >&2; exit 1; }"
+    );
+    assert_eq!(check.span, Some(span(2, 10, 2, 14)));
 }
 
 #[test]
-fn missing_entrypoint_without_main_suggests_server_js() {
+fn missing_entrypoint_says_what_else_would_do() {
     let d = diagnostics("runtime: node\n", &locked_facts());
     assert_eq!(
         d.short("shallot.yaml"),
-        "shallot.yaml:1:10: runtime `node` needs `entrypoint`, the script that starts the app (hint: add `entrypoint: server.js`)"
+        "shallot.yaml:1:10: runtime `node` needs `entrypoint`: nothing else says how the app starts (no Procfile `web:` line, no `scripts.start` or `main` in package.json, no server.js or index.js) (hint: add `entrypoint: server.js` (the script that starts the app), or `scripts.start` to package.json)"
     );
 }
 
@@ -516,9 +525,9 @@ fn all_recipe_problems_are_reported_together() {
     assert_eq!(lines.len(), 3, "{lines:#?}");
     // Sorted by position: the two at `node` (1:10), then the version (1:15).
     assert!(lines[0].starts_with("package.json in the build context is not valid JSON"));
-    assert_eq!(
-        lines[1],
-        "runtime `node` needs `entrypoint`, the script that starts the app"
+    assert!(
+        lines[1]
+            .starts_with("runtime `node` needs `entrypoint`: nothing else says how the app starts")
     );
     assert_eq!(lines[2], "node 18 has no distroless image");
 }

@@ -44,13 +44,14 @@ pub const NODE: Recipe = Recipe {
         ".nvmrc",
         ".node-version",
         ".tool-versions",
+        "Procfile",
         // lean::NEXT_CONFIGS: whether Next.js writes a standalone server.
         "next.config.js",
         "next.config.mjs",
         "next.config.ts",
         "next.config.cjs",
     ],
-    spec_probes: super::no_spec_probes,
+    spec_probes: start::probes,
     serves: true,
     plan,
 };
@@ -89,16 +90,19 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let version = problems.or(version(spec, facts, package.as_ref()), VERSIONS.default);
     let tooling = problems.ok(tooling(facts, package.as_ref(), at));
     let standalone = lean::standalone_config(facts);
-    let entrypoint = match standalone {
-        Some(config) => problems.ok(lean::standalone_start(spec, config)),
-        None => problems.ok(entrypoint(spec, package.as_ref())),
-    };
+    let env: Vec<(String, String)> = [("NODE_ENV".to_string(), "production".to_string())]
+        .into_iter()
+        .chain(lean::env(standalone.is_some()))
+        .collect();
+    let builds = !spec.build.is_empty() || build_script(spec, package.as_ref()).is_some();
+    let start = problems.ok(match standalone {
+        Some(config) => lean::standalone_start(spec, config),
+        None => start::start(spec, facts, package.as_ref(), &env, builds),
+    });
     problems.check()?;
-    let (Some(tooling), Some(entrypoint)) = (tooling, entrypoint) else {
+    let (Some(tooling), Some(start)) = (tooling, start) else {
         return Err(Diagnostics(Vec::new()));
     };
-
-    let run = |command: String, caches: Vec<Cache>| Run::at(command, caches, at);
     let installs = package.is_some();
     // Without a lockfile the install picks versions at build time: the plan says so for lint.
     let unlocked = (installs && tooling.lockfile.is_none()).then(|| Unlocked {
@@ -107,58 +111,54 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         span: at,
     });
     let setup = tooling.setup().filter(|_| installs);
-    let app_build = app_build(spec, package.as_ref(), &tooling);
-    let builds = !spec.build.is_empty() || !app_build.is_empty();
+    let lean = standalone.is_some();
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
             image: format!("node:{version}-trixie-slim"),
             env: tooling.env(),
             setup: setup
-                .map(|s| run(s, vec![npm_cache()]))
+                .map(|s| Run::at(s, vec![npm_cache()], at))
                 .into_iter()
                 .collect(),
             deps: package.as_ref().map(|package| Deps {
                 manifests: manifests(&tooling, package, facts),
-                install: vec![run(tooling.install(!builds), vec![tooling.cache()])],
+                install: vec![Run::at(tooling.install(!builds), vec![tooling.cache()], at)],
             }),
-            default_build: app_build,
+            default_build: app_build(spec, package.as_ref(), &tooling),
             build_caches: vec![tooling.cache()],
-            finish: finish(
-                spec,
-                facts,
-                &tooling,
-                installs,
-                builds,
-                standalone.is_some(),
-            ),
+            finish: finish(spec, facts, &tooling, installs, builds, lean),
             ..Default::default()
         }),
         runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
-        artifacts: lean::artifacts(standalone.is_some()),
+        artifacts: lean::artifacts(lean),
         entrypoint: Entrypoint::Inherit {
             fallback: vec!["/nodejs/bin/node".to_string()],
         },
-        cmd: vec![entrypoint],
-        env: [("NODE_ENV".to_string(), "production".to_string())]
-            .into_iter()
-            .chain(lean::env(standalone.is_some()))
-            .collect(),
+        cmd: start.cmd,
+        env,
         exclude: vec!["node_modules".to_string()],
         unlocked,
+        start: Some(start.plan),
         ..Default::default()
     })
+}
+
+/// package.json's `scripts.build`, when the app platforms would run it: the spec writes no
+/// `build` of its own.
+fn build_script<'a>(spec: &Spec, package: Option<&'a serde_json::Value>) -> Option<&'a str> {
+    let script = package
+        .and_then(|p| p.get("scripts"))
+        .and_then(|s| s.get("build"))
+        .and_then(|b| b.as_str())
+        .filter(|b| !b.trim().is_empty());
+    script.filter(|_| !spec.build_written)
 }
 
 /// The app's own build when the spec writes no `build`: `<manager> run build` for a
 /// package.json with `scripts.build`, as the app platforms run it. devDependencies are
 /// installed for it and pruned after, as for the spec's `build`.
 fn app_build(spec: &Spec, package: Option<&serde_json::Value>, tooling: &Tooling) -> Vec<Run> {
-    let script = package
-        .and_then(|p| p.get("scripts"))
-        .and_then(|s| s.get("build"))
-        .and_then(|b| b.as_str())
-        .filter(|b| !b.trim().is_empty());
-    if spec.build_written || script.is_none() {
+    if build_script(spec, package).is_none() {
         return Vec::new();
     }
     let command = format!("{} run build", tooling.command());
@@ -201,19 +201,6 @@ fn version(
         Some(version) => Ok(version),
         None => app_version(facts, package, spec.runtime.span),
     }
-}
-
-/// The script that starts the app.
-fn entrypoint(spec: &Spec, package: Option<&serde_json::Value>) -> Result<String, Diagnostic> {
-    if let Some(e) = &spec.entrypoint {
-        return Ok(e.value.clone());
-    }
-    let main = package.and_then(|p| p.get("main")).and_then(|m| m.as_str());
-    Err(Diagnostic::new(
-        spec.runtime.span,
-        "runtime `node` needs `entrypoint`, the script that starts the app".to_string(),
-        Some(format!("add `entrypoint: {}`", main.unwrap_or("server.js"))),
-    ))
 }
 
 /// What the install reads: the manifests, or for a workspace the whole source (its member
@@ -778,5 +765,6 @@ fn version_file_major(line: &str) -> Option<u64> {
     partial.major
 }
 
+mod start;
 #[cfg(test)]
 mod tests;

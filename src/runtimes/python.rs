@@ -31,7 +31,7 @@ use crate::formats::runtime_txt::runtime_line;
 use crate::formats::tool_versions::tool_version;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
-    RecipeInput, RecipePlan, Run, Versions, error_at, join, version_line,
+    RecipeInput, RecipePlan, Run, Versions, error_at, image_env, join, version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
@@ -46,8 +46,9 @@ pub const PYTHON: Recipe = Recipe {
         ".python-version",
         "runtime.txt",
         ".tool-versions",
+        "Procfile",
     ],
-    spec_probes: super::no_spec_probes,
+    spec_probes: start::probes,
     serves: true,
     plan,
 };
@@ -80,12 +81,23 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let RecipeInput { spec, facts } = input;
     let mut problems = Problems::new();
     let version = problems.or(version(spec, facts), VERSIONS.default);
-    let command = problems.or(entrypoint(spec), Vec::new());
     let manager = manager(facts);
+    let venv = join(&spec.workdir.value, VENV);
+    // Logs reach `docker logs` as they are written, not when a buffer fills.
+    let env = vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())];
+    let start = problems.ok(start::start(&start::Context {
+        spec,
+        facts,
+        venv: manager.map(|_| VENV),
+        venv_path: &venv,
+        env: &image_env(spec, &env),
+        builds: !spec.build.is_empty(),
+    }));
     problems.or(lock_has_its_project(spec, facts, manager), ());
     problems.check()?;
-
-    let venv = join(&spec.workdir.value, VENV);
+    let Some(start) = start else {
+        return Err(Diagnostics(Vec::new()));
+    };
     let entrypoint = if manager.is_some() {
         Entrypoint::Set(vec![format!("{venv}/bin/python3")])
     } else {
@@ -110,10 +122,10 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         runtime_image: format!("gcr.io/distroless/python3-{DEBIAN}:nonroot"),
         artifacts: vec![RecipeArtifact::workdir()],
         entrypoint,
-        cmd: command,
-        // Logs reach `docker logs` as they are written, not when a buffer fills.
-        env: vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())],
+        cmd: start.cmd,
+        env,
         exclude: vec![VENV.to_string(), "**/__pycache__".to_string()],
+        start: Some(start.plan),
         ..Default::default()
     })
 }
@@ -216,62 +228,6 @@ fn stated_version<'a>(
     Ok(tool
         .and_then(|t| tool_version(t, &["python"]))
         .map(|v| (v, ".tool-versions")))
-}
-
-/// The command after the interpreter: `[script]` or `["-m", module]`.
-fn entrypoint(spec: &Spec) -> Result<Vec<String>, Diagnostic> {
-    let Some(e) = &spec.entrypoint else {
-        return Err(Diagnostic {
-            span: spec.runtime.span,
-            message:
-                "runtime `python` needs `entrypoint`, the script or module that starts the app"
-                    .to_string(),
-            hint: Some(
-                "add `entrypoint: app.py` (a script) or `entrypoint: -m app` (a module)"
-                    .to_string(),
-            ),
-        });
-    };
-    let words: Vec<&str> = e.value.split_whitespace().collect();
-    match words.as_slice() {
-        ["-m", module] if is_module(module) => Ok(vec!["-m".to_string(), module.to_string()]),
-        ["-m", ..] => Err(error_at(
-            e,
-            "`-m` needs one module name, e.g. `-m app` or `-m app.server`".to_string(),
-            Some("put arguments in `args`".to_string()),
-        )),
-        [first, ..] if is_interpreter(first) => Err(error_at(
-            e,
-            "entrypoint starts with the interpreter, which the image already runs".to_string(),
-            Some(format!(
-                "write only the script or module: `entrypoint: {}`",
-                words[1..].join(" ")
-            )),
-        )),
-        [script] => Ok(vec![script.to_string()]),
-        _ => Err(error_at(
-            e,
-            "entrypoint is one script (or `-m module`), without arguments".to_string(),
-            Some("put arguments in `args`".to_string()),
-        )),
-    }
-}
-
-fn is_module(name: &str) -> bool {
-    name.split('.').all(|part| {
-        let mut chars = part.chars();
-        chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-            && chars.all(|c| c.is_alphanumeric() || c == '_')
-    })
-}
-
-fn is_interpreter(word: &str) -> bool {
-    let name = word.rsplit('/').next().unwrap_or(word);
-    name == "python"
-        || name.strip_prefix("python").is_some_and(|v| {
-            v.chars().next().is_some_and(|c| c.is_ascii_digit())
-                && v.chars().all(|c| c.is_ascii_digit() || c == '.')
-        })
 }
 
 /// The package manager, from the lockfiles and manifests present (most specific first).
@@ -432,5 +388,6 @@ fn inside_context(path: &str) -> Option<String> {
     super::inside_context(path.strip_prefix("file:").unwrap_or(path))
 }
 
+mod start;
 #[cfg(test)]
 mod tests;

@@ -191,10 +191,15 @@ pub fn example_copy(name: &str) -> tempfile::TempDir {
     dir
 }
 
-/// A copy of `tests/fixtures/<name>` in a temporary directory.
+/// `tests/fixtures/<name>`: a small app with the shape users' apps have.
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("tests").join("fixtures").join(name)
+}
+
+/// A copy of [`fixture`] `name` in a temporary directory (so tests can change files).
 pub fn fixture_copy(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    copy_dir(&repo().join("tests/fixtures").join(name), dir.path());
+    copy_dir(&fixture(name), dir.path());
     dir
 }
 

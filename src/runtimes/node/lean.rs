@@ -18,8 +18,10 @@
 //!   and `public` put where the server looks for them (Next.js leaves that copy to whoever
 //!   writes the Dockerfile), and starts `server.js`.
 
+use super::start::NodeStart;
 use crate::formats::next_config::is_standalone;
 use crate::plan::shell::quote;
+use crate::plan::start::{Origin, Start, StartPlan};
 use crate::plan::{Facts, RecipeArtifact, Run, Source};
 use crate::spec::{Diagnostic, Span, Spec};
 
@@ -84,7 +86,7 @@ pub(super) fn standalone_config(facts: &Facts) -> Option<&'static str> {
 
 /// The start command of a standalone app: Next.js' `server.js`. An `entrypoint` naming
 /// another script is an error, because the standalone tree holds only what `server.js` needs.
-pub(super) fn standalone_start(spec: &Spec, config: &str) -> Result<String, Diagnostic> {
+pub(super) fn standalone_start(spec: &Spec, config: &str) -> Result<NodeStart, Diagnostic> {
     match &spec.entrypoint {
         Some(e) if e.value.trim().trim_start_matches("./") != "server.js" => Err(Diagnostic::new(
             e.span,
@@ -96,7 +98,17 @@ pub(super) fn standalone_start(spec: &Spec, config: &str) -> Result<String, Diag
                 "remove `entrypoint` (the standalone server is `server.js`), or remove `output: 'standalone'` from {config} to ship the whole app"
             )),
         )),
-        _ => Ok("server.js".to_string()),
+        // The build checks that `next build` wrote it ([`complete_standalone`]).
+        _ => Ok(NodeStart {
+            cmd: vec!["server.js".to_string()],
+            plan: StartPlan {
+                start: Start {
+                    from: Origin::BuildOutput(format!("{STANDALONE}/server.js")),
+                    command: "server.js".to_string(),
+                },
+                check: None,
+            },
+        }),
     }
 }
 

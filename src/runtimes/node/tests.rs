@@ -1025,3 +1025,191 @@ fn an_excluded_lockfile_does_not_count() {
         "{back}"
     );
 }
+
+// ---- start commands -----------------------------------------------------------------------------
+
+/// A package.json with these scripts and dependencies.
+fn app_with(scripts: &str, deps: &str, dev: &str) -> Facts {
+    let package = format!(
+        r#"{{"name": "app", "scripts": {{{scripts}}}, "dependencies": {{{deps}}}, "devDependencies": {{{dev}}}}}"#
+    );
+    facts(
+        &[
+            ("package.json", package.as_str()),
+            ("package-lock.json", "{}"),
+            ("server.js", ""),
+        ],
+        None,
+    )
+}
+
+/// The translation table: what the app says, and what distroless node's entrypoint runs.
+#[test]
+fn start_commands_become_what_node_runs() {
+    let f = app_with(
+        r#""start": "node --enable-source-maps build/index.js --port $PORT", "serve": "next start -p $PORT""#,
+        r#""next": "15.0.0", "@nestjs/cli": "10", "tool": "file:packages/tool""#,
+        "",
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("server.js", &["server.js"]),
+        ("node server.js", &["server.js"]),
+        (
+            "node -r dotenv/config server.js a",
+            &["-r", "dotenv/config", "server.js", "a"],
+        ),
+        (
+            "npm start",
+            &["--enable-source-maps", "build/index.js", "--port", "8080"],
+        ),
+        (
+            "npm run start -- --verbose",
+            &[
+                "--enable-source-maps",
+                "build/index.js",
+                "--port",
+                "8080",
+                "--verbose",
+            ],
+        ),
+        (
+            "yarn start",
+            &["--enable-source-maps", "build/index.js", "--port", "8080"],
+        ),
+        (
+            "pnpm start",
+            &["--enable-source-maps", "build/index.js", "--port", "8080"],
+        ),
+        (
+            "npm run serve",
+            &["node_modules/.bin/next", "start", "-p", "8080"],
+        ),
+        (
+            "yarn serve",
+            &["node_modules/.bin/next", "start", "-p", "8080"],
+        ),
+        ("next start", &["node_modules/.bin/next", "start"]),
+        ("npx next start", &["node_modules/.bin/next", "start"]),
+        ("nest start", &["node_modules/.bin/nest", "start"]),
+        // A local package may provide any bin: the builder checks.
+        ("tool serve", &["node_modules/.bin/tool", "serve"]),
+    ];
+    for (entrypoint, cmd) in cases {
+        let spec = format!("runtime: node\nentrypoint: {entrypoint}\nport: 8080\n");
+        let planned = plan(&spec, &f);
+        assert_eq!(planned.config.cmd, *cmd, "{entrypoint}");
+    }
+    let bin = plan("runtime: node\nentrypoint: next start\n", &f);
+    assert!(
+        commands(&bin).last().is_some_and(|c| c.starts_with(
+            "test -e node_modules/.bin/next || { echo 'shallot.yaml:2:13: `next` is not a command of the app'\\''s production dependencies"
+        )),
+        "{:?}",
+        commands(&bin)
+    );
+}
+
+#[test]
+fn scripts_start_is_used_without_an_entrypoint() {
+    let f = app_with(r#""start": "node server.js""#, "", "");
+    let planned = plan("runtime: node\nport: 8080\n", &f);
+    runtime_snapshots(|| insta::assert_json_snapshot!("node_scripts_start_plan", planned));
+    assert_eq!(planned.config.cmd, ["server.js"]);
+    let from = planned.start.as_ref().map(|s| s.from.to_string());
+    assert_eq!(from.as_deref(), Some("package.json `scripts.start`"));
+    // The Procfile comes first, the spec before both.
+    let mut with_procfile = f.clone();
+    with_procfile
+        .files
+        .insert("Procfile".to_string(), b"web: node index.js\n".to_vec());
+    assert_eq!(
+        plan("runtime: node\n", &with_procfile).config.cmd,
+        ["index.js"]
+    );
+    assert_eq!(
+        plan("runtime: node\nentrypoint: server.js\n", &with_procfile)
+            .config
+            .cmd,
+        ["server.js"]
+    );
+    // Without any of them, server.js in the context.
+    let bare = facts(&[("package.json", "{}"), ("server.js", "")], None);
+    let conventional = plan("runtime: node\n", &bare);
+    assert_eq!(conventional.config.cmd, ["server.js"]);
+    // The context has it: nothing to check.
+    assert!(
+        !commands(&conventional)
+            .iter()
+            .any(|c| c.contains("test -e"))
+    );
+}
+
+#[test]
+fn start_commands_that_cannot_run_are_spec_errors() {
+    let f = app_with(
+        r#""start": "npm run migrate && node server.js", "dev": "nodemon server.js", "loop": "npm start""#,
+        r#""express": "4""#,
+        r#""nodemon": "3""#,
+    );
+    let err =
+        |entrypoint: &str| plan_err(&format!("runtime: node\nentrypoint: {entrypoint}\n"), &f);
+    assert_eq!(
+        err("npm run migrate && node server.js"),
+        "shallot.yaml:2:13: `npm run migrate && node server.js` needs a shell for `&&`, and the runtime image has none (hint: run the steps before the app in `build`, and start the app with one command, e.g. `entrypoint: server.js`)"
+    );
+    assert_eq!(
+        err("npm start"),
+        "shallot.yaml:2:13: `npm run migrate && node server.js` (from package.json `scripts.start`) needs a shell for `&&`, and the runtime image has none (hint: run the steps before the app in `build`, and start the app with one command, e.g. `entrypoint: server.js`)"
+    );
+    assert_eq!(
+        err("npm run dev"),
+        "shallot.yaml:2:13: `nodemon` (from package.json `scripts.dev`) comes from `nodemon`, a devDependency, which the image does not keep (hint: move `nodemon` to `dependencies` in package.json)"
+    );
+    assert_eq!(
+        err("next start"),
+        "shallot.yaml:2:13: `next` is not a script in the build context or a command of the app's dependencies (hint: add the package that provides `next` to `dependencies` in package.json, or start with a script, e.g. `entrypoint: server.js`)"
+    );
+    assert_eq!(
+        err("npm run build"),
+        "shallot.yaml:2:13: `npm run build` runs package.json `scripts.build`, which package.json does not have (hint: add it to package.json, or write the command itself, e.g. `entrypoint: server.js`)"
+    );
+    assert!(
+        err("npm run loop").contains("package.json `scripts.loop` runs another package script")
+    );
+    assert!(err("npm install").contains("`npm install` does not start the app"));
+    assert!(err("node").contains("`node` names no script to run"));
+    assert_eq!(
+        err("node server.js --port $PORT"),
+        "shallot.yaml:2:13: `$PORT` in `node server.js --port $PORT` is not set in the image's environment (hint: set `port:` (e.g. `port: 8080`), which sets PORT)"
+    );
+    // A script the context was seen to lack, with nothing built.
+    let mut lacking = f.clone();
+    lacking.absent.insert("app.js".to_string());
+    assert_eq!(
+        plan_err("runtime: node\nentrypoint: app.js\n", &lacking),
+        "shallot.yaml:2:13: `app.js` is not in the build context (hint: check the path (relative to the context's root), make the file in `build`, and keep it out of `exclude` and .dockerignore)"
+    );
+    // With a build, the builder checks it after the build.
+    let built = plan(
+        "runtime: node\nentrypoint: app.js\nbuild: [make]\n",
+        &lacking,
+    );
+    assert!(
+        commands(&built)
+            .last()
+            .is_some_and(|c| c.starts_with("test -e app.js || {"))
+    );
+}
+
+#[test]
+fn a_script_without_extension_is_checked_as_node_resolves_it() {
+    let f = app_with(r#""start": "node dist/main""#, "", "");
+    let planned = plan("runtime: node\n", &f);
+    assert!(
+        commands(&planned).last().is_some_and(|c| c.starts_with(
+            "test -e dist/main || test -e dist/main.js || test -e dist/main/index.js || {"
+        )),
+        "{:?}",
+        commands(&planned)
+    );
+}

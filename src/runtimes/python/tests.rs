@@ -369,25 +369,205 @@ fn a_module_entrypoint_is_spelled_dash_m() {
 fn entrypoint_errors() {
     assert_eq!(
         plan_err("runtime: python\n", &Facts::default()),
-        "shallot.yaml:1:10: runtime `python` needs `entrypoint`, the script or module that starts the app (hint: add `entrypoint: app.py` (a script) or `entrypoint: -m app` (a module))"
-    );
-    assert_eq!(
-        plan_err(
-            "runtime: python\nentrypoint: python3 app.py\n",
-            &Facts::default()
-        ),
-        "shallot.yaml:2:13: entrypoint starts with the interpreter, which the image already runs (hint: write only the script or module: `entrypoint: app.py`)"
+        "shallot.yaml:1:10: runtime `python` needs `entrypoint`: nothing else says how the app starts (no Procfile `web:` line) (hint: add `entrypoint: app.py` (a script), `entrypoint: -m app` (a module) or `entrypoint: gunicorn app:app` (a dependency's command), or a Procfile with `web: …`)"
     );
     assert_eq!(
         plan_err("runtime: python\nentrypoint: -m 1app\n", &Facts::default()),
-        "shallot.yaml:2:13: `-m` needs one module name, e.g. `-m app` or `-m app.server` (hint: put arguments in `args`)"
+        "shallot.yaml:2:13: `-m 1app`: `-m` needs a module name, e.g. `-m app` or `-m app.server` (hint: write the module's dotted name after `-m`)"
     );
     assert_eq!(
         plan_err(
-            "runtime: python\nentrypoint: app.py --debug\n",
+            "runtime: python\nentrypoint: python -c 'print(1)'\n",
             &Facts::default()
         ),
-        "shallot.yaml:2:13: entrypoint is one script (or `-m module`), without arguments (hint: put arguments in `args`)"
+        "shallot.yaml:2:13: `python -c 'print(1)'` runs code from the command line, not a script (hint: put the code in a file and start that, e.g. `entrypoint: app.py`)"
+    );
+    // A console script needs dependencies to come from.
+    assert_eq!(
+        plan_err(
+            "runtime: python\nentrypoint: gunicorn app:app\n",
+            &Facts::default()
+        ),
+        "shallot.yaml:2:13: `gunicorn` is not a script in the build context, and the app has no dependencies that could provide it as a command (hint: add the package that provides `gunicorn` to requirements.txt, or start with a script, e.g. `entrypoint: app.py`)"
+    );
+    assert_eq!(
+        plan_err(
+            "runtime: python\nentrypoint: flask run && gunicorn app:app\n",
+            &example_facts()
+        ),
+        "shallot.yaml:2:13: `flask run && gunicorn app:app` needs a shell for `&&`, and the runtime image has none (hint: run the steps before the app in `build`, and start the app with one command, e.g. `entrypoint: app.py`)"
+    );
+    assert_eq!(
+        plan_err(
+            "runtime: python\nentrypoint: uvicorn main:app --port $PORT\n",
+            &example_facts()
+        ),
+        "shallot.yaml:2:13: `$PORT` in `uvicorn main:app --port $PORT` is not set in the image's environment (hint: set `port:` (e.g. `port: 8080`), which sets PORT)"
+    );
+}
+
+/// The translation table: what the spec's `entrypoint` (or a Procfile's `web:`) says, and
+/// what the venv's interpreter runs.
+#[test]
+fn start_commands_become_what_the_interpreter_runs() {
+    let with_app = facts(
+        &[
+            ("requirements.txt", "gunicorn\n"),
+            ("app.py", ""),
+            ("serve", ""),
+        ],
+        None,
+    );
+    let cases: &[(&str, &[&str])] = &[
+        ("app.py", &["app.py"]),
+        ("app.py --debug", &["app.py", "--debug"]),
+        ("python app.py", &["app.py"]),
+        ("python3 -u app.py x", &["-u", "app.py", "x"]),
+        ("python -m app.server", &["-m", "app.server"]),
+        ("-m app --port $PORT", &["-m", "app", "--port", "8080"]),
+        // A file in the context is a script even without `.py`.
+        ("serve", &["serve"]),
+        ("gunicorn app:app", &["/app/.venv/bin/gunicorn", "app:app"]),
+        (
+            "uvicorn main:app --host 0.0.0.0 --port ${PORT}",
+            &[
+                "/app/.venv/bin/uvicorn",
+                "main:app",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "8080",
+            ],
+        ),
+        (
+            "exec gunicorn 'app:create_app()'",
+            &["/app/.venv/bin/gunicorn", "app:create_app()"],
+        ),
+    ];
+    for (entrypoint, cmd) in cases {
+        let spec = format!("runtime: python\nentrypoint: {entrypoint}\nport: 8080\n");
+        let planned = plan(&spec, &with_app);
+        assert_eq!(planned.config.cmd, *cmd, "{entrypoint}");
+        assert_eq!(
+            planned.config.entrypoint,
+            Entrypoint::Set(vec!["/app/.venv/bin/python3".to_string()]),
+            "{entrypoint}"
+        );
+    }
+    // `entrypoint: gunicorn` with `args` is the same command.
+    let plan = plan(
+        "runtime: python\nentrypoint: gunicorn\nargs: [app:app, --bind, \"0.0.0.0:$PORT\"]\nport: 8000\n",
+        &with_app,
+    );
+    assert_eq!(
+        plan.config.cmd,
+        [
+            "/app/.venv/bin/gunicorn",
+            "app:app",
+            "--bind",
+            "0.0.0.0:8000"
+        ]
+    );
+}
+
+#[test]
+fn console_scripts_and_modules_are_checked_in_the_builder() {
+    let console = plan(
+        "runtime: python\nentrypoint: gunicorn app:app\n",
+        &example_facts(),
+    );
+    let last = commands(&console)
+        .last()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    assert!(
+        last.starts_with("test -e .venv/bin/gunicorn || { echo 'shallot.yaml:2:13: `gunicorn` is not a command of the app'\\''s dependencies (.venv/bin/gunicorn is missing after the install) (hint: add the package that provides `gunicorn` to the dependencies"),
+        "{last}"
+    );
+    // A module the context was seen to lack may be a dependency's: the builder checks.
+    let mut lacking = example_facts();
+    lacking
+        .absent
+        .extend(["web.py".to_string(), "web/__init__.py".to_string()]);
+    let module = plan("runtime: python\nentrypoint: -m web\n", &lacking);
+    let last = commands(&module)
+        .last()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    assert!(
+        last.starts_with("python3 -c 'import importlib.util,sys; sys.exit(importlib.util.find_spec(sys.argv[1]) is None)' web || { echo 'shallot.yaml:2:13: module `web` is neither in the app nor in its dependencies"),
+        "{last}"
+    );
+    // One the context has is not checked again.
+    let having = facts(
+        &[("requirements.txt", "x\n"), ("web/__init__.py", "")],
+        None,
+    );
+    let known = plan("runtime: python\nentrypoint: -m web\n", &having);
+    assert!(
+        commands(&known)
+            .last()
+            .is_some_and(|c| c.contains("compileall"))
+    );
+}
+
+#[test]
+fn a_script_the_context_lacks_is_an_error_unless_the_build_makes_it() {
+    let mut lacking = example_facts();
+    lacking.absent.insert("main.py".to_string());
+    assert_eq!(
+        plan_err("runtime: python\nentrypoint: main.py\n", &lacking),
+        "shallot.yaml:2:13: `main.py` is not in the build context (hint: check the path (relative to the context's root), make the file in `build`, and keep it out of `exclude` and .dockerignore)"
+    );
+    let plan = plan(
+        "runtime: python\nentrypoint: main.py\nbuild: [make main.py]\n",
+        &lacking,
+    );
+    let last = commands(&plan)
+        .last()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    assert!(last.starts_with("test -e main.py || { echo 'shallot.yaml:2:13: `main.py` is not in the app after the build"), "{last}");
+}
+
+const PROCFILE_SPEC: &str = "runtime: python\nport: 8080\n";
+const PROCFILE: &str = "release: python manage.py migrate\r\nweb: gunicorn app:app --bind 0.0.0.0:$PORT --workers 2\r\nworker: celery -A app worker\r\n";
+
+#[test]
+fn procfile_web_line_starts_the_app() {
+    let f = facts(
+        &[("requirements.txt", "gunicorn\n"), ("Procfile", PROCFILE)],
+        None,
+    );
+    let procfile = plan(PROCFILE_SPEC, &f);
+    runtime_snapshots(|| insta::assert_json_snapshot!("python_procfile_plan", procfile));
+    assert_eq!(
+        procfile.config.cmd,
+        [
+            "/app/.venv/bin/gunicorn",
+            "app:app",
+            "--bind",
+            "0.0.0.0:8080",
+            "--workers",
+            "2"
+        ]
+    );
+    let start = procfile.start.as_ref().map(|s| s.from.to_string());
+    assert_eq!(start.as_deref(), Some("Procfile `web:`"));
+    // The spec's entrypoint wins over the Procfile.
+    let spec_wins = plan("runtime: python\nentrypoint: app.py\n", &f);
+    assert_eq!(spec_wins.config.cmd, ["app.py"]);
+    // Errors say where the command came from.
+    let shell = facts(
+        &[(
+            "Procfile",
+            "web: python manage.py migrate; gunicorn app:app\n",
+        )],
+        None,
+    );
+    assert_eq!(
+        plan_err(PROCFILE_SPEC, &shell),
+        "shallot.yaml:1:10: `python manage.py migrate; gunicorn app:app` (from Procfile `web:`) needs a shell for `;`, and the runtime image has none (hint: run the steps before the app in `build`, and start the app with one command, e.g. `entrypoint: app.py`)"
     );
 }
 

@@ -136,10 +136,26 @@ pub(crate) fn runtime_snapshots(check: impl FnOnce()) {
 /// The run that leaves caches and other platforms' native packages out of a node app's
 /// runtime image (the last run of every node builder that installs), as the recipe writes it.
 pub(crate) fn node_lean_run() -> String {
+    node_lean(|run| run.command.clone())
+}
+
+/// How the progress output names [`node_lean_run`].
+pub(crate) fn node_lean_label() -> String {
+    node_lean(|run| run.label.clone().unwrap_or_default())
+}
+
+/// Something of the last run of a plain node app's builder (the lean step).
+fn node_lean(of: impl Fn(&crate::plan::Run) -> String) -> String {
     let plan = plan(
         "runtime: node\nentrypoint: server.js\n",
         &facts(&[("package.json", "{}")], None),
     );
-    let last = commands(&plan).last().map(|c| c.to_string());
+    let runs = plan.builder.iter().flat_map(|b| &b.steps);
+    let last = runs
+        .filter_map(|step| match step {
+            Step::Run(run) => Some(of(run)),
+            _ => None,
+        })
+        .last();
     last.unwrap_or_else(|| panic!("a node plan without runs: {plan:#?}"))
 }

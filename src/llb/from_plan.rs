@@ -218,7 +218,10 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
                 named(env, &name("COPY . ."), None),
             ),
             Step::Run(run) => {
-                let name = name(&format!("RUN {}", run.command));
+                let name = name(&format!(
+                    "RUN {}",
+                    run.label.as_ref().unwrap_or(&run.command)
+                ));
                 let mut exec = run_exec(run, env).meta(named(env, &name, run.span));
                 if i < source_at {
                     exec = with_credentials(exec, plan);

@@ -145,7 +145,7 @@ fn example_builder_golden() {
 #[test]
 fn example_progress_names_read_like_a_dockerfile() {
     let def = example(Stage::Runtime);
-    let lean = format!("[builder 7/7] RUN {}", crate::testkit::node_lean_run());
+    let lean = format!("[builder 7/7] RUN {}", crate::testkit::node_lean_label());
     let names: Vec<String> = def
         .ops()
         .iter()

@@ -156,6 +156,10 @@ pub struct Run {
     pub caches: Vec<Cache>,
     /// The spec lines this command comes from.
     pub span: Option<Span>,
+    /// What the progress line shows in place of the command, for a script nobody would read
+    /// on one line; `None` shows the command, as a Dockerfile's `RUN` line does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 impl Run {
@@ -165,7 +169,14 @@ impl Run {
             command: command.into(),
             caches,
             span: Some(span),
+            label: None,
         }
+    }
+
+    /// This run, shown in the progress output as `label`.
+    pub fn labelled(mut self, label: impl Into<String>) -> Run {
+        self.label = Some(label.into());
+        self
     }
 }
 

@@ -138,11 +138,11 @@ impl RecipeBuilder {
         }
         if spec.build_written {
             steps.extend(spec.build.iter().map(|command| {
-                Step::Run(Run {
-                    command: command.value.clone(),
-                    caches: self.build_caches.clone(),
-                    span: Some(command.span),
-                })
+                Step::Run(Run::at(
+                    command.value.clone(),
+                    self.build_caches.clone(),
+                    command.span,
+                ))
             }));
         } else {
             steps.extend(self.default_build.iter().cloned().map(Step::Run));

@@ -2,7 +2,9 @@
 
 use super::*;
 use crate::spec::Span;
-use crate::testkit::{builder, commands, diagnostics, facts, node_lean_run, plan, plan_with, span};
+use crate::testkit::{
+    builder, commands, diagnostics, facts, node_lean_label, node_lean_run, plan, plan_with, span,
+};
 
 const EXAMPLE_SPEC: &str = include_str!("../../examples/node/shallot.yaml");
 const EXAMPLE_PACKAGE: &str = include_str!("../../examples/node/package.json");
@@ -53,13 +55,7 @@ fn example_plan_shape() {
         id: "shallot-npm".to_string(),
         locked: false,
     };
-    let run = |command: &str, span: Span| {
-        Step::Run(Run {
-            command: command.to_string(),
-            caches: vec![npm.clone()],
-            span: Some(span),
-        })
-    };
+    let run = |command: &str, span: Span| Step::Run(Run::at(command, vec![npm.clone()], span));
     let runtime_span = span(2, 10, 2, 14);
     assert_eq!(
         builder(&plan).steps,
@@ -76,11 +72,7 @@ fn example_plan_shape() {
             Step::CopySource,
             run("npm run build", span(6, 5, 6, 18)),
             run("npm prune --omit=dev", runtime_span),
-            Step::Run(Run {
-                command: node_lean_run(),
-                caches: vec![],
-                span: Some(runtime_span),
-            }),
+            Step::Run(Run::at(node_lean_run(), vec![], runtime_span).labelled(node_lean_label())),
         ]
     );
     assert_eq!(plan.runtime, "node");

@@ -64,17 +64,13 @@ fn example_plan_shape() {
             Step::CopyFiles {
                 paths: vec!["go.mod".to_string(), "greeting/go.mod".to_string()],
             },
-            Step::Run(Run {
-                command: "go mod download".to_string(),
-                caches: vec![module_cache()],
-                span: Some(runtime),
-            }),
+            Step::Run(Run::at("go mod download", vec![module_cache()], runtime)),
             Step::CopySource,
-            Step::Run(Run {
-                command: "go build -trimpath -ldflags=\"-s -w\" -o /out/hello .".to_string(),
-                caches: vec![module_cache(), build_cache()],
-                span: Some(runtime),
-            }),
+            Step::Run(Run::at(
+                "go build -trimpath -ldflags=\"-s -w\" -o /out/hello .",
+                vec![module_cache(), build_cache()],
+                runtime,
+            )),
         ]
     );
     // go.mod says `go 1.19`, older than every builder: the newest builds it.

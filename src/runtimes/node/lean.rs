@@ -127,9 +127,13 @@ pub(super) fn finish(at: Span, standalone: bool) -> Vec<Run> {
         CACHES.join(","),
         node_modules.join(" ")
     );
-    runs.push(Run::at(prune, Vec::new(), at));
+    let label = format!("{LABEL} {} {}", CACHES.join(","), node_modules.join(" "));
+    runs.push(Run::at(prune, Vec::new(), at).labelled(label));
     runs
 }
+
+/// How the progress output shows the pruning script, which is too long to read on one line.
+pub(crate) const LABEL: &str = "node -e <remove build caches and packages for other platforms>";
 
 /// Puts `.next/static` and `public` into the standalone tree, where its `server.js` serves
 /// them from; fails with the reason when the build made no standalone server.

@@ -78,6 +78,11 @@ e2e_tests!(
 
     fn the_build_script_runs_without_a_build_in_the_spec() {
         let dir = fixture_copy("node-build-script");
+        // New source on every run, so the build step runs (and prints) instead of coming
+        // from an earlier run's cache.
+        edit(dir.path(), "build.js", |t| {
+            format!("{t}\n// run {}\n", unique())
+        });
         let tag = "shallot-e2e/build-script:default";
         let log = built(dir.path(), tag);
         // The full install for the build, pruned after it.

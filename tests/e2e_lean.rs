@@ -7,19 +7,6 @@ mod support;
 use std::path::Path;
 use support::*;
 
-/// A copy of `tests/fixtures/<name>` in a temporary directory.
-fn fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let status = std::process::Command::new("cp")
-        .arg("-R")
-        .arg(repo().join("tests/fixtures").join(name).join("."))
-        .arg(dir.path())
-        .status()
-        .unwrap_or_else(|e| panic!("cp: {e}"));
-    assert!(status.success(), "copying the fixture {name} failed");
-    dir
-}
-
 /// `GET path` on 127.0.0.1:port (the app is already answering `/`).
 fn get(port: u16, path: &str) -> String {
     use std::io::{Read, Write};
@@ -47,7 +34,10 @@ fn size(tag: &str) -> String {
 
 e2e_tests!(
     fn node_image_keeps_this_platforms_native_package_and_drops_the_rest() {
-        let dir = fixture("node-native");
+        // A copy with new content on every run, so the pruning step runs (and prints what it
+        // removes) instead of coming from an earlier run's cache.
+        let dir = fixture_copy("node-native");
+        std::fs::write(dir.path().join("run-id.txt"), unique().to_string()).expect("run id");
         let tag = "shallot-e2e/lean:native";
         let log = built(dir.path(), tag, NODE_BUILDER, NODE_RUNTIME);
         for removed in [
@@ -88,7 +78,7 @@ e2e_tests!(
     }
 
     fn next_standalone_ships_the_standalone_tree_and_serves_its_assets() {
-        let dir = fixture("node-next-standalone");
+        let dir = fixture_copy("node-next-standalone");
         let tag = "shallot-e2e/lean:standalone";
         built(dir.path(), tag, NODE_BUILDER, NODE_RUNTIME);
         let config = image_config(tag);
@@ -148,7 +138,7 @@ e2e_tests!(
     }
 
     fn go_files_ship_next_to_the_binary_and_are_served() {
-        let dir = fixture("go-templates");
+        let dir = fixture_copy("go-templates");
         let tag = "shallot-e2e/lean:go-files";
         let log = built(dir.path(), tag, GO_BUILDER, STATIC_RUNTIME);
         assert!(
@@ -185,7 +175,7 @@ e2e_tests!(
 
     fn go_without_files_fails_at_start_as_before() {
         // The same app without `files`: the binary alone, so the template is missing at start.
-        let dir = fixture("go-templates");
+        let dir = fixture_copy("go-templates");
         edit(dir.path(), "shallot.yaml", |s| {
             s.replace("files: [templates, static]\n", "")
         });

@@ -81,6 +81,16 @@ pub struct StartPlan {
     pub check: Option<Check>,
 }
 
+impl StartPlan {
+    /// The start command `command`, written at `from`, and what the builder checks for it.
+    pub fn new(from: Origin, command: String, check: Option<Check>) -> StartPlan {
+        StartPlan {
+            start: Start { from, command },
+            check,
+        }
+    }
+}
+
 /// A check, run in the builder's workdir after every build step and before the runtime stage
 /// takes the files, that the start command will find what it runs: the one failure it catches
 /// would otherwise be a container that crashes when it starts.

@@ -21,7 +21,7 @@
 use super::start::NodeStart;
 use crate::formats::next_config::is_standalone;
 use crate::plan::shell::quote;
-use crate::plan::start::{Origin, Start, StartPlan};
+use crate::plan::start::{Origin, StartPlan};
 use crate::plan::{Facts, RecipeArtifact, Run, Source};
 use crate::spec::{Diagnostic, Span, Spec};
 
@@ -101,13 +101,11 @@ pub(super) fn standalone_start(spec: &Spec, config: &str) -> Result<NodeStart, D
         // The build checks that `next build` wrote it ([`complete_standalone`]).
         _ => Ok(NodeStart {
             cmd: vec!["server.js".to_string()],
-            plan: StartPlan {
-                start: Start {
-                    from: Origin::BuildOutput(format!("{STANDALONE}/server.js")),
-                    command: "server.js".to_string(),
-                },
-                check: None,
-            },
+            plan: StartPlan::new(
+                Origin::BuildOutput(format!("{STANDALONE}/server.js")),
+                "server.js".to_string(),
+                None,
+            ),
         }),
     }
 }

@@ -13,7 +13,7 @@
 //! after the build when the plan cannot know.
 
 use crate::formats::procfile::web_command;
-use crate::plan::start::{self, Check, Origin, Start, StartPlan};
+use crate::plan::start::{self, Check, Origin, StartPlan};
 use crate::plan::{Facts, shell::quote};
 use crate::spec::{Diagnostic, Span, Spec};
 use serde_json::Value;
@@ -110,13 +110,7 @@ fn translated(cx: &Context<'_>) -> Result<NodeStart, Diagnostic> {
     };
     Ok(NodeStart {
         cmd,
-        plan: StartPlan {
-            start: Start {
-                from: origin,
-                command,
-            },
-            check,
-        },
+        plan: StartPlan::new(origin, command, check),
     })
 }
 

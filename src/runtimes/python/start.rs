@@ -12,7 +12,7 @@
 //! checks after the build.
 
 use crate::formats::procfile::web_command;
-use crate::plan::start::{self, Check, Origin, Start, StartPlan};
+use crate::plan::start::{self, Check, Origin, StartPlan};
 use crate::plan::{Facts, shell::quote};
 use crate::spec::{Diagnostic, Span, Spec};
 use std::collections::BTreeMap;
@@ -92,13 +92,7 @@ pub(super) fn start(cx: &Context<'_>) -> Result<PythonStart, Diagnostic> {
     cmd.extend(rest.iter().cloned());
     Ok(PythonStart {
         cmd,
-        plan: StartPlan {
-            start: Start {
-                from: origin,
-                command,
-            },
-            check,
-        },
+        plan: StartPlan::new(origin, command, check),
     })
 }
 

@@ -25,7 +25,7 @@ use crate::context::Context;
 use crate::llb::{self, BuildEnv, LocalOptions, Meta, SourceFile, State};
 use crate::plan::{Plan, Stage};
 use crate::proto::{gateway as gw, pb};
-use crate::{image, lint, load};
+use crate::{image, lint, load, spec};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -99,9 +99,12 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
     let mut read = None;
     let read_spec = async {
         let (file, definition) = load_spec(&mut spec_bridge, inv, &request, &inputs).await?;
-        let text = String::from_utf8_lossy(&file.data).into_owned();
+        let text = spec::decode(&file.data).map_err(|diagnostics| Failure::Spec {
+            diagnostics,
+            file: file.clone(),
+        });
         read = Some((file, definition));
-        Ok::<_, Failure>(text)
+        text
     };
     let loaded = load::load(&mut reader, read_spec, &request.options).await;
     let (spec_file, spec_definition) = read.unwrap_or_default();

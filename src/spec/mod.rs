@@ -43,8 +43,8 @@ use serde_saphyr::{DuplicateKeyPolicy, MessageFormatter, NonFiniteFloatPolicy};
 
 use self::source::Source;
 
-/// Largest accepted spec, in bytes; checked before parsing.
-const MAX_SPEC_BYTES: usize = 256 * 1024;
+/// Largest accepted spec, in bytes; checked before parsing (and readers need read no more).
+pub const MAX_SPEC_BYTES: usize = 256 * 1024;
 /// Deepest accepted nesting of lists and mappings.
 const MAX_DEPTH: usize = 16;
 /// Most anchors, and most aliases, a spec may use.
@@ -243,6 +243,63 @@ fn short_form(diagnostics: &[Diagnostic], path: &str) -> String {
         .map(|d| source::short_line(d, path))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The spec's bytes as text, or a located error when they are not UTF-8 text.
+///
+/// Used wherever the bytes become text (the CLI and the gateway), so a UTF-16 spec or a binary
+/// file gets the same answer everywhere. More than [`MAX_SPEC_BYTES`] bytes is an error, so a
+/// reader may stop after one byte over the limit.
+pub fn decode(bytes: &[u8]) -> Result<String, Diagnostics> {
+    let at = |span: Span, message: String, hint: &str| {
+        Diagnostics(vec![Diagnostic::new(span, message, Some(hint.to_owned()))])
+    };
+    let save_as_utf8 = "save it as UTF-8";
+    if bytes.len() > MAX_SPEC_BYTES {
+        let hint = "a spec only names the runtime and how to start the app";
+        let message = format!("spec is too large: the limit is {MAX_SPEC_BYTES} bytes");
+        return Err(at(Span::point(1, 1), message, hint));
+    }
+    let bom = if bytes.starts_with(&[0xff, 0xfe, 0, 0]) || bytes.starts_with(&[0, 0, 0xfe, 0xff]) {
+        Some("UTF-32")
+    } else if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        Some("UTF-16")
+    } else {
+        None
+    };
+    if let Some(encoding) = bom {
+        let message =
+            format!("spec is {encoding} text (it starts with a {encoding} byte-order mark)");
+        return Err(at(Span::point(1, 1), message, save_as_utf8));
+    }
+    let (good, bad) = match std::str::from_utf8(bytes) {
+        Ok(text) => match text.find('\0') {
+            // NUL is valid UTF-8 but never in a text file; UTF-16 without a byte-order mark
+            // is full of them.
+            None => return Ok(text.to_owned()),
+            Some(nul) => (text.get(..nul).unwrap_or(""), 0),
+        },
+        Err(e) => {
+            let good = bytes.get(..e.valid_up_to()).unwrap_or(&[]);
+            let byte = bytes.get(e.valid_up_to()).copied().unwrap_or(0);
+            (std::str::from_utf8(good).unwrap_or(""), byte)
+        }
+    };
+    let line = good.matches('\n').count() + 1;
+    let col = good.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let span = Span::point(
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+    );
+    let what = if bad == 0 {
+        "NUL".to_owned()
+    } else {
+        format!("0x{bad:02x}")
+    };
+    let message = format!(
+        "spec is not UTF-8 text: the first bad byte ({what}) is at line {line}, column {col}"
+    );
+    Err(at(span, message, save_as_utf8))
 }
 
 /// Parses and validates a spec.

@@ -557,3 +557,56 @@ fn bad_files_say_what_a_path_must_be() {
         assert_eq!(err(src).to_string(), expected, "{src}");
     }
 }
+
+// ---- decoding ----------------------------------------------------------------------------------
+
+#[test]
+fn decode_gives_located_errors_for_text_that_is_not_utf8() {
+    let short = |bytes: &[u8]| decode(bytes).map_err(|d| d.to_string());
+    assert_eq!(short(b"runtime: node\n"), Ok("runtime: node\n".to_owned()));
+    assert_eq!(
+        short("\u{feff}runtime: node\n".as_bytes()),
+        Ok("\u{feff}runtime: node\n".to_owned())
+    );
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain("runtime: node\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    assert_eq!(
+        short(&utf16),
+        Err(
+            "shallot.yaml:1:1: spec is UTF-16 text (it starts with a UTF-16 byte-order mark) \
+             (hint: save it as UTF-8)"
+                .to_owned()
+        )
+    );
+    assert_eq!(
+        short(b"runtime: node\nentrypoint: caf\xe9.js\n"),
+        Err(
+            "shallot.yaml:2:16: spec is not UTF-8 text: the first bad byte (0xe9) is at \
+             line 2, column 16 (hint: save it as UTF-8)"
+                .to_owned()
+        )
+    );
+    let no_bom: Vec<u8> = "runtime"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    assert_eq!(
+        short(&no_bom),
+        Err(
+            "shallot.yaml:1:2: spec is not UTF-8 text: the first bad byte (NUL) is at \
+             line 1, column 2 (hint: save it as UTF-8)"
+                .to_owned()
+        )
+    );
+    let huge = vec![b'#'; 256 * 1024 + 1];
+    assert_eq!(
+        short(&huge),
+        Err(
+            "shallot.yaml:1:1: spec is too large: the limit is 262144 bytes (hint: a spec only \
+             names the runtime and how to start the app)"
+                .to_owned()
+        )
+    );
+}

@@ -351,3 +351,96 @@ fn llb_of_a_bad_spec_writes_nothing() {
         stderr(&out)
     );
 }
+
+// ---- hostile edges --------------------------------------------------------------------------
+
+/// Runs `shallot` in the repository root with stdout going to `stdout`.
+fn shallot_into(stdout: std::process::Stdio, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shallot"))
+        .args(args)
+        .current_dir(root())
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("shallot runs")
+}
+
+#[test]
+fn a_closed_pipe_is_a_quiet_exit() {
+    // The reading end is closed before shallot starts, as when `head -1` has had its line.
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    for args in [
+        &["plan", "examples/node/shallot.yaml"][..],
+        &["check", "examples/node/shallot.yaml"],
+        &["llb", "--json", "examples/node/shallot.yaml"],
+    ] {
+        let writer = writer.try_clone().expect("a pipe end");
+        let out = shallot_into(writer.into(), args);
+        assert_eq!(stderr(&out), "", "{args:?}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_device_is_a_clear_error() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full opens");
+    let out = shallot_into(full.into(), &["plan", "examples/node/shallot.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "shallot: cannot write: No space left on device (os error 28)\n"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_spec_linked_to_dev_zero_is_too_large() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("shallot.yaml")).expect("a link");
+    let out = shallot(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "shallot.yaml:1:1: spec is too large: the limit is 262144 bytes \
+         (hint: a spec only names the runtime and how to start the app)\n"
+    );
+}
+
+#[test]
+fn a_utf16_spec_gets_a_located_error() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain("runtime: node\n".encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    std::fs::write(dir.path().join("shallot.yaml"), utf16).expect("spec written");
+    let out = shallot(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "shallot.yaml:1:1: spec is UTF-16 text (it starts with a UTF-16 byte-order mark) \
+         (hint: save it as UTF-8)\n"
+    );
+    let out = shallot(dir.path(), &["plan"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("shallot.yaml:1:1: spec is UTF-16 text"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn values_cannot_forge_lines_or_reach_the_terminal() {
+    let dir = context_with("runtime: node\nentrypoint: \"a\\nshallot.yaml:1:1: \\e[2J\"\n");
+    let out = shallot(dir.path(), &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("a\\nshallot.yaml:1:1: \\x1b[2J"), "{err}");
+}

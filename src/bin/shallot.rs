@@ -6,8 +6,8 @@ use shallot::context::LocalDir;
 use shallot::llb::{self, BuildEnv, SourceFile};
 use shallot::load::{LoadError, Loaded, load};
 use shallot::plan::{BUILDER_IMAGE_ARG, Options, RUNTIME_IMAGE_ARG, Target};
-use shallot::spec::Diagnostics;
-use std::io::Write;
+use shallot::spec::{self, Diagnostics};
+use std::io::{ErrorKind, Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -145,11 +145,39 @@ impl Input {
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("shallot: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<WriteFailed>() {
+            // The reader has gone (`shallot plan | head -1`) and wanted no more: not an error.
+            Some(WriteFailed(io)) if io.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+            _ => {
+                tell(&format!("shallot: {e:#}"));
+                ExitCode::FAILURE
+            }
+        },
     }
+}
+
+/// Writing to stdout failed (a closed pipe, a full disk).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write: {0}")]
+struct WriteFailed(std::io::Error);
+
+impl From<std::io::Error> for WriteFailed {
+    fn from(e: std::io::Error) -> Self {
+        WriteFailed(e)
+    }
+}
+
+/// Writes `bytes` to stdout; `println!` would panic where this returns the error.
+fn emit(bytes: &[u8]) -> Result<(), WriteFailed> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes a line to stderr; if even that fails, there is no one left to tell.
+fn tell(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -158,14 +186,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let file = read(&input.file)?;
             match plan(&input, &file)? {
                 Ok(_) => {
-                    println!("{}: ok", file.shown);
+                    emit(format!("{}: ok\n", file.shown).as_bytes())?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(diagnostics) => {
                     if pretty {
-                        eprintln!("{}", diagnostics.render(&file.text, &file.shown));
+                        tell(&diagnostics.render(&file.text, &file.shown));
                     } else {
-                        eprintln!("{}", diagnostics.short(&file.shown));
+                        tell(&diagnostics.short(&file.shown));
                     }
                     Ok(ExitCode::FAILURE)
                 }
@@ -175,7 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let file = read(&input.file)?;
             let loaded =
                 plan(&input, &file)?.map_err(|d| anyhow::anyhow!("{}", d.short(&file.shown)))?;
-            println!("{}", serde_json::to_string_pretty(&loaded.plan)?);
+            emit(format!("{}\n", serde_json::to_string_pretty(&loaded.plan)?).as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Llb { input, json } => {
@@ -195,15 +223,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let stage = Target::from(input.target).stage();
             let definition = llb::from_plan(&loaded.plan, &env, stage);
-            let mut out = std::io::stdout().lock();
             if json {
                 let ops = llb::ops_json(&definition);
-                writeln!(out, "{}", serde_json::to_string_pretty(&ops)?)?;
+                emit(format!("{}\n", serde_json::to_string_pretty(&ops)?).as_bytes())?;
             } else {
-                if std::io::IsTerminal::is_terminal(&out) {
+                if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                     bail!("the definition is binary; pipe it into `buildctl build` or use --json");
                 }
-                out.write_all(&definition.to_bytes())?;
+                emit(&definition.to_bytes())?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -212,15 +239,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// A spec read from disk, with the name errors show for it.
 struct SpecFile {
+    /// The text; where the bytes are not UTF-8, a lossy reading for `--pretty` snippets.
     text: String,
+    /// Why the bytes are not a spec's text (not UTF-8, too large), if they are not.
+    undecodable: Option<Diagnostics>,
     shown: String,
 }
 
+/// Reads at most one byte past the size limit, so a spec linked to `/dev/zero` or a huge file
+/// is answered at once with the size error.
 fn read(file: &Path) -> anyhow::Result<SpecFile> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let cannot = || format!("cannot read {}", file.display());
+    let limit = u64::try_from(spec::MAX_SPEC_BYTES).unwrap_or(u64::MAX);
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .with_context(cannot)?
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(cannot)?;
+    let (text, undecodable) = match spec::decode(&bytes) {
+        Ok(text) => (text, None),
+        Err(problem) => (String::from_utf8_lossy(&bytes).into_owned(), Some(problem)),
+    };
     Ok(SpecFile {
         text,
+        undecodable,
         shown: file.display().to_string(),
     })
 }
@@ -228,6 +271,9 @@ fn read(file: &Path) -> anyhow::Result<SpecFile> {
 /// Loads and plans the spec as a build would, from the local disk: `Ok(Err(…))` for the spec's
 /// problems, `Err` for anything else (an unreadable context, a bad option).
 fn plan(input: &Input, file: &SpecFile) -> anyhow::Result<Result<Loaded, Diagnostics>> {
+    if let Some(problem) = &file.undecodable {
+        return Ok(Err(problem.clone()));
+    }
     let mut dir = LocalDir::new(input.context_dir());
     let text = std::future::ready(Ok::<_, anyhow::Error>(file.text.clone()));
     match block_on(load(&mut dir, text, &input.options()))? {

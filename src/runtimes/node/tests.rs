@@ -799,6 +799,30 @@ fn engines_ranges_that_do_not_parse() {
 }
 
 #[test]
+fn engines_numbers_too_large_are_not_a_range_never_a_panic_or_any() {
+    let max = u64::MAX.to_string();
+    let huge = "9".repeat(400);
+    for n in [max.as_str(), huge.as_str()] {
+        for range in [format!("{n}.x"), format!("^{n}"), format!(">={n}")] {
+            let result = engines(&range);
+            assert!(
+                result
+                    .as_ref()
+                    .is_err_and(|p| p.message.contains("is not a version range")),
+                "{range:?}: {result:?}"
+            );
+        }
+        let nvmrc = version_with(&[(".nvmrc", n)]);
+        assert!(
+            nvmrc
+                .as_ref()
+                .is_err_and(|p| p.message.contains("is not a node version")),
+            "{nvmrc:?}"
+        );
+    }
+}
+
+#[test]
 fn non_string_engines_is_an_error_not_a_panic() {
     let package = r#"{"engines": {"node": 22}}"#;
     assert!(plan_err(SPEC, &facts(&[("package.json", package)], None)).contains("engines.node"));

@@ -3,7 +3,10 @@
 //! - spec → LLB: parse, plan and marshal the node example in-process (median of many runs);
 //! - the frontend process (`shallot-frontend`, release build) answering an in-process BuildKit
 //!   stand-in over its stdin/stdout, as BuildKit runs it: wall time and peak memory (from
-//!   `/usr/bin/time -v`), for a good spec and for a bad one.
+//!   `/usr/bin/time -v`), for a good spec and for a bad one;
+//! - spec → plan for hostile manifests (issue 10): a node app whose package.json has 20,000
+//!   `file:` dependencies, and one with a 20,000-line `.dockerignore` (planning must stay
+//!   linear in such lists).
 //!
 //! Run with `cargo bench --features testbridge` (the stand-in is not in default builds).
 
@@ -40,6 +43,8 @@ fn main() {
         times[samples * 99 / 100]
     );
 
+    huge_manifests(&text, &facts);
+
     let binary = env!("CARGO_BIN_EXE_shallot-frontend");
     let bad = "# syntax=shallot:dev\nruntime: node\nentrypoint: server.js\nport: 70000\n";
     for (what, spec_text) in [("good spec", text.as_str()), ("bad spec", bad)] {
@@ -52,6 +57,45 @@ fn main() {
             "frontend process, {what}: median {:?} from start to exit, peak RSS {} KiB",
             runs[runs.len() / 2].0,
             peak
+        );
+    }
+}
+
+/// spec → plan for the node example with a 20,000-entry list added to its facts: `file:`
+/// dependencies in package.json, then `.dockerignore` patterns (median of a few runs).
+fn huge_manifests(spec_text: &str, example: &Facts) {
+    let deps: serde_json::Map<String, serde_json::Value> = (0..20_000)
+        .map(|i| (format!("dep{i}"), format!("file:./libs/p{i}").into()))
+        .collect();
+    let package = serde_json::json!({"name": "app", "dependencies": deps}).to_string();
+    let mut with_deps = example.clone();
+    with_deps
+        .files
+        .insert("package.json".to_string(), package.into_bytes());
+    let mut with_ignore = example.clone();
+    let patterns: Vec<String> = (0..20_000).map(|i| format!("junk/{i}/*.log")).collect();
+    with_ignore.dockerignore = Some(patterns.join("\n"));
+
+    let spec = spec::parse(spec_text, &runtimes::names()).expect("valid spec");
+    let recipe = runtimes::find(&spec.runtime.value).expect("a recipe");
+    for (what, facts) in [
+        ("20,000 file: deps", &with_deps),
+        ("20,000-line .dockerignore", &with_ignore),
+    ] {
+        let samples = 5;
+        let mut times: Vec<Duration> = (0..samples)
+            .map(|_| {
+                let start = Instant::now();
+                let plan =
+                    Plan::from_spec(recipe, &spec, facts, &Options::default()).expect("plan");
+                std::hint::black_box(plan);
+                start.elapsed()
+            })
+            .collect();
+        times.sort();
+        println!(
+            "spec → plan (node example, {what}): median {:?} over {samples} runs",
+            times[samples / 2]
         );
     }
 }

@@ -144,12 +144,17 @@ impl Reader<'_> {
             if kind != PT_INTERP {
                 continue;
             }
+            // Offsets come from the file: every sum is checked, a wrap is "past the bytes".
+            let field = |delta: u64| header.checked_add(delta);
             let (offset, size) = if is_64 {
-                (self.u64(header + 8), self.u64(header + 32))
+                (
+                    field(8).and_then(|at| self.u64(at)),
+                    field(32).and_then(|at| self.u64(at)),
+                )
             } else {
                 (
-                    self.u32(header + 4).map(u64::from),
-                    self.u32(header + 16).map(u64::from),
+                    field(4).and_then(|at| self.u32(at)).map(u64::from),
+                    field(16).and_then(|at| self.u32(at)).map(u64::from),
                 )
             };
             let interp = offset.zip(size).and_then(|(offset, size)| {
@@ -230,6 +235,35 @@ pub(crate) mod tests {
             "is not an ELF executable (a Linux binary)"
         );
         assert!(Elf::parse(&[]).is_err());
+    }
+
+    #[test]
+    fn offsets_and_sizes_from_the_file_never_overflow() {
+        let base = elf64(EM_X86_64, ET_DYN, Some(GLIBC_LOADER));
+        let second = 64 + 56;
+        let with = |at: usize, value: &[u8]| {
+            let mut b = base.clone();
+            b[at..at + value.len()].copy_from_slice(value);
+            Elf::parse(&b).map(|e| e.linking)
+        };
+        let max = u64::MAX.to_le_bytes();
+        // Program headers at the very top of the address space, or as many as fit in a u16.
+        for phoff in [u64::MAX, u64::MAX - 3, u64::MAX - 56] {
+            assert_eq!(with(0x20, &phoff.to_le_bytes()), Ok(Linking::Unknown));
+        }
+        let mut many = base.clone();
+        many[0x36..0x3a].copy_from_slice(&[0xff; 4]);
+        assert_eq!(Elf::parse(&many).map(|e| e.linking), Ok(Linking::Unknown));
+        // An interpreter path at or past the top, or longer than the address space.
+        assert_eq!(with(second + 8, &max), Ok(Linking::Dynamic(None)));
+        assert_eq!(with(second + 32, &max), Ok(Linking::Dynamic(None)));
+        let mut both = base.clone();
+        both[second + 8..second + 16].copy_from_slice(&(u64::MAX - 4).to_le_bytes());
+        both[second + 32..second + 40].copy_from_slice(&16u64.to_le_bytes());
+        assert_eq!(
+            Elf::parse(&both).map(|e| e.linking),
+            Ok(Linking::Dynamic(None))
+        );
     }
 
     #[test]

@@ -104,6 +104,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn minors_too_large_are_not_versions() {
+        let huge = format!("1.{}", "9".repeat(400));
+        for v in ["1.4294967296", "1.18446744073709551616.0", huge.as_str()] {
+            assert_eq!(minor_of(v), None, "{v}");
+        }
+        assert_eq!(minor_of("1.4294967295"), Some(u32::MAX));
+    }
+
+    #[test]
     fn minor_versions_are_read() {
         assert_eq!(minor_of("1.22"), Some(22));
         assert_eq!(minor_of("1.22.3"), Some(22));

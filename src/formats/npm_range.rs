@@ -6,6 +6,11 @@
 /// A full version: major, minor, patch.
 pub type Version = (u64, u64, u64);
 
+/// The largest version number npm accepts (node-semver's `MAX_SAFE_INTEGER`). Larger ones are
+/// not versions; the bound also keeps every `+ 1` below (a range's exclusive ceiling) from
+/// overflowing, which would panic or wrap a range into "any version".
+const MAX_NUMBER: u64 = (1 << 53) - 1;
+
 /// A possibly partial version as npm ranges write it: `22`, `22.3`, `22.x`, `22.3.1`, `*`.
 /// Prerelease and build suffixes are dropped: only majors are chosen here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +51,8 @@ impl Partial {
                 // A number after a wildcard (`1.x.3`) is not a version either.
                 return None;
             } else {
-                parts[i] = Some(part.parse().ok()?);
+                // Too many digits for a u64 fails to parse; past npm's bound is refused too.
+                parts[i] = Some(part.parse().ok().filter(|n| *n <= MAX_NUMBER)?);
             }
         }
         Some(Partial {
@@ -119,7 +125,9 @@ impl Interval {
 
     /// Whether some version of this major is allowed.
     pub fn allows_major(self, major: u64) -> bool {
-        let range = self.and(Interval::from((major, 0, 0), Some((major + 1, 0, 0))));
+        // The last major has no successor: its versions reach to the top.
+        let next = major.checked_add(1).map(|m| (m, 0, 0));
+        let range = self.and(Interval::from((major, 0, 0), next));
         range.hi.is_none_or(|hi| range.lo < hi)
     }
 }
@@ -297,5 +305,33 @@ mod tests {
         );
         assert!(set(">*").is_some_and(|i| !i.allows_major(0)));
         assert_eq!(parse_range("=> 22"), None);
+        let top = parse_range(">=9007199254740991").and_then(|s| s.first().copied());
+        assert!(top.is_some_and(|i| !i.allows_major(22) && i.allows_major(u64::MAX)));
+    }
+
+    #[test]
+    fn numbers_too_large_are_not_versions() {
+        let max = u64::MAX.to_string();
+        let huge = "9".repeat(400);
+        for n in [max.as_str(), "9007199254740992", huge.as_str()] {
+            for range in [
+                n.to_string(),
+                format!("{n}.x"),
+                format!("^{n}"),
+                format!("~{n}"),
+                format!(">{n}"),
+                format!("<={n}"),
+                format!("1.{n}"),
+                format!("~1.{n}"),
+                format!("^0.0.{n}"),
+                format!("1 - {n}"),
+                format!(">=22 || {n}"),
+            ] {
+                assert_eq!(parse_range(&range), None, "{range}");
+            }
+            assert_eq!(Partial::parse(n), None, "{n}");
+        }
+        // npm's own largest number is still one.
+        assert!(parse_range("^9007199254740991").is_some());
     }
 }

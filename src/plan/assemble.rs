@@ -3,6 +3,7 @@
 //! and SSH, and paths made absolute under the workdir.
 
 use super::dockerignore::{dockerignore_patterns, literal_pattern};
+use super::unique::first_of_each;
 use super::{
     Artifact, BadContext, Builder, ContextUse, Deps, Ids, ImageConfig, Manifests, Options, Plan,
     PlanError, Port, Recipe, RecipePlan, Runtime, SecretMount, Source, Stage, Step, Target, join,
@@ -10,7 +11,7 @@ use super::{
 };
 use crate::plan::Facts;
 use crate::spec::{Diagnostics, Spec};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Patterns kept out of the context when it has no `.dockerignore`: secrets and history
 /// do not belong in an image.
@@ -222,16 +223,6 @@ pub(super) fn sent_excludes(spec: &Spec, facts: &Facts, options: &Options) -> Ve
     exclude.extend(spec.exclude.iter().map(|l| l.value.clone()));
     exclude.extend(build_files(facts, options));
     exclude
-}
-
-/// `items` without repeats, each where it first appears (in linear time: a manifest may
-/// name thousands of paths).
-fn first_of_each(items: Vec<String>) -> Vec<String> {
-    let mut seen = BTreeSet::new();
-    items
-        .into_iter()
-        .filter(|item| seen.insert(item.clone()))
-        .collect()
 }
 
 /// The spec's secrets, each at its target (by default `/run/secrets/<id>`).

@@ -15,12 +15,14 @@ mod problems;
 mod recipe;
 pub mod shell;
 pub mod start;
+mod unique;
 mod versions;
 
 pub use assemble::{debug_variant, image_env};
 pub use dockerignore::{dockerignore_patterns, is_excluded, literal_pattern};
 pub use facts::Facts;
 pub use interpolate::references;
+pub use unique::{FirstOfEach, first_of_each};
 
 pub use options::{BUILDER_IMAGE_ARG, BadContext, Options, RUNTIME_IMAGE_ARG, Stage, Target};
 pub use problems::Problems;

@@ -114,7 +114,7 @@ fn go_mod(spec: &Spec, facts: &Facts) -> Result<GoMod, Diagnostic> {
 /// What `go mod download` reads: go.mod, go.sum and the go.mod of every local `replace`
 /// (each one outside the context is a problem).
 fn manifests(spec: &Spec, facts: &Facts, go_mod: &GoMod, problems: &mut Problems) -> Vec<String> {
-    let mut manifests = vec!["go.mod".to_string()];
+    let mut manifests = crate::plan::FirstOfEach::starting_with(vec!["go.mod".to_string()]);
     if facts.has("go.sum") {
         manifests.push("go.sum".to_string());
     }
@@ -135,12 +135,9 @@ fn manifests(spec: &Spec, facts: &Facts, go_mod: &GoMod, problems: &mut Problems
             ));
             continue;
         };
-        let manifest = join(&dir, "go.mod");
-        if !manifests.contains(&manifest) {
-            manifests.push(manifest);
-        }
+        manifests.push(join(&dir, "go.mod"));
     }
-    manifests
+    manifests.into_vec()
 }
 
 /// The builder's environment: cgo as the spec says, caches where they are mounted, and no

@@ -222,7 +222,7 @@ fn jar(
 // ---- builders -----------------------------------------------------------------------------------
 
 fn maven_builder(spec: &Spec, facts: &Facts, pom: Option<&Pom>, version: &str) -> RecipeBuilder {
-    let mut manifests = vec!["pom.xml".to_string()];
+    let mut manifests = crate::plan::FirstOfEach::starting_with(vec!["pom.xml".to_string()]);
     manifests.extend(
         MAVEN_CONFIG
             .iter()
@@ -233,10 +233,7 @@ fn maven_builder(spec: &Spec, facts: &Facts, pom: Option<&Pom>, version: &str) -
     if let Some(pom) = pom {
         for module in &pom.modules {
             if let Some(dir) = super::inside_context(module) {
-                let path = format!("{dir}/pom.xml");
-                if !manifests.contains(&path) {
-                    manifests.push(path);
-                }
+                manifests.push(format!("{dir}/pom.xml"));
             }
         }
     }
@@ -248,7 +245,7 @@ fn maven_builder(spec: &Spec, facts: &Facts, pom: Option<&Pom>, version: &str) -
     RecipeBuilder {
         image: format!("maven:3.9-eclipse-temurin-{version}"),
         deps: Some(Deps {
-            manifests: Manifests::Files(manifests),
+            manifests: Manifests::Files(manifests.into_vec()),
             install: vec![Run::at(
                 "mvn -B -ntp dependency:go-offline",
                 vec![cache()],

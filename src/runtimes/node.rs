@@ -470,12 +470,10 @@ impl Tooling {
                 paths.extend(plugins);
             }
         }
-        for path in local_packages(package) {
-            if !paths.contains(&path) {
-                paths.push(path);
-            }
-        }
-        paths
+        // Repeats among the files above are kept as they were; a local package is added once.
+        let mut paths = crate::plan::FirstOfEach::starting_with(paths);
+        paths.extend(local_packages(package));
+        paths.into_vec()
     }
 
     /// The install: frozen to the lockfile when there is one; production-only when nothing is
@@ -645,28 +643,23 @@ fn local_packages(package: &serde_json::Value) -> Vec<String> {
                 .or_else(|| spec.strip_prefix("link:"))
                 .or_else(|| spec.strip_prefix("portal:"))
                 .or_else(|| spec.starts_with("./").then_some(spec));
-            if let Some(path) = path.and_then(super::inside_context) {
-                if !paths.contains(&path) {
-                    paths.push(path);
-                }
-            }
+            paths.extend(path.and_then(super::inside_context));
         }
     }
     let patches = package
         .get("pnpm")
         .and_then(|p| p.get("patchedDependencies"))
         .and_then(|p| p.as_object());
-    for path in patches
-        .into_iter()
-        .flat_map(|p| p.values())
-        .filter_map(|v| v.as_str())
-        .filter_map(super::inside_context)
-    {
-        if !paths.contains(&path) {
-            paths.push(path);
-        }
-    }
-    paths.sort();
+    paths.extend(
+        patches
+            .into_iter()
+            .flat_map(|p| p.values())
+            .filter_map(|v| v.as_str())
+            .filter_map(super::inside_context),
+    );
+    // Sorted, then once each (a scan per path was quadratic in a manifest's thousands).
+    paths.sort_unstable();
+    paths.dedup();
     paths
 }
 

@@ -296,7 +296,7 @@ fn setup(spec: &Spec, manager: Manager) -> Vec<Run> {
 
 /// The manifests (with the local paths they name) and the install from them.
 fn deps(spec: &Spec, facts: &Facts, manager: Manager) -> Deps {
-    let (mut manifests, install) = match manager {
+    let (manifests, install) = match manager {
         Manager::Pip => (
             vec!["requirements.txt".to_string()],
             format!(
@@ -324,13 +324,10 @@ fn deps(spec: &Spec, facts: &Facts, manager: Manager) -> Deps {
             .unwrap_or_default(),
         Manager::Uv => facts.text("uv.lock").map(uv_paths).unwrap_or_default(),
     };
-    for path in local {
-        if !manifests.contains(&path) {
-            manifests.push(path);
-        }
-    }
+    let mut manifests = crate::plan::FirstOfEach::starting_with(manifests);
+    manifests.extend(local);
     Deps {
-        manifests: Manifests::Files(manifests),
+        manifests: Manifests::Files(manifests.into_vec()),
         install: vec![Run::at(install, caches(manager), spec.runtime.span)],
     }
 }

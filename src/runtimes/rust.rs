@@ -326,7 +326,7 @@ fn binaries(manifest: &toml::Table, has_main: bool) -> Vec<String> {
         return Vec::new();
     };
     let package_name = package.get("name").and_then(|n| n.as_str());
-    let mut bins: Vec<String> = Vec::new();
+    let mut bins = crate::plan::FirstOfEach::default();
     let mut main_taken = false;
     for bin in targets(manifest, "bin") {
         let Some(name) = bin.get("name").and_then(|n| n.as_str()) else {
@@ -335,14 +335,13 @@ fn binaries(manifest: &toml::Table, has_main: bool) -> Vec<String> {
         let path = bin.get("path").and_then(|p| p.as_str());
         main_taken |= path.map(|p| p.trim_start_matches("./")) == Some("src/main.rs")
             || (path.is_none() && Some(name) == package_name);
-        if !bins.iter().any(|b| b == name) {
-            bins.push(name.to_string());
-        }
+        bins.push(name.to_string());
     }
     let autobins = package
         .get("autobins")
         .and_then(|a| a.as_bool())
         .unwrap_or(true);
+    let mut bins = bins.into_vec();
     if let (Some(name), true, true, false) = (package_name, autobins, has_main, main_taken) {
         bins.insert(0, name.to_string());
     }
@@ -492,7 +491,7 @@ fn root_stubs(manifest: &toml::Table) -> Vec<String> {
         .get("package")
         .and_then(|p| p.get("name"))
         .and_then(|n| n.as_str());
-    let mut stubs = vec!["src/lib.rs".to_string()];
+    let mut stubs = crate::plan::FirstOfEach::starting_with(vec!["src/lib.rs".to_string()]);
     for (kind, dir) in [
         ("bin", "src/bin"),
         ("example", "examples"),
@@ -509,31 +508,24 @@ fn root_stubs(manifest: &toml::Table) -> Vec<String> {
             if !is_target_name(name) {
                 continue;
             }
-            let stub = if kind == "bin" && Some(name) == package_name {
+            stubs.push(if kind == "bin" && Some(name) == package_name {
                 "src/main.rs".to_string()
             } else {
                 format!("{dir}/{name}.rs")
-            };
-            if !stubs.contains(&stub) {
-                stubs.push(stub);
-            }
+            });
         }
     }
-    stubs
+    stubs.into_vec()
 }
 
 /// `command` with the stand-in sources made before and removed after, so they never reach the
 /// layer (only the manifests are there yet, so none of them is a real file).
 fn with_stubs(stubs: &[String], command: &str) -> String {
-    let mut dirs: Vec<String> = Vec::new();
-    for dir in stubs
-        .iter()
-        .filter_map(|s| s.rsplit_once('/').map(|(dir, _)| quote(dir).into_owned()))
-    {
-        if !dirs.contains(&dir) {
-            dirs.push(dir);
-        }
-    }
+    let dirs = crate::plan::first_of_each(
+        stubs
+            .iter()
+            .filter_map(|s| s.rsplit_once('/').map(|(dir, _)| quote(dir).into_owned())),
+    );
     let files: Vec<String> = stubs.iter().map(|s| quote(s).into_owned()).collect();
     let files = files.join(" ");
     format!(

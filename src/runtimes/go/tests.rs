@@ -456,3 +456,21 @@ fn tool_versions_names_the_toolchain_over_go_mods_minimum() {
             .contains("go 1.22.0 (from .tool-versions) has no builder image shallot knows"),
     );
 }
+
+#[test]
+fn twenty_thousand_replacements_bring_each_go_mod_once_in_order() {
+    let lines: String = (0..20_000)
+        .map(|i| format!("  m{i} => ./libs/r{}\n", (i * 7) % 10_000))
+        .collect();
+    let go_mod = format!("module x\ngo 1.22\nreplace (\n{lines})\n");
+    let plan = plan(
+        &spec_with("go", ""),
+        &facts(&[("go.mod", go_mod.as_str())], None),
+    );
+    let Step::CopyFiles { paths } = &builder(&plan).steps[0] else {
+        panic!("the first step copies the manifests");
+    };
+    assert_eq!(paths.len(), 10_001);
+    assert_eq!(paths[..3], ["go.mod", "libs/r0/go.mod", "libs/r7/go.mod"]);
+    assert_eq!(paths[10_000], "libs/r9993/go.mod");
+}

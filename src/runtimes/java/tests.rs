@@ -725,3 +725,22 @@ fn tool_versions_come_after_java_version_and_before_the_pom() {
             .contains("java 11 (from .tool-versions) has no distroless image"),
     );
 }
+
+#[test]
+fn twenty_thousand_modules_bring_each_pom_once_in_order() {
+    let modules: String = (0..20_000)
+        .map(|i| format!("<module>m{}</module>", (i * 7) % 10_000))
+        .collect();
+    let text = pom(&format!(
+        "<artifactId>parent</artifactId><version>1.0</version><packaging>pom</packaging>\
+         <modules>{modules}</modules>"
+    ));
+    let plan = plan(
+        "runtime: java\nentrypoint: m1/target/m1-1.0.jar\n",
+        &facts(&[("pom.xml", text.as_str())], None),
+    );
+    let copied = copied_first(&plan);
+    assert_eq!(copied.len(), 10_001);
+    assert_eq!(copied[..3], ["pom.xml", "m0/pom.xml", "m7/pom.xml"]);
+    assert_eq!(copied[10_000], "m9993/pom.xml");
+}

@@ -799,6 +799,30 @@ fn engines_ranges_that_do_not_parse() {
 }
 
 #[test]
+fn engines_numbers_too_large_are_not_a_range_never_a_panic_or_any() {
+    let max = u64::MAX.to_string();
+    let huge = "9".repeat(400);
+    for n in [max.as_str(), huge.as_str()] {
+        for range in [format!("{n}.x"), format!("^{n}"), format!(">={n}")] {
+            let result = engines(&range);
+            assert!(
+                result
+                    .as_ref()
+                    .is_err_and(|p| p.message.contains("is not a version range")),
+                "{range:?}: {result:?}"
+            );
+        }
+        let nvmrc = version_with(&[(".nvmrc", n)]);
+        assert!(
+            nvmrc
+                .as_ref()
+                .is_err_and(|p| p.message.contains("is not a node version")),
+            "{nvmrc:?}"
+        );
+    }
+}
+
+#[test]
 fn non_string_engines_is_an_error_not_a_panic() {
     let package = r#"{"engines": {"node": 22}}"#;
     assert!(plan_err(SPEC, &facts(&[("package.json", package)], None)).contains("engines.node"));
@@ -1211,5 +1235,55 @@ fn a_script_without_extension_is_checked_as_node_resolves_it() {
         )),
         "{:?}",
         commands(&planned)
+    );
+}
+
+// ---- huge manifests (issue 10): linear, and the same result ---------------------------------------
+
+#[test]
+fn twenty_thousand_file_dependencies_are_each_copied_once_sorted() {
+    // 20,000 entries naming 10,000 paths: every path twice, in a shuffled order.
+    let deps: serde_json::Map<String, serde_json::Value> = (0..20_000)
+        .map(|i| {
+            (
+                format!("dep{i}"),
+                format!("file:./libs/p{}", (i * 7) % 10_000).into(),
+            )
+        })
+        .collect();
+    let package = serde_json::json!({"name": "app", "dependencies": deps}).to_string();
+    let plan = plan(SPEC, &facts(&[("package.json", package.as_str())], None));
+    let mut expected: Vec<String> = (0..10_000).map(|i| format!("libs/p{i}")).collect();
+    expected.sort();
+    let copied = copied(&plan);
+    assert_eq!(copied.len(), 10_001);
+    assert_eq!(copied[0], "package.json");
+    assert_eq!(copied[1..], expected);
+}
+
+#[test]
+fn a_twenty_thousand_line_dockerignore_keeps_order_and_decides_the_facts() {
+    // Every pattern twice; the last one (`.nvmrc`) hides the file that would pick node 22.
+    let mut lines: Vec<String> = (0..20_000)
+        .map(|i| format!("junk/{}", i % 10_000))
+        .collect();
+    lines.push(".nvmrc".to_string());
+    let dockerignore = lines.join("\n");
+    let f = facts(
+        &[("package.json", PACKAGE), (".nvmrc", "22\n")],
+        Some(dockerignore.as_str()),
+    );
+    let plan = plan(SPEC, &f);
+    let exclude = &plan.context.exclude;
+    assert_eq!(exclude.len(), 10_000 + 3);
+    assert_eq!(exclude[..3], ["junk/0", "junk/1", "junk/2"]);
+    assert_eq!(
+        exclude[10_000..],
+        [".nvmrc", "node_modules", ".dockerignore"]
+    );
+    assert_ne!(VERSIONS.default, "22");
+    assert_eq!(
+        builder(&plan).image,
+        format!("node:{}-trixie-slim", VERSIONS.default)
     );
 }

@@ -619,3 +619,17 @@ fn runtime_txt_and_tool_versions_come_after_python_version() {
         "shallot.yaml:1:10: runtime.txt in the build context names `node-22`, which is not a Python version (hint: write `python-3.13` there, as Heroku reads it, or `runtime: python@3.13`)"
     );
 }
+
+#[test]
+fn twenty_thousand_local_requirements_are_each_copied_once_sorted() {
+    let text: String = (0..20_000)
+        .map(|i| format!("./pkgs/p{}\n", (i * 7) % 10_000))
+        .collect();
+    let plan = plan(SPEC, &facts(&[("requirements.txt", text.as_str())], None));
+    let paths = copied(&plan);
+    let mut expected: Vec<String> = (0..10_000).map(|i| format!("pkgs/p{i}")).collect();
+    expected.sort();
+    assert_eq!(paths.len(), 10_001);
+    assert_eq!(paths[0], "requirements.txt");
+    assert_eq!(paths[1..], expected);
+}

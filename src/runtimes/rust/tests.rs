@@ -577,3 +577,32 @@ fn tool_versions_come_after_the_toolchain_file() {
         ),
     );
 }
+
+#[test]
+fn twenty_thousand_members_and_bins_are_each_listed_once() {
+    // A workspace of 20,000 members and a package with 20,000 `[[bin]]`s (every name twice).
+    let members: Vec<String> = (0..20_000).map(|i| format!("\"crates/c{i}\"")).collect();
+    let bins: String = (0..20_000)
+        .map(|i| format!("[[bin]]\nname = \"b{}\"\n", (i * 7) % 10_000))
+        .collect();
+    let manifest = format!(
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[workspace]\nmembers = [{}]\n\n{bins}",
+        members.join(", ")
+    );
+    let plan = plan("runtime: rust\nentrypoint: b7\n", &app(&manifest, &[]));
+    let Some(copied) = copied_first(&plan) else {
+        panic!("the manifests are copied first");
+    };
+    assert_eq!(copied.len(), 20_001);
+    assert_eq!(copied[..2], ["Cargo.toml", "crates/c0/Cargo.toml"]);
+    let fetch = commands(&plan)[0];
+    // One stand-in per bin name, in first-seen order, then one per member; each dir once.
+    assert!(fetch.contains("touch src/lib.rs src/bin/b0.rs src/bin/b7.rs src/bin/b14.rs "));
+    assert_eq!(
+        fetch.matches("src/bin/b9993.rs").count(),
+        2,
+        "touched, then removed"
+    );
+    assert_eq!(fetch.matches(" crates/c19999/src ").count(), 1);
+    assert_eq!(fetch.matches(" src/bin ").count(), 1);
+}

@@ -502,4 +502,18 @@ mod tests {
             Err(ImageRefError::BadDigest { .. })
         ));
     }
+
+    #[test]
+    fn hints_say_what_would_be_right() {
+        let hint = |text: &str| parse(text).map_err(|e| e.hint(text)).err();
+        assert_eq!(
+            hint("UPPER/case").as_deref(),
+            Some("write it in lowercase: `upper/case`")
+        );
+        assert_eq!(
+            hint("https://gcr.io/x").as_deref(),
+            Some("drop the scheme: `gcr.io/x`")
+        );
+        assert_eq!(hint("node:1:2").as_deref(), Some(EXAMPLE));
+    }
 }

@@ -15,6 +15,10 @@ use std::fmt;
 pub const MAX_NAME_LEN: usize = 255;
 /// The longest tag the grammar allows.
 pub const MAX_TAG_LEN: usize = 128;
+/// The longest digest this reader knows (`sha512:` and 128 hex digits).
+const MAX_DIGEST_LEN: usize = 135;
+/// The longest reference: a longer text is refused before any part of it is echoed.
+pub const MAX_LEN: usize = MAX_NAME_LEN + 1 + MAX_TAG_LEN + 1 + MAX_DIGEST_LEN;
 
 /// Why a text is not an image reference.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -65,6 +69,9 @@ pub enum ImageRefError {
         /// What is wrong with it.
         why: String,
     },
+    /// A text over [`MAX_LEN`] characters, which no part of is echoed.
+    #[error("it is {0} characters long; a reference has at most {MAX_LEN}")]
+    WayTooLong(usize),
     /// A name over [`MAX_NAME_LEN`] characters.
     #[error("the name is {0} characters long; at most 255 are allowed")]
     TooLong(usize),
@@ -106,6 +113,9 @@ pub struct ImageRef<'a> {
 pub fn parse(text: &str) -> Result<ImageRef<'_>, ImageRefError> {
     if text.is_empty() {
         return Err(ImageRefError::Empty);
+    }
+    if text.len() > MAX_LEN {
+        return Err(ImageRefError::WayTooLong(text.len()));
     }
     if let Some(c) = text.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return Err(ImageRefError::BadChar(c));
@@ -331,7 +341,15 @@ mod tests {
     #[test]
     fn valid_references_parse_into_their_parts() {
         let digest_ref = format!("gcr.io/distroless/nodejs24-debian13:nonroot@{SHA}");
-        let cases: Vec<(&str, Option<&str>, &str, Option<&str>, Option<&str>)> = vec![
+        // text, domain, path, tag, digest
+        type Case<'a> = (
+            &'a str,
+            Option<&'a str>,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let cases: Vec<Case<'_>> = vec![
             ("node", None, "node", None, None),
             (
                 "node:22-trixie-slim",
@@ -495,6 +513,11 @@ mod tests {
             }
         }
         assert_eq!(parse(&long_name), Err(ImageRefError::TooLong(256)));
+        let huge = "a".repeat(1 << 20);
+        assert_eq!(
+            parse(&huge).map_err(|e| e.to_string()),
+            Err("it is 1048576 characters long; a reference has at most 520".to_owned())
+        );
         assert!(matches!(parse(&long_tag), Err(ImageRefError::BadTag(_))));
         let short = format!("node@{}", &SHA[..SHA.len() - 1]);
         assert!(matches!(

@@ -22,7 +22,9 @@ pub use dockerignore::{dockerignore_patterns, is_excluded, literal_pattern};
 pub use facts::Facts;
 pub use interpolate::references;
 
-pub use options::{BUILDER_IMAGE_ARG, BadContext, Options, RUNTIME_IMAGE_ARG, Stage, Target};
+pub use options::{
+    BUILDER_IMAGE_ARG, BadContext, BadOption, Options, RUNTIME_IMAGE_ARG, Stage, Target,
+};
 pub use problems::Problems;
 pub use recipe::{
     Deps, Manifests, Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, no_spec_probes,
@@ -344,6 +346,9 @@ pub enum PlanError {
     /// A named context replaces a base image with something that is not an image.
     #[error(transparent)]
     Context(#[from] BadContext),
+    /// A build option (an image build arg or named context) is not an image reference.
+    #[error(transparent)]
+    Option(#[from] BadOption),
 }
 
 impl Plan {

@@ -250,7 +250,7 @@ mod tests {
     use crate::plan::{Facts, Options};
     use crate::runtimes;
 
-    const BASE: &str = "runtime: node\nentrypoint: server.js\nport: 8080\nimages:\n  builder: node:24@sha256:aa\n  runtime: gcr.io/distroless/nodejs24-debian13@sha256:bb\n";
+    const BASE: &str = "runtime: node\nentrypoint: server.js\nport: 8080\nimages:\n  builder: node:24@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n  runtime: gcr.io/distroless/nodejs24-debian13@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n";
 
     fn facts(lockfile: bool) -> Facts {
         let mut facts = Facts::default();

@@ -6,7 +6,7 @@
 //! read as a future and the context as a [`Context`].
 
 use crate::context::{self, Context};
-use crate::plan::{BadContext, Facts, Options, Plan, PlanError, Recipe, Target};
+use crate::plan::{BadContext, BadOption, Facts, Options, Plan, PlanError, Recipe, Target};
 use crate::runtimes;
 use crate::spec::{self, Diagnostics, Spec};
 use std::future::Future;
@@ -39,6 +39,9 @@ pub enum LoadError<E> {
     /// A named context replaces a base image with something that is not an image.
     #[error(transparent)]
     Context(#[from] BadContext),
+    /// An image build arg or named context is not an image reference.
+    #[error(transparent)]
+    Option(#[from] BadOption),
     /// `--target builder` for a runtime that has no builder stage.
     #[error("runtime `{runtime}` has no builder stage")]
     NoBuilder {
@@ -56,6 +59,7 @@ impl<E> From<PlanError> for LoadError<E> {
         match e {
             PlanError::Spec(d) => LoadError::Spec(d),
             PlanError::Context(c) => LoadError::Context(c),
+            PlanError::Option(o) => LoadError::Option(o),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod elf;
 pub mod go_mod;
 pub mod gradle;
+pub mod image_ref;
 pub mod java_version;
 pub mod next_config;
 pub mod npm_range;

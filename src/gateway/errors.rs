@@ -8,7 +8,7 @@
 use super::bridge::CallError;
 use crate::llb::SourceFile;
 use crate::load::LoadError;
-use crate::plan::{BadContext, Target};
+use crate::plan::{BadContext, BadOption, Target};
 use crate::proto::rpc;
 use crate::spec::{Diagnostics, Span};
 use base64::Engine as _;
@@ -89,6 +89,9 @@ impl Failure {
                 value,
                 why: BadContext::WHY.to_string(),
             },
+            LoadError::Option(BadOption { key, value, why }) => {
+                Failure::BadOption { key, value, why }
+            }
             LoadError::NoBuilder { runtime } => Failure::BadOption {
                 key: "target".to_string(),
                 value: Target::Builder.name().to_string(),

@@ -840,7 +840,7 @@ mod tests {
 
     #[test]
     fn lint_reports_warnings_with_locations_and_status() {
-        let src = "runtime: node\nentrypoint: server.js\nport: 8080\nuser: root\nimages:\n  builder: node:24@sha256:aa\n  runtime: distroless@sha256:bb\n";
+        let src = "runtime: node\nentrypoint: server.js\nport: 8080\nuser: root\nimages:\n  builder: node:24@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n  runtime: distroless@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n";
         let (json, text, metadata) = ask(Query::Lint, src, &[]);
         assert_eq!(
             json,
@@ -861,7 +861,7 @@ mod tests {
 
     #[test]
     fn lint_of_a_careful_spec_is_status_0() {
-        let src = "runtime: node\nentrypoint: server.js\nport: 8080\nimages:\n  builder: node:24@sha256:aa\n  runtime: distroless@sha256:bb\n";
+        let src = "runtime: node\nentrypoint: server.js\nport: 8080\nimages:\n  builder: node:24@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n  runtime: distroless@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n";
         let (json, text, metadata) = ask(Query::Lint, src, &[]);
         assert_eq!(json["warnings"], json!([]));
         assert_eq!(metadata["result.statuscode"], b"0");

@@ -5,9 +5,8 @@
 use super::dockerignore::{dockerignore_patterns, literal_pattern};
 use super::unique::first_of_each;
 use super::{
-    Artifact, BadContext, Builder, ContextUse, Deps, Ids, ImageConfig, Manifests, Options, Plan,
-    PlanError, Port, Recipe, RecipePlan, Runtime, SecretMount, Source, Stage, Step, Target, join,
-    start,
+    Artifact, Builder, ContextUse, Deps, Ids, ImageConfig, Manifests, Options, Plan, PlanError,
+    Port, Recipe, RecipePlan, Runtime, SecretMount, Source, Stage, Step, Target, join, start,
 };
 use crate::plan::Facts;
 use crate::spec::{Diagnostics, Spec};
@@ -92,9 +91,9 @@ fn args(spec: &Spec, env: &BTreeMap<String, String>) -> Result<Vec<String>, Diag
 
 /// The builder image: a named context, then the build arg, then `images.builder`, then the
 /// recipe's.
-fn builder_image(spec: &Spec, options: &Options, default: String) -> Result<String, BadContext> {
+fn builder_image(spec: &Spec, options: &Options, default: String) -> Result<String, PlanError> {
     let chosen = options
-        .builder_image()
+        .builder_image()?
         .map(str::to_string)
         .or_else(|| spec.images.builder.as_ref().map(|l| l.value.clone()))
         .unwrap_or(default);
@@ -105,9 +104,9 @@ fn builder_image(spec: &Spec, options: &Options, default: String) -> Result<Stri
 
 /// The runtime image, chosen like the builder's; its debug variant for `debug: true` or
 /// `--target debug`. A named context is used as given: its owner chose the variant.
-fn runtime_image(spec: &Spec, options: &Options, default: String) -> Result<String, BadContext> {
+fn runtime_image(spec: &Spec, options: &Options, default: String) -> Result<String, PlanError> {
     let chosen = options
-        .runtime_image()
+        .runtime_image()?
         .map(str::to_string)
         .or_else(|| spec.images.runtime.as_ref().map(|l| l.value.clone()))
         .unwrap_or(default);

@@ -24,7 +24,9 @@ pub use facts::Facts;
 pub use interpolate::references;
 pub use unique::{FirstOfEach, first_of_each};
 
-pub use options::{BUILDER_IMAGE_ARG, BadContext, Options, RUNTIME_IMAGE_ARG, Stage, Target};
+pub use options::{
+    BUILDER_IMAGE_ARG, BadContext, BadOption, Options, RUNTIME_IMAGE_ARG, Stage, Target,
+};
 pub use problems::Problems;
 pub use recipe::{
     Deps, Manifests, Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, no_spec_probes,
@@ -346,6 +348,9 @@ pub enum PlanError {
     /// A named context replaces a base image with something that is not an image.
     #[error(transparent)]
     Context(#[from] BadContext),
+    /// A build option (an image build arg or named context) is not an image reference.
+    #[error(transparent)]
+    Option(#[from] BadOption),
 }
 
 impl Plan {

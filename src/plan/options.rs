@@ -2,6 +2,8 @@
 //! and named contexts. The gateway and the CLI fill [`Options`] before planning, so the plan
 //! (and `shallot plan`) shows exactly the images and steps a build will use.
 
+use super::PlanError;
+use crate::formats::image_ref;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -33,9 +35,10 @@ pub struct Options {
 }
 
 impl Options {
-    /// The builder image the build args ask for, if any.
-    pub fn builder_image(&self) -> Option<&str> {
-        self.build_args.get(BUILDER_IMAGE_ARG).map(String::as_str)
+    /// The builder image the build args ask for, if any; an error when it is not an image
+    /// reference, so it never reaches BuildKit.
+    pub fn builder_image(&self) -> Result<Option<&str>, BadOption> {
+        self.image_arg(BUILDER_IMAGE_ARG)
     }
 
     /// The spec's file name, for errors: [`Options::spec_name`], else `shallot.yaml`.
@@ -43,15 +46,26 @@ impl Options {
         self.spec_name.as_deref().unwrap_or("shallot.yaml")
     }
 
-    /// The runtime image the build args ask for, if any.
-    pub fn runtime_image(&self) -> Option<&str> {
-        self.build_args.get(RUNTIME_IMAGE_ARG).map(String::as_str)
+    /// The runtime image the build args ask for, if any; checked like
+    /// [`Options::builder_image`].
+    pub fn runtime_image(&self) -> Result<Option<&str>, BadOption> {
+        self.image_arg(RUNTIME_IMAGE_ARG)
+    }
+
+    /// The build arg `arg`, checked as an image reference.
+    fn image_arg(&self, arg: &str) -> Result<Option<&str>, BadOption> {
+        let Some(image) = self.build_args.get(arg) else {
+            return Ok(None);
+        };
+        check_image(image).map_err(|why| BadOption::new(format!("build-arg:{arg}"), image, why))?;
+        Ok(Some(image))
     }
 
     /// The image a named context puts in place of `stage`'s base image `reference`: a context
     /// named like the reference (as the Dockerfile frontend does for `FROM`) or like the
     /// stage. Only `docker-image://` values name an image.
-    pub fn named_image(&self, stage: Stage, reference: &str) -> Result<Option<String>, BadContext> {
+    /// The image must be a valid reference, as BuildKit will parse it.
+    pub fn named_image(&self, stage: Stage, reference: &str) -> Result<Option<String>, PlanError> {
         let Some((name, value)) = [reference, stage.name()]
             .into_iter()
             .find_map(|name| self.contexts.get_key_value(name))
@@ -59,11 +73,67 @@ impl Options {
             return Ok(None);
         };
         match value.strip_prefix("docker-image://") {
-            Some(image) if !image.is_empty() => Ok(Some(image.to_string())),
+            Some(image) if !image.is_empty() => {
+                check_image(image)
+                    .map_err(|why| BadOption::new(format!("context:{name}"), value, why))?;
+                Ok(Some(image.to_string()))
+            }
             _ => Err(BadContext {
                 name: name.clone(),
                 value: value.clone(),
-            }),
+            }
+            .into()),
+        }
+    }
+}
+
+/// Why `image`, an image given as an option, cannot be used.
+fn check_image(image: &str) -> Result<(), String> {
+    if image.is_empty() {
+        return Err(
+            "the image must not be empty; pass a reference like `node:22-trixie-slim`, or leave the option out"
+                .to_owned(),
+        );
+    }
+    image_ref::parse(image)
+        .map(drop)
+        .map_err(|e| format!("not an image reference: {e} (hint: {})", e.hint(image)))
+}
+
+/// A build option whose value cannot be used, such as an image override that is empty or not
+/// an image reference. Worded like the gateway's option errors.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("option {key}={value}: {why}")]
+pub struct BadOption {
+    /// The option, as BuildKit names it (`build-arg:SHALLOT_BUILDER_IMAGE`, `context:builder`).
+    pub key: String,
+    /// Its value, with control characters escaped and cut to a sane length.
+    pub value: String,
+    /// What is wrong and what would be right.
+    pub why: String,
+}
+
+impl BadOption {
+    /// The longest value shown; the rest is cut.
+    const MAX_SHOWN: usize = 100;
+
+    fn new(key: String, value: &str, why: String) -> BadOption {
+        // The value came from outside: it must not forge lines or escapes in the message.
+        let mut shown = String::new();
+        for c in value.chars().take(Self::MAX_SHOWN) {
+            if c.is_control() {
+                shown.extend(c.escape_default());
+            } else {
+                shown.push(c);
+            }
+        }
+        if value.chars().count() > Self::MAX_SHOWN {
+            shown.push_str("...");
+        }
+        BadOption {
+            key,
+            value: shown,
+            why,
         }
     }
 }
@@ -151,6 +221,128 @@ impl Stage {
         match self {
             Stage::Runtime => "runtime",
             Stage::Builder => "builder",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Plan;
+
+    fn with_args(args: &[(&str, &str)]) -> Options {
+        Options {
+            build_args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Options::default()
+        }
+    }
+
+    fn with_context(name: &str, value: &str) -> Options {
+        Options {
+            contexts: BTreeMap::from([(name.to_string(), value.to_string())]),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn image_build_args_must_be_references() {
+        let example = "write a reference like `node:22-trixie-slim` or `gcr.io/distroless/static-debian13@sha256:<64 hex digits>`";
+        let cases = [
+            (
+                BUILDER_IMAGE_ARG,
+                "",
+                "option build-arg:SHALLOT_BUILDER_IMAGE=: the image must not be empty; pass a reference like `node:22-trixie-slim`, or leave the option out".to_owned(),
+            ),
+            (
+                BUILDER_IMAGE_ARG,
+                "UPPER/case",
+                "option build-arg:SHALLOT_BUILDER_IMAGE=UPPER/case: not an image reference: repository names must be lowercase, got `UPPER/case` (hint: write it in lowercase: `upper/case`)".to_owned(),
+            ),
+            (
+                RUNTIME_IMAGE_ARG,
+                "node:22:slim",
+                format!("option build-arg:SHALLOT_RUNTIME_IMAGE=node:22:slim: not an image reference: it has more than one tag (hint: {example})"),
+            ),
+            (
+                RUNTIME_IMAGE_ARG,
+                "node\n:22",
+                format!("option build-arg:SHALLOT_RUNTIME_IMAGE=node\\n:22: not an image reference: it contains a line break (hint: {example})"),
+            ),
+        ];
+        for (arg, value, expected) in cases {
+            let options = with_args(&[(arg, value)]);
+            let got = if arg == BUILDER_IMAGE_ARG {
+                options.builder_image().map(|_| ())
+            } else {
+                options.runtime_image().map(|_| ())
+            };
+            assert_eq!(got.map_err(|e| e.to_string()), Err(expected), "{value:?}");
+        }
+        let good = with_args(&[(BUILDER_IMAGE_ARG, "localhost:5000/node:24")]);
+        assert_eq!(good.builder_image(), Ok(Some("localhost:5000/node:24")));
+        assert_eq!(good.runtime_image(), Ok(None));
+        let long = with_args(&[(BUILDER_IMAGE_ARG, &"x".repeat(1000))]);
+        let message = long.builder_image().map_err(|e| e.to_string()).err();
+        let cut = format!("={}...: ", "x".repeat(100));
+        assert!(
+            message
+                .as_ref()
+                .is_some_and(|m| m.len() < 400 && m.contains(&cut)),
+            "a long value is cut: {message:?}"
+        );
+    }
+
+    #[test]
+    fn image_contexts_must_be_references() {
+        let bad = with_context("builder", "docker-image://Node:24");
+        let err = bad.named_image(Stage::Builder, "node:24").map(|_| ());
+        assert_eq!(
+            err.map_err(|e| e.to_string()),
+            Err("option context:builder=docker-image://Node:24: not an image reference: repository names must be lowercase, got `Node` (hint: write it in lowercase: `node:24`)".to_owned())
+        );
+        // The wording for a context that is no image at all stays as it was.
+        let not_image = with_context("runtime", "local:somewhere");
+        let err = not_image.named_image(Stage::Runtime, "x").map(|_| ());
+        assert_eq!(
+            err.map_err(|e| e.to_string()),
+            Err(format!(
+                "option context:runtime=local:somewhere: {}",
+                BadContext::WHY
+            ))
+        );
+        let good = with_context("node:24", "docker-image://mirror.io/node:24");
+        assert_eq!(
+            good.named_image(Stage::Builder, "node:24")
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("mirror.io/node:24")
+        );
+    }
+
+    #[test]
+    fn a_bad_image_arg_stops_the_plan() {
+        let spec = crate::testkit::parse("runtime: node\nentrypoint: server.js\n");
+        let facts =
+            crate::testkit::facts(&[("package.json", "{}"), ("package-lock.json", "{}")], None);
+        let Some(recipe) = crate::runtimes::find("node") else {
+            panic!("no node recipe");
+        };
+        for arg in [BUILDER_IMAGE_ARG, RUNTIME_IMAGE_ARG] {
+            let options = with_args(&[(arg, "https://node")]);
+            match Plan::from_spec(recipe, &spec, &facts, &options) {
+                Err(PlanError::Option(e)) => {
+                    assert_eq!(e.key, format!("build-arg:{arg}"));
+                    assert_eq!(
+                        e.why,
+                        "not an image reference: it has a scheme (`https://`) (hint: drop the scheme: `node`)"
+                    );
+                }
+                other => panic!("{arg}: expected an option error, got {other:?}"),
+            }
         }
     }
 }

@@ -610,3 +610,125 @@ fn decode_gives_located_errors_for_text_that_is_not_utf8() {
         )
     );
 }
+
+// ---- accepted but invalid (issue 10) ---------------------------------------------------------
+
+/// Values BuildKit or the image would choke on, each refused at its span.
+#[test]
+fn hostile_values_are_refused_where_they_are_written() {
+    let sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let example = "write a reference like `node:22-trixie-slim` or `gcr.io/distroless/static-debian13@sha256:<64 hex digits>`";
+    let component = "must be lowercase letters and digits, separated by `.`, `_`, `__` or dashes, and start and end with a letter or digit";
+    let cases: Vec<(String, String)> = vec![
+        (
+            "runtime: node\nimages:\n  builder: UPPER/case\n".to_owned(),
+            "shallot.yaml:3:12: images.builder `UPPER/case` is not an image reference: repository names must be lowercase, got `UPPER/case` (hint: write it in lowercase: `upper/case`)".to_owned(),
+        ),
+        (
+            "runtime: node\nimages:\n  runtime: node@sha256:abc\n".to_owned(),
+            format!("shallot.yaml:3:12: images.runtime `node@sha256:abc` is not an image reference: digest `sha256:abc` has 3 hex digits; sha256 needs 64 (hint: {example})"),
+        ),
+        (
+            "runtime: node\nimages:\n  runtime: node:22:slim\n".to_owned(),
+            format!("shallot.yaml:3:12: images.runtime `node:22:slim` is not an image reference: it has more than one tag (hint: {example})"),
+        ),
+        (
+            "runtime: node\nimages:\n  builder: -node\n".to_owned(),
+            format!("shallot.yaml:3:12: images.builder `-node` is not an image reference: path component `-node` {component} (hint: {example})"),
+        ),
+        (
+            "runtime: node\nimages:\n  builder: https://gcr.io/distroless/nodejs24-debian13\n".to_owned(),
+            "shallot.yaml:3:12: images.builder `https://gcr.io/distroless/nodejs24-debian13` is not an image reference: it has a scheme (`https://`) (hint: drop the scheme: `gcr.io/distroless/nodejs24-debian13`)".to_owned(),
+        ),
+        (
+            "runtime: node\nimages:\n  builder: \"node\\e[31m\"\n".to_owned(),
+            format!("shallot.yaml:3:12: images.builder `node\\u{{1b}}[31m` is not an image reference: it contains the character `\\u{{1b}}` (hint: {example})"),
+        ),
+        (
+            "runtime: node\nimages:\n  builder: \"node\\0\"\n".to_owned(),
+            format!("shallot.yaml:3:12: images.builder `node\\u{{0}}` is not an image reference: it contains the character `\\u{{0}}` (hint: {example})"),
+        ),
+        (
+            "runtime: node\nworkdir: \"/app\\nshallot.yaml:1:1: forged\"\n".to_owned(),
+            "shallot.yaml:2:10: workdir must not contain control characters or line breaks, got `/app\\nshallot.yaml:1:1: forged` (hint: write a plain absolute path, e.g. `/app`)".to_owned(),
+        ),
+        (
+            "runtime: node\nworkdir: \"/app\\0\"\n".to_owned(),
+            "shallot.yaml:2:10: workdir must not contain control characters or line breaks, got `/app\\u{0}` (hint: write a plain absolute path, e.g. `/app`)".to_owned(),
+        ),
+        (
+            "runtime: node\nworkdir: /app/../etc\n".to_owned(),
+            "shallot.yaml:2:10: workdir must not contain a `..` component, got `/app/../etc` (hint: write a plain absolute path, e.g. `/app`)".to_owned(),
+        ),
+        (
+            "runtime: node\nsecrets: [{id: a, target: /run/../etc/passwd}]\n".to_owned(),
+            "shallot.yaml:2:27: secrets.target must not contain a `..` component, got `/run/../etc/passwd` (hint: write a plain absolute path, e.g. `/app`)".to_owned(),
+        ),
+        (
+            "runtime: node\nsecrets: [\"..\"]\n".to_owned(),
+            "shallot.yaml:2:11: invalid secret id `..` (hint: an id names a file in `/run/secrets`, so it must not be `.` or `..`; write a name like `npm_token`)".to_owned(),
+        ),
+        (
+            "runtime: node\nsecrets: [\".\"]\n".to_owned(),
+            "shallot.yaml:2:11: invalid secret id `.` (hint: an id names a file in `/run/secrets`, so it must not be `.` or `..`; write a name like `npm_token`)".to_owned(),
+        ),
+        (
+            "runtime: node\nsecrets: [\"\"]\n".to_owned(),
+            "shallot.yaml:2:11: secret id must not be empty".to_owned(),
+        ),
+        (
+            "runtime: node\nsecrets: [a/b]\n".to_owned(),
+            "shallot.yaml:2:11: invalid secret id `a/b` (hint: an id may contain only letters, digits, `_`, `-` and `.`)".to_owned(),
+        ),
+        (
+            "runtime: node\nsecrets:\n  - npm\n  - npm\n".to_owned(),
+            "shallot.yaml:4:5: duplicate secret id `npm` (hint: first defined at line 3)".to_owned(),
+        ),
+        (
+            "runtime: node\nsecrets:\n  - {id: a, target: /run/x}\n  - {id: b, target: /run/x/}\n".to_owned(),
+            "shallot.yaml:4:21: duplicate secret target `/run/x` (hint: line 3 mounts a secret there already; give each secret its own `target`)".to_owned(),
+        ),
+        (
+            "runtime: node\nsecrets:\n  - a\n  - {id: b, target: /run/secrets/a}\n".to_owned(),
+            "shallot.yaml:4:21: duplicate secret target `/run/secrets/a` (hint: line 3 mounts a secret there already; give each secret its own `target`)".to_owned(),
+        ),
+        (
+            "runtime: node\nssh: [\"\"]\n".to_owned(),
+            "shallot.yaml:2:7: ssh[0] must not be empty".to_owned(),
+        ),
+        (
+            "runtime: node\ncgo: true\n".to_owned(),
+            "shallot.yaml:2:1: `cgo` is a go key; runtime `node` has no cgo (hint: remove it)".to_owned(),
+        ),
+        (
+            "runtime: python@3.13\njvm_options: -Xmx1g\n".to_owned(),
+            "shallot.yaml:2:1: `jvm_options` is a java key; runtime `python` has no jvm_options (hint: remove it)".to_owned(),
+        ),
+        (
+            "runtime: java\ncgo: false\n".to_owned(),
+            "shallot.yaml:2:1: `cgo` is a go key; runtime `java` has no cgo (hint: remove it)".to_owned(),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (src, expected) in &cases {
+        let got = err(src).short("shallot.yaml");
+        if got != *expected {
+            failures.push(format!(
+                "{src:?}:\n  expected: {expected}\n  got:      {got}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    let good = format!(
+        "runtime: go\ncgo: true\nworkdir: /srv/app\nimages:\n  builder: localhost:5000/golang:1.24@sha256:{sha}\n  runtime: gcr.io/distroless/base-debian13:nonroot\nsecrets: [a, {{id: b, target: /run/b}}]\nssh: [default]\n"
+    );
+    assert_eq!(
+        ok(&good).images.runtime.map(|l| l.value).as_deref(),
+        Some("gcr.io/distroless/base-debian13:nonroot")
+    );
+    assert!(
+        ok("runtime: java\njvm_options: -Xmx1g\n")
+            .jvm_options
+            .is_some()
+    );
+}

@@ -6,6 +6,8 @@ use serde_saphyr::Spanned;
 
 use super::node::Node;
 use super::source::Source;
+use crate::formats::image_ref;
+
 use super::{Diagnostic, Diagnostics, Images, Located, Secret, Span, Spec, User};
 
 /// Top-level keys, in the order hints list them.
@@ -33,6 +35,10 @@ const KEYS: &[&str] = &[
 const SECRET_KEYS: &[&str] = &["id", "target", "required"];
 /// Keys of `images`.
 const IMAGE_KEYS: &[&str] = &["builder", "runtime"];
+/// Keys only one runtime reads, and that runtime.
+const RUNTIME_KEYS: &[(&str, &str)] = &[("cgo", "go"), ("jvm_options", "java")];
+/// Where a secret without a `target` is mounted (the plan mounts it there too).
+const SECRETS_DIR: &str = "/run/secrets";
 /// The default `workdir`.
 const DEFAULT_WORKDIR: &str = "/app";
 /// User-provided text longer than this is cut in messages.
@@ -192,12 +198,17 @@ impl Cx<'_, '_> {
         let entries = self.top_level(root)?;
         let mut spec = defaults(self.src.whole());
         let mut runtime = None;
+        let mut written = Vec::new();
         for (key, key_span, value) in self.entries(entries, None) {
             if key == "runtime" {
                 runtime = self.runtime(value);
             } else {
                 self.optional_key(&mut spec, &key, key_span, value);
+                written.push((key, key_span));
             }
+        }
+        if let Some((name, _)) = &runtime {
+            self.foreign_keys(&name.value, &written);
         }
         let Some((runtime, runtime_version)) = runtime else {
             // An invalid `runtime` has been reported already; only a missing one is left.
@@ -216,6 +227,17 @@ impl Cx<'_, '_> {
             runtime_version,
             ..spec
         })
+    }
+
+    /// Keys that belong to another runtime than `runtime`: they would be ignored silently.
+    fn foreign_keys(&mut self, runtime: &str, written: &[(String, Span)]) {
+        for (key, span) in written {
+            let owner = RUNTIME_KEYS.iter().find(|(k, _)| k == key);
+            if let Some((key, owner)) = owner.filter(|(_, owner)| *owner != runtime) {
+                let message = format!("`{key}` is a {owner} key; runtime `{runtime}` has no {key}");
+                self.error(*span, message, Some("remove it".to_owned()));
+            }
+        }
     }
 
     /// The document's top-level entries: none for an empty document, an error for anything
@@ -415,7 +437,7 @@ impl Cx<'_, '_> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let label = format!("{what}[{i}]");
-            let value = if what == "build" {
+            let value = if what == "build" || what == "ssh" {
                 self.non_empty(item, &label)
             } else {
                 self.string(item, &label)
@@ -520,7 +542,24 @@ impl Cx<'_, '_> {
             self.error(value.span, message, hint);
             return None;
         }
-        Some(value)
+        self.plain_path(value, "workdir")
+    }
+
+    /// `value` when it is an absolute path without control characters or `..`; else an error.
+    /// A line break or NUL would end the path early in the image config or forge lines in
+    /// messages; `..` would leave the directory the path names.
+    fn plain_path(&mut self, value: Located<String>, what: &str) -> Option<Located<String>> {
+        let problem = if value.value.chars().any(char::is_control) {
+            "must not contain control characters or line breaks"
+        } else if value.value.split('/').any(|part| part == "..") {
+            "must not contain a `..` component"
+        } else {
+            return Some(value);
+        };
+        let message = format!("{what} {problem}, got `{}`", show(&value.value));
+        let hint = "write a plain absolute path, e.g. `/app`".to_owned();
+        self.error(value.span, message, Some(hint));
+        None
     }
 
     fn user(&mut self, node: &Spanned<Node>) -> Option<Located<User>> {
@@ -616,6 +655,7 @@ impl Cx<'_, '_> {
             };
             secrets.extend(secret);
         }
+        self.duplicate_secrets(&secrets);
         secrets
     }
 
@@ -631,7 +671,45 @@ impl Cx<'_, '_> {
             self.error(id.span, message, Some(hint));
             return None;
         }
+        if id.value == "." || id.value == ".." {
+            let message = format!("invalid secret id `{}`", id.value);
+            let hint = format!(
+                "an id names a file in `{SECRETS_DIR}`, so it must not be `.` or `..`; write a name like `npm_token`"
+            );
+            self.error(id.span, message, Some(hint));
+            return None;
+        }
         Some(id)
+    }
+
+    /// Reports secrets that share an id or a mount target (the default target included).
+    fn duplicate_secrets(&mut self, secrets: &[Secret]) {
+        let mut ids: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut targets: BTreeMap<String, Span> = BTreeMap::new();
+        for secret in secrets {
+            let id = &secret.id;
+            if let Some(first) = ids.get(id.value.as_str()) {
+                let message = format!("duplicate secret id `{}`", show(&id.value));
+                let hint = format!("first defined at line {}", first.line);
+                self.error(id.span, message, Some(hint));
+                continue;
+            }
+            ids.insert(&id.value, id.span);
+            let (target, span) = match &secret.target {
+                Some(t) => (t.value.trim_end_matches('/').to_owned(), t.span),
+                None => (format!("{SECRETS_DIR}/{}", id.value), id.span),
+            };
+            if let Some(first) = targets.get(&target) {
+                let message = format!("duplicate secret target `{}`", show(&target));
+                let hint = format!(
+                    "line {} mounts a secret there already; give each secret its own `target`",
+                    first.line
+                );
+                self.error(span, message, Some(hint));
+                continue;
+            }
+            targets.insert(target, span);
+        }
     }
 
     /// `ssh: true` (the default agent) or a list of agent ids.
@@ -667,7 +745,7 @@ impl Cx<'_, '_> {
             self.error(value.span, message, None);
             return None;
         }
-        Some(value)
+        self.plain_path(value, what)
     }
 
     /// `files`: paths relative to the context root (or to the builder's workdir, for what the
@@ -714,6 +792,14 @@ impl Cx<'_, '_> {
             );
             let hint = "write an image reference like `node:22-trixie-slim`".to_owned();
             self.error(value.span, message, Some(hint));
+            return None;
+        }
+        if let Err(e) = image_ref::parse(&value.value) {
+            let message = format!(
+                "{what} `{}` is not an image reference: {e}",
+                show(&value.value)
+            );
+            self.error(value.span, message, Some(e.hint(&value.value)));
             return None;
         }
         Some(value)

@@ -191,7 +191,13 @@ fn context_use(spec: &Spec, facts: &Facts, options: &Options, r: &RecipePlan) ->
     exclude.extend(build_files(facts, options));
     ContextUse {
         include: first_of_each(include),
-        exclude: first_of_each(exclude),
+        // With a `!` re-include, the last matching pattern wins, so a repeat after it is not
+        // redundant (`a`, `!a`, `a` excludes `a`): such lists are kept as they are.
+        exclude: if exclude.iter().any(|p| p.starts_with('!')) {
+            exclude
+        } else {
+            first_of_each(exclude)
+        },
     }
 }
 

@@ -737,3 +737,18 @@ fn build_args_fill_references_and_leave_the_rest() {
     assert!(commands(&plan).contains(&"echo 1.2 $HOME"));
     assert_eq!(references("a ${X} ${Y}${X} ${1A} ${}"), vec!["X", "Y"]);
 }
+
+#[test]
+fn a_pattern_repeated_after_its_re_include_still_excludes() {
+    let spec = "runtime: node\nentrypoint: server.js\nexclude: [secret.txt]\n";
+    let f = facts(
+        &[("package.json", "{}"), ("package-lock.json", "{}")],
+        Some("secret.txt\n!secret.txt\n"),
+    );
+    let planned = plan(spec, &f);
+    let exclude = &planned.context.exclude;
+    assert!(
+        crate::plan::is_excluded(exclude, "secret.txt"),
+        "{exclude:?}"
+    );
+}

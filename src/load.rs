@@ -6,7 +6,7 @@
 //! read as a future and the context as a [`Context`].
 
 use crate::context::{self, Context};
-use crate::plan::{BadContext, BadOption, Facts, Options, Plan, PlanError, Recipe, Target};
+use crate::plan::{BadOption, Facts, Options, Plan, PlanError, Recipe, Target};
 use crate::runtimes;
 use crate::spec::{self, Diagnostics, Spec};
 use std::future::Future;
@@ -36,10 +36,7 @@ pub enum LoadError<E> {
     /// The spec is invalid, or asks for something its context cannot give.
     #[error(transparent)]
     Spec(#[from] Diagnostics),
-    /// A named context replaces a base image with something that is not an image.
-    #[error(transparent)]
-    Context(#[from] BadContext),
-    /// An image build arg or named context is not an image reference.
+    /// An image build arg or a base image's named context does not name a usable image.
     #[error(transparent)]
     Option(#[from] BadOption),
     /// `--target builder` for a runtime that has no builder stage.
@@ -58,7 +55,6 @@ impl<E> From<PlanError> for LoadError<E> {
     fn from(e: PlanError) -> Self {
         match e {
             PlanError::Spec(d) => LoadError::Spec(d),
-            PlanError::Context(c) => LoadError::Context(c),
             PlanError::Option(o) => LoadError::Option(o),
         }
     }
@@ -270,7 +266,7 @@ mod tests {
         let e = load_with(&mut node_app(), NODE_SPEC, &options)
             .map(|_| ())
             .unwrap_err();
-        assert!(matches!(e, LoadError::Context(_)), "{e}");
+        assert!(matches!(e, LoadError::Option(_)), "{e}");
         assert_eq!(
             e.to_string(),
             "option context:runtime=local:dir: a base image's named context must be `docker-image://<ref>`"

@@ -8,7 +8,7 @@
 use super::bridge::CallError;
 use crate::llb::SourceFile;
 use crate::load::LoadError;
-use crate::plan::{BadContext, BadOption, Target};
+use crate::plan::{BadOption, Target};
 use crate::proto::rpc;
 use crate::spec::{Diagnostics, Span};
 use base64::Engine as _;
@@ -84,11 +84,6 @@ impl Failure {
         match e {
             LoadError::Read(failure) => failure,
             LoadError::Spec(diagnostics) => Failure::Spec { diagnostics, file },
-            LoadError::Context(BadContext { name, value }) => Failure::BadOption {
-                key: format!("context:{name}"),
-                value,
-                why: BadContext::WHY.to_string(),
-            },
             LoadError::Option(BadOption { key, value, why }) => {
                 Failure::BadOption { key, value, why }
             }

@@ -25,7 +25,7 @@ pub use interpolate::references;
 pub use unique::{FirstOfEach, first_of_each};
 
 pub use options::{
-    BUILDER_IMAGE_ARG, BadContext, BadOption, Options, RUNTIME_IMAGE_ARG, Stage, Target,
+    BUILDER_IMAGE_ARG, BadOption, NOT_AN_IMAGE_CONTEXT, Options, RUNTIME_IMAGE_ARG, Stage, Target,
 };
 pub use problems::Problems;
 pub use recipe::{
@@ -345,10 +345,8 @@ pub enum PlanError {
     /// The spec asks for something its context cannot give; every problem, with its place.
     #[error(transparent)]
     Spec(#[from] Diagnostics),
-    /// A named context replaces a base image with something that is not an image.
-    #[error(transparent)]
-    Context(#[from] BadContext),
-    /// A build option (an image build arg or named context) is not an image reference.
+    /// A build option (an image build arg or a named context for a base image) does not name
+    /// a usable image.
     #[error(transparent)]
     Option(#[from] BadOption),
 }

@@ -2,7 +2,6 @@
 //! and named contexts. The gateway and the CLI fill [`Options`] before planning, so the plan
 //! (and `shallot plan`) shows exactly the images and steps a build will use.
 
-use super::PlanError;
 use crate::formats::image_ref;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -65,7 +64,7 @@ impl Options {
     /// named like the reference (as the Dockerfile frontend does for `FROM`) or like the
     /// stage. Only `docker-image://` values name an image.
     /// The image must be a valid reference, as BuildKit will parse it.
-    pub fn named_image(&self, stage: Stage, reference: &str) -> Result<Option<String>, PlanError> {
+    pub fn named_image(&self, stage: Stage, reference: &str) -> Result<Option<String>, BadOption> {
         let Some((name, value)) = [reference, stage.name()]
             .into_iter()
             .find_map(|name| self.contexts.get_key_value(name))
@@ -78,11 +77,11 @@ impl Options {
                     .map_err(|why| BadOption::new(format!("context:{name}"), value, why))?;
                 Ok(Some(image.to_string()))
             }
-            _ => Err(BadContext {
-                name: name.clone(),
-                value: value.clone(),
-            }
-            .into()),
+            _ => Err(BadOption::new(
+                format!("context:{name}"),
+                value,
+                NOT_AN_IMAGE_CONTEXT.to_string(),
+            )),
         }
     }
 }
@@ -138,20 +137,9 @@ impl BadOption {
     }
 }
 
-/// A named context that replaces a base image but does not name an image.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("option context:{name}={value}: {}", BadContext::WHY)]
-pub struct BadContext {
-    /// The context's name.
-    pub name: String,
-    /// What it was given.
-    pub value: String,
-}
-
-impl BadContext {
-    /// What would be right.
-    pub const WHY: &str = "a base image's named context must be `docker-image://<ref>`";
-}
+/// Why a named context that replaces a base image but names no image cannot be used.
+pub const NOT_AN_IMAGE_CONTEXT: &str =
+    "a base image's named context must be `docker-image://<ref>`";
 
 /// What the build returns: `--target`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -229,6 +217,7 @@ impl Stage {
 mod tests {
     use super::*;
     use crate::plan::Plan;
+    use crate::plan::PlanError;
 
     fn with_args(args: &[(&str, &str)]) -> Options {
         Options {
@@ -310,7 +299,7 @@ mod tests {
             err.map_err(|e| e.to_string()),
             Err(format!(
                 "option context:runtime=local:somewhere: {}",
-                BadContext::WHY
+                NOT_AN_IMAGE_CONTEXT
             ))
         );
         let good = with_context("node:24", "docker-image://mirror.io/node:24");

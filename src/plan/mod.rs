@@ -10,6 +10,7 @@ mod dockerignore;
 pub mod facts;
 mod files;
 mod interpolate;
+pub mod native;
 mod options;
 mod problems;
 mod recipe;
@@ -22,6 +23,7 @@ pub use assemble::{debug_variant, image_env};
 pub use dockerignore::{dockerignore_patterns, is_excluded, literal_pattern};
 pub use facts::Facts;
 pub use interpolate::references;
+pub use native::STAGED_ROOT;
 pub use unique::{FirstOfEach, first_of_each};
 
 pub use options::{

@@ -248,7 +248,7 @@ fn llb_json_lists_the_ops() {
     assert_eq!(npm_ci["kind"], "exec");
     assert_eq!(
         npm_ci["metadata"]["description"]["llb.customname"],
-        "[builder 3/7] RUN npm ci"
+        "[builder 3/8] RUN npm ci"
     );
     assert_eq!(npm_ci["exec"]["mounts"][1]["cache"]["id"], "shallot-npm");
     assert!(

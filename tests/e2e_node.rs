@@ -30,7 +30,7 @@ e2e_tests!(
             })
         });
         assert!(
-            log.contains("[builder 5/7] RUN npm run no-such-script"),
+            log.contains("[builder 5/8] RUN npm run no-such-script"),
             "{log}"
         );
         assert!(

@@ -1,8 +1,10 @@
 //! Python version strings as `.python-version` files (pyenv, uv) write them.
 
-/// `X.Y` (or a bare `X`) from a `.python-version` line: `3.13`, `3.13.5`, `cpython-3.13`,
-/// `cpython@3.13.1`, `python3.13`. `None` for anything else (e.g. `pypy3.10`, `system`).
-pub fn minor_version(line: &str) -> Option<String> {
+/// The version a `.python-version` line pins: `X.Y.Z` for a release (`3.13.5`,
+/// `cpython@3.13.1`), `X.Y` for a minor (`3.13`, `cpython-3.13`, `python3.13`) or a pre-release
+/// of one (`3.14.0rc1`, which has no image of its own), a bare `X`. `None` for anything else
+/// (e.g. `pypy3.10`, `system`).
+pub fn python_version(line: &str) -> Option<String> {
     let v = line
         .strip_prefix("cpython-")
         .or_else(|| line.strip_prefix("cpython@"))
@@ -19,8 +21,17 @@ pub fn minor_version(line: &str) -> Option<String> {
             if !is_number(minor) {
                 return None;
             }
-            let patch_ok = parts.all(|p| p.chars().all(|c| c.is_ascii_alphanumeric()));
-            patch_ok.then(|| format!("{major}.{minor}"))
+            let rest: Vec<&str> = parts.collect();
+            if !rest
+                .iter()
+                .all(|p| p.chars().all(|c| c.is_ascii_alphanumeric()))
+            {
+                return None;
+            }
+            Some(match rest.as_slice() {
+                [patch] if is_number(patch) => format!("{major}.{minor}.{patch}"),
+                _ => format!("{major}.{minor}"),
+            })
         }
     }
 }
@@ -37,10 +48,11 @@ mod tests {
     fn python_version_spellings() {
         for (line, expected) in [
             ("3.13", Some("3.13")),
-            ("3.13.5", Some("3.13")),
+            ("3.13.5", Some("3.13.5")),
+            ("3.14.0rc1", Some("3.14")),
             ("cpython-3.13", Some("3.13")),
-            ("cpython@3.13.1", Some("3.13")),
-            ("cpython-3.13.1-linux-x86_64-gnu", Some("3.13")),
+            ("cpython@3.13.1", Some("3.13.1")),
+            ("cpython-3.13.1-linux-x86_64-gnu", Some("3.13.1")),
             ("python3.12", Some("3.12")),
             ("3", Some("3")),
             ("3.13t", None),
@@ -48,7 +60,7 @@ mod tests {
             ("system", None),
             ("", None),
         ] {
-            assert_eq!(minor_version(line).as_deref(), expected, "{line:?}");
+            assert_eq!(python_version(line).as_deref(), expected, "{line:?}");
         }
     }
 }

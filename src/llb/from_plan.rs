@@ -80,15 +80,34 @@ impl ResolveMode {
 pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
     let context = context_state(plan, env);
     let source = env.spec.as_ref();
+    let base = runtime_base(plan, env);
     let builder = plan
         .builder
         .as_ref()
-        .map(|b| builder_stage(b, env, &context));
+        .map(|b| builder_stage(b, env, &context, &base));
     if stage == Stage::Builder {
         // Without a builder stage, the "builder" is the context itself.
         return builder.unwrap_or(context).marshal(source);
     }
-    runtime_stage(plan, env, &context, builder.as_ref()).marshal(source)
+    runtime_stage(plan, env, &context, builder.as_ref(), base).marshal(source)
+}
+
+/// The runtime stage's base image: where the runtime stage starts, and what a builder run
+/// that must know the base's files mounts.
+fn runtime_base(plan: &Plan, env: &BuildEnv) -> State {
+    let staged = plan.runtime_stage.staged.is_some() && plan.builder.is_some();
+    let total = plan.runtime_stage.artifacts.len() + 1 + usize::from(staged);
+    let image = super::normalize_image(&plan.runtime_stage.image);
+    let from = match &plan.runtime_stage.note {
+        Some(note) => format!("FROM {image} ({note})"),
+        None => format!("FROM {image}"),
+    };
+    State::image(
+        &plan.runtime_stage.image,
+        env.platform.as_ref(),
+        env.resolve_mode.attr(),
+        named(env, &step_name("runtime", 1, total, &from), None),
+    )
 }
 
 /// The build context: the frontend input that replaces it, or else the local directory.
@@ -114,26 +133,38 @@ fn context_state(plan: &Plan, env: &BuildEnv) -> State {
 }
 
 /// The runtime stage: its base image, then one copy per artifact.
-fn runtime_stage(plan: &Plan, env: &BuildEnv, context: &State, builder: Option<&State>) -> State {
+fn runtime_stage(
+    plan: &Plan,
+    env: &BuildEnv,
+    context: &State,
+    builder: Option<&State>,
+    base: State,
+) -> State {
     let artifacts = &plan.runtime_stage.artifacts;
-    let total = artifacts.len() + 1;
-    let image = super::normalize_image(&plan.runtime_stage.image);
-    let from = match &plan.runtime_stage.note {
-        Some(note) => format!("FROM {image} ({note})"),
-        None => format!("FROM {image}"),
-    };
-    let mut runtime = State::image(
-        &plan.runtime_stage.image,
-        env.platform.as_ref(),
-        env.resolve_mode.attr(),
-        named(env, &step_name("runtime", 1, total, &from), None),
-    );
+    let staged = plan.runtime_stage.staged.as_ref().zip(builder);
+    let total = artifacts.len() + 1 + usize::from(staged.is_some());
+    let mut runtime = base;
     let timestamp = env.epoch.map(|s| s.saturating_mul(1_000_000_000));
+    if let Some((root, builder)) = staged {
+        // The system under the app: root's, like the rest of the base.
+        let from = format!("{root}/");
+        let name = step_name(
+            "runtime",
+            2,
+            total,
+            &format!("COPY --from=builder {from} /"),
+        );
+        let mut copy = Copy::contents(&from, "/").owner(0, 0);
+        copy.timestamp = timestamp;
+        let actions = vec![FileAction::Copy(builder.clone(), copy)];
+        runtime = runtime.file(actions, named(env, &name, None));
+    }
+    let first = total - artifacts.len() + 1;
     for (i, artifact) in artifacts.iter().enumerate() {
         let (origin, from, path) = artifact_origin(&artifact.from, builder, context);
         let name = step_name(
             "runtime",
-            i + 2,
+            i + first,
             total,
             &artifact_line(artifact, from, &path),
         );
@@ -194,17 +225,22 @@ fn artifact_copy(artifact: &Artifact, path: &str, timestamp: Option<i64>) -> Cop
 }
 
 /// The builder stage: its image, environment and steps.
-fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
-    let total = plan.steps.len() + 1;
+fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State, base: &State) -> State {
+    let steps: Vec<Step> = plan
+        .steps
+        .iter()
+        .cloned()
+        .chain([Step::Run(plan.libraries.clone())])
+        .collect();
+    let total = steps.len() + 1;
     let mut builder = builder_base(plan, env, total);
     let workdir = plan.workdir.as_str();
     // Steps before the source is copied install dependencies: only they see secrets and SSH.
-    let source_at = plan
-        .steps
+    let source_at = steps
         .iter()
         .position(|s| *s == Step::CopySource)
-        .unwrap_or(plan.steps.len());
-    for (i, step) in plan.steps.iter().enumerate() {
+        .unwrap_or(steps.len());
+    for (i, step) in steps.iter().enumerate() {
         let name = |what: &str| step_name("builder", i + 2, total, what);
         builder = match step {
             Step::CopyFiles { paths } => {
@@ -223,6 +259,13 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State) -> State {
                     run.label.as_ref().unwrap_or(&run.command)
                 ));
                 let mut exec = run_exec(run, env).meta(named(env, &name, run.span));
+                if let Some(target) = &run.base_mount {
+                    exec = exec.mount(Mount::ReadOnly {
+                        target: target.clone(),
+                        source: base.clone(),
+                        selector: "/".to_string(),
+                    });
+                }
                 if i < source_at {
                     exec = with_credentials(exec, plan);
                 }

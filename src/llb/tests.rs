@@ -145,7 +145,7 @@ fn example_builder_golden() {
 #[test]
 fn example_progress_names_read_like_a_dockerfile() {
     let def = example(Stage::Runtime);
-    let lean = format!("[builder 7/7] RUN {}", crate::testkit::node_lean_label());
+    let lean = format!("[builder 7/8] RUN {}", crate::testkit::node_lean_label());
     let names: Vec<String> = def
         .ops()
         .iter()
@@ -156,16 +156,18 @@ fn example_progress_names_read_like_a_dockerfile() {
         // Inputs first, depth first: the runtime copy's inputs are the runtime image, then
         // the builder.
         vec![
-            "[runtime 1/2] FROM gcr.io/distroless/nodejs24-debian13:nonroot",
-            "[builder 1/7] FROM docker.io/library/node:24-trixie-slim",
+            "[runtime 1/3] FROM gcr.io/distroless/nodejs24-debian13:nonroot",
+            "[builder 1/8] FROM docker.io/library/node:24-trixie-slim",
             "[internal] load build context",
-            "[builder 2/7] COPY package.json package-lock.json packages/greeting packages/stamp ./",
-            "[builder 3/7] RUN npm ci",
-            "[builder 4/7] COPY . .",
-            "[builder 5/7] RUN npm run build",
-            "[builder 6/7] RUN npm prune --omit=dev",
+            "[builder 2/8] COPY package.json package-lock.json packages/greeting packages/stamp ./",
+            "[builder 3/8] RUN npm ci",
+            "[builder 4/8] COPY . .",
+            "[builder 5/8] RUN npm run build",
+            "[builder 6/8] RUN npm prune --omit=dev",
             &lean,
-            "[runtime 2/2] COPY --from=builder --chown=65532:65532 /app /app",
+            "[builder 8/8] RUN copy the shared libraries the app needs and the runtime base lacks",
+            "[runtime 2/3] COPY --from=builder /.shallot/root/ /",
+            "[runtime 3/3] COPY --from=builder --chown=65532:65532 /app /app",
         ]
     );
 }
@@ -187,12 +189,12 @@ fn example_sources() {
             ("local.sharedkeyhint".to_string(), "context".to_string()),
         ])
     );
-    let (_, builder) = op_named(&def, "[builder 1/7]");
+    let (_, builder) = op_named(&def, "[builder 1/8]");
     assert_eq!(
         source(&builder).identifier,
         "docker-image://docker.io/library/node:24-trixie-slim"
     );
-    let (_, runtime) = op_named(&def, "[runtime 1/2]");
+    let (_, runtime) = op_named(&def, "[runtime 1/3]");
     assert_eq!(
         source(&runtime).identifier,
         "docker-image://gcr.io/distroless/nodejs24-debian13:nonroot"
@@ -202,7 +204,7 @@ fn example_sources() {
 #[test]
 fn example_runs_have_the_builder_settings() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/7] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/8] RUN npm ci");
     let exec = exec(&op);
     let meta = exec.meta.as_ref().unwrap();
     assert_eq!(meta.args, vec!["/bin/sh", "-c", "npm ci"]);
@@ -219,7 +221,7 @@ fn example_runs_have_the_builder_settings() {
     let dests: Vec<&str> = exec.mounts.iter().map(|m| m.dest.as_str()).collect();
     assert_eq!(dests, vec!["/", "/root/.npm"]);
     // The run's root is the manifest copy.
-    let (copy, _) = op_named(&def, "[builder 2/7]");
+    let (copy, _) = op_named(&def, "[builder 2/8]");
     assert_eq!(op.inputs.len(), 1);
     assert_eq!(op.inputs[0].digest, copy.as_str());
 }
@@ -227,8 +229,8 @@ fn example_runs_have_the_builder_settings() {
 #[test]
 fn example_manifest_copy_chains_its_actions() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 2/7]");
-    let (builder_image, _) = op_named(&def, "[builder 1/7]");
+    let (_, op) = op_named(&def, "[builder 2/8]");
+    let (builder_image, _) = op_named(&def, "[builder 1/8]");
     let (context, _) = op_named(&def, "[internal] load build context");
     let inputs: Vec<&str> = op.inputs.iter().map(|i| i.digest.as_str()).collect();
     assert_eq!(inputs, vec![builder_image.as_str(), context.as_str()]);
@@ -262,18 +264,15 @@ fn example_manifest_copy_chains_its_actions() {
 #[test]
 fn example_runtime_copy_is_owned_by_the_runtime_user() {
     let def = example(Stage::Runtime);
-    let (_, op) = op_named(&def, "[runtime 2/2]");
-    let (runtime_image, _) = op_named(&def, "[runtime 1/2]");
-    let (prune, _) = op_named(&def, "[builder 7/7]");
+    let (_, op) = op_named(&def, "[runtime 3/3]");
+    let (staged, _) = op_named(&def, "[runtime 2/3]");
+    let (libraries, _) = op_named(&def, "[builder 8/8]");
     let inputs: Vec<(&str, i64)> = op
         .inputs
         .iter()
         .map(|i| (i.digest.as_str(), i.index))
         .collect();
-    assert_eq!(
-        inputs,
-        vec![(runtime_image.as_str(), 0), (prune.as_str(), 0)]
-    );
+    assert_eq!(inputs, vec![(staged.as_str(), 0), (libraries.as_str(), 0)]);
     let nonroot = Some(pb::ChownOpt {
         user: Some(pb::UserOpt {
             user: Some(pb::user_opt::User::ById(65532)),
@@ -309,7 +308,7 @@ fn example_source_map_points_at_the_spec() {
     assert_eq!(source.infos[0].data, EXAMPLE_SPEC.as_bytes());
     assert_eq!(source.infos[0].language, "YAML");
 
-    let (build, _) = op_named(&def, "[builder 5/7] RUN npm run build");
+    let (build, _) = op_named(&def, "[builder 5/8] RUN npm run build");
     let locations = &source.locations[build.as_str()].locations;
     assert_eq!(locations.len(), 1);
     assert_eq!(locations[0].source_index, 0);
@@ -575,7 +574,7 @@ fn context_input_replaces_the_local_context() {
             assert!(!s.identifier.starts_with("local://"), "{}", s.identifier);
         }
     }
-    let (_, copy) = op_named(&def, "[builder 4/7] COPY . .");
+    let (_, copy) = op_named(&def, "[builder 4/8] COPY . .");
     assert_eq!(copy.inputs[1].digest, head);
 }
 
@@ -696,7 +695,7 @@ fn default_path_is_set_when_the_daemon_needs_it() {
         ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/7] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/8] RUN npm ci");
     let path: Vec<&String> = exec(&op)
         .meta
         .as_ref()
@@ -715,7 +714,7 @@ fn default_path_is_set_when_the_daemon_needs_it() {
 #[test]
 fn default_path_is_left_to_the_daemon_otherwise() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/7] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/8] RUN npm ci");
     let env = &exec(&op).meta.as_ref().unwrap().env;
     assert!(!env.iter().any(|e| e.starts_with("PATH=")), "{env:?}");
     assert!(def.caps.contains("exec.meta.setsdefaultpath"));
@@ -729,7 +728,7 @@ fn image_path_is_kept_and_needs_no_cap() {
         ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/7] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/8] RUN npm ci");
     let env = &exec(&op).meta.as_ref().unwrap().env;
     assert!(
         env.contains(&"PATH=/opt/node/bin:/usr/bin".to_string()),
@@ -1020,7 +1019,7 @@ fn json_points_at_the_spec_lines() {
     let def = example(Stage::Runtime);
     let ops = json_by_name(&def);
     assert_eq!(
-        ops["[builder 3/7] RUN npm ci"]["location"],
+        ops["[builder 3/8] RUN npm ci"]["location"],
         serde_json::json!([{"file": "shallot.yaml", "ranges": ["2:9-2:13"]}])
     );
     assert!(
@@ -1060,4 +1059,31 @@ fn runs_use_the_sandbox_unless_the_build_asks_for_the_host_network() {
     assert!(!networks.is_empty());
     assert!(networks.iter().all(|n| *n == pb::NetMode::Host as i32));
     assert!(host.caps.contains("exec.meta.network"));
+}
+
+#[test]
+fn the_library_run_sees_the_runtime_base_read_only_and_the_staged_root_lands_at_the_root() {
+    let def = example(Stage::Runtime);
+    let (runtime_image, _) = op_named(&def, "[runtime 1/3]");
+    let (_, run) = op_named(&def, "[builder 8/8]");
+    let pb::op::Op::Exec(exec) = run.op.as_ref().expect("op") else {
+        panic!("[builder 8/8] is not a run");
+    };
+    let base = exec
+        .mounts
+        .iter()
+        .find(|m| m.dest == crate::plan::BASE_MOUNT)
+        .expect("the runtime base is mounted");
+    assert!(base.readonly);
+    let input = &run.inputs[usize::try_from(base.input).expect("an input")];
+    assert_eq!(input.digest, runtime_image.as_str());
+    let (_, staged) = op_named(&def, "[runtime 2/3]");
+    let copy = &file(&staged).actions[0];
+    match &copy.action {
+        Some(pb::file_action::Action::Copy(c)) => {
+            assert_eq!((c.src.as_str(), c.dest.as_str()), ("/.shallot/root/", "/"));
+            assert!(c.dir_copy_contents);
+        }
+        other => panic!("not a copy: {other:?}"),
+    }
 }

@@ -3,6 +3,7 @@
 //! and SSH, and paths made absolute under the workdir.
 
 use super::dockerignore::{dockerignore_patterns, literal_pattern};
+use super::native;
 use super::unique::first_of_each;
 use super::{
     Artifact, Builder, ContextUse, Deps, Ids, ImageConfig, Manifests, Options, Plan, PlanError,
@@ -29,6 +30,7 @@ pub(super) fn assemble(
     let context = context_use(spec, facts, options, &r);
     let mut artifacts = artifacts(spec, &r, ids);
     artifacts.extend(super::files::artifacts(spec, r.builder.is_some(), ids));
+
     let runtime_image = runtime_image(spec, options, r.runtime_image)?;
     let env = image_env(spec, &r.env);
     let args = args(spec, &env)?;
@@ -37,7 +39,13 @@ pub(super) fn assemble(
     let check = check.map(|c| Step::Run(c.run(options.spec_name())));
     let builder = match r.builder {
         Some(b) => Some(Builder {
-            steps: b.steps(spec).into_iter().chain(check).collect(),
+            steps: native::apt_install(&spec.packages)
+                .map(Step::Run)
+                .into_iter()
+                .chain(b.steps(spec))
+                .chain(check)
+                .collect(),
+            libraries: libraries(spec, &artifacts),
             image: builder_image(spec, options, b.image)?,
             workdir: workdir.clone(),
             env: b.env,
@@ -47,11 +55,13 @@ pub(super) fn assemble(
         }),
         None => None,
     };
+    let staged = builder.as_ref().map(|_| native::STAGED_ROOT.to_string());
     Ok(Plan {
         runtime: recipe.name,
         context,
         builder,
         runtime_stage: Runtime {
+            staged,
             image: runtime_image,
             note: r.runtime_note,
             artifacts,
@@ -68,6 +78,17 @@ pub(super) fn assemble(
         unlocked: r.unlocked,
         start: r.start.map(|s| s.start),
     })
+}
+
+/// The builder's last run: the shared libraries of everything the runtime stage takes from
+/// the builder.
+fn libraries(spec: &Spec, artifacts: &[Artifact]) -> super::Run {
+    let taken = artifacts.iter().filter_map(|a| match &a.from {
+        Source::Builder(path) => Some(path.clone()),
+        Source::Context(_) => None,
+    });
+    let scan: Vec<String> = taken.chain([native::STAGED_ROOT.to_string()]).collect();
+    native::libraries(&scan, spec.runtime.span)
 }
 
 /// The spec's `args` with `$NAME` and `${NAME}` expanded in the image's environment: the

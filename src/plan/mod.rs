@@ -23,7 +23,7 @@ pub use assemble::{debug_variant, image_env};
 pub use dockerignore::{dockerignore_patterns, is_excluded, literal_pattern};
 pub use facts::Facts;
 pub use interpolate::references;
-pub use native::STAGED_ROOT;
+pub use native::{BASE_MOUNT, STAGED_ROOT};
 pub use unique::{FirstOfEach, first_of_each};
 
 pub use options::{
@@ -33,7 +33,7 @@ pub use problems::Problems;
 pub use recipe::{
     Deps, Manifests, Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, no_spec_probes,
 };
-pub use versions::{Versions, version_line};
+pub use versions::{Version, Versions, version_line};
 
 use crate::spec::{Diagnostic, Diagnostics, Located, Span, Spec, User};
 use serde::{Serialize, Serializer};
@@ -95,6 +95,9 @@ pub struct Builder {
     pub env: Vec<(String, String)>,
     /// The steps, in order.
     pub steps: Vec<Step>,
+    /// The last run, after every step: the shared libraries the runtime stage's files need
+    /// and its base lacks, staged for the runtime ([`native::libraries`]).
+    pub libraries: Run,
     /// Secrets mounted into the runs before the source is copied (dependency installation),
     /// and nowhere else.
     pub secrets: Vec<SecretMount>,
@@ -166,6 +169,10 @@ pub struct Run {
     /// on one line; `None` shows the command, as a Dockerfile's `RUN` line does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// Where the runtime stage's base image is mounted, read-only, for a run that must see
+    /// what the base has; `None` mounts nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_mount: Option<String>,
 }
 
 impl Run {
@@ -176,6 +183,7 @@ impl Run {
             caches,
             span: Some(span),
             label: None,
+            base_mount: None,
         }
     }
 
@@ -202,6 +210,9 @@ pub struct Cache {
 pub struct Runtime {
     /// Image reference.
     pub image: String,
+    /// The builder's staged root ([`native::STAGED_ROOT`]: a carried interpreter, shared
+    /// libraries), copied onto the image's `/` before the artifacts; `None` without a builder.
+    pub staged: Option<String>,
     /// Why this image, shown in the progress line (e.g. `server is statically linked`).
     pub note: Option<String>,
     /// Copies from the builder or the context.

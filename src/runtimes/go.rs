@@ -35,6 +35,7 @@ const VERSIONS: Versions = Versions {
     known: &["1.24", "1.25", "1.26"],
     default: "1.26",
     image: "builder image shallot knows",
+    carried_from: None,
 };
 /// Where the binary is written: outside the cache mounts, so that it is part of the layer.
 const OUT_DIR: &str = "/out";

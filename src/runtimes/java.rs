@@ -57,6 +57,7 @@ const VERSIONS: Versions = Versions {
     known: &["17", "21", "25"],
     default: "21",
     image: "distroless image",
+    carried_from: None,
 };
 
 /// Gradle's project files, copied before the dependency step when present.

@@ -64,6 +64,7 @@ const VERSIONS: Versions = Versions {
     known: &["22", "24", "26"],
     default: "24",
     image: "distroless image",
+    carried_from: None,
 };
 /// LTS codenames (`lts/<name>` in `.nvmrc`) and their majors, supported or not.
 const LTS_NAMES: [(&str, u64); 5] = [

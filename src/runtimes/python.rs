@@ -25,13 +25,14 @@
 
 use super::Recipe;
 use crate::formats::python_lock::{poetry_local_paths, uv_local_paths};
-use crate::formats::python_version::minor_version;
+use crate::formats::python_version::python_version;
 use crate::formats::requirements;
 use crate::formats::runtime_txt::runtime_line;
 use crate::formats::tool_versions::tool_version;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
-    RecipeInput, RecipePlan, Run, Versions, error_at, image_env, join, version_line,
+    RecipeInput, RecipePlan, Run, STAGED_ROOT, Version, Versions, error_at, image_env, join,
+    version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
@@ -55,12 +56,16 @@ pub const PYTHON: Recipe = Recipe {
 
 /// Python versions that have a distroless image. Distroless python is Debian's own
 /// interpreter, so each Debian release carries one version: 3.13 is trixie's ([`DEBIAN`]).
+/// Any other from 3.9 on is carried from its official image onto distroless `cc`.
 const VERSIONS: Versions = Versions {
     runtime: "python",
     known: &["3.13"],
     default: "3.13",
     image: "distroless image",
+    carried_from: Some("3.9"),
 };
+/// Where the official images keep the interpreter a carried version runs.
+const OFFICIAL_PYTHON: &str = "/usr/local/bin/python3";
 /// The Debian release of the distroless image.
 const DEBIAN: &str = "debian13";
 /// Tool versions installed when the builder image lacks the tool.
@@ -80,11 +85,16 @@ enum Manager {
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let RecipeInput { spec, facts } = input;
     let mut problems = Problems::new();
-    let version = problems.or(version(spec, facts), VERSIONS.default);
+    let version = problems.or(version(spec, facts), Version::distroless(VERSIONS.default));
+    let carried = version.distroless.is_none();
     let manager = manager(facts);
     let venv = join(&spec.workdir.value, VENV);
     // Logs reach `docker logs` as they are written, not when a buffer fills.
-    let env = vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())];
+    let mut env = vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())];
+    if carried {
+        // What distroless python sets; `cc` does not.
+        env.push(("LANG".to_string(), "C.UTF-8".to_string()));
+    }
     let start = problems.ok(start::start(&start::Context {
         spec,
         facts,
@@ -100,26 +110,43 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     };
     let entrypoint = if manager.is_some() {
         Entrypoint::Set(vec![format!("{venv}/bin/python3")])
+    } else if carried {
+        Entrypoint::Set(vec![OFFICIAL_PYTHON.to_string()])
     } else {
         // No dependencies: no venv, distroless' own `/usr/bin/python3.X` runs the app.
         Entrypoint::Inherit {
             fallback: vec!["/usr/bin/python3".to_string()],
         }
     };
+    let interpreter = if carried {
+        "python3"
+    } else {
+        "/usr/bin/python3"
+    };
+    let mut setup: Vec<Run> = carried.then(|| carry(spec)).into_iter().collect();
+    setup.extend(
+        manager
+            .map(|m| self::setup(spec, m, interpreter))
+            .unwrap_or_default(),
+    );
     // The venv was compiled by its installer; compiling the app last keeps that step out of
     // the install's cache key.
     let compile = format!("python3 -m compileall -q -x '(^|/)\\{VENV}/' .");
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
-            image: format!("python:{version}-slim-trixie"),
+            image: format!("python:{}-slim-trixie", version.tag),
             env: builder_env(manager, &venv),
-            setup: manager.map(|m| setup(spec, m)).unwrap_or_default(),
-            deps: manager.map(|m| deps(spec, facts, m)),
+            setup,
+            deps: manager.map(|m| deps(spec, facts, m, interpreter)),
             build_caches: manager.map(caches).unwrap_or_default(),
             finish: vec![Run::at(compile, vec![], spec.runtime.span)],
             ..Default::default()
         }),
-        runtime_image: format!("gcr.io/distroless/python3-{DEBIAN}:nonroot"),
+        runtime_image: match version.distroless {
+            Some(_) => format!("gcr.io/distroless/python3-{DEBIAN}:nonroot"),
+            None => format!("gcr.io/distroless/cc-{DEBIAN}:nonroot"),
+        },
+        runtime_note: carried.then(|| format!("python {} carried from the builder", version.tag)),
         artifacts: vec![RecipeArtifact::workdir()],
         entrypoint,
         cmd: start.cmd,
@@ -169,15 +196,16 @@ fn builder_env(manager: Option<Manager>, venv: &str) -> Vec<(String, String)> {
     env
 }
 
-/// The Python version: `python@X.Y`, else the version the app's files state, else the default.
-fn version(spec: &Spec, facts: &Facts) -> Result<&'static str, Diagnostic> {
-    if let Some(version) = VERSIONS.asked(spec)? {
+/// The Python version: `python@X.Y[.Z]`, else the version the app's files state, else the
+/// default.
+fn version(spec: &Spec, facts: &Facts) -> Result<Version, Diagnostic> {
+    if let Some(version) = VERSIONS.asked_version(spec)? {
         return Ok(version);
     }
     let Some((line, from)) = stated_version(spec, facts)? else {
-        return Ok(VERSIONS.default);
+        return Ok(Version::distroless(VERSIONS.default));
     };
-    let Some(wanted) = minor_version(line) else {
+    let Some(wanted) = python_version(line) else {
         return Err(error_at(
             &spec.runtime,
             format!("`{line}` in {from} is not a Python version"),
@@ -189,9 +217,9 @@ fn version(spec: &Spec, facts: &Facts) -> Result<&'static str, Diagnostic> {
     };
     // A bare major (`3`) accepts any 3.x: the default, if it is one.
     if wanted == "3" {
-        return Ok(VERSIONS.default);
+        return Ok(Version::distroless(VERSIONS.default));
     }
-    VERSIONS.stated(&wanted, from, spec.runtime.span)
+    VERSIONS.stated_version(&wanted, from, spec.runtime.span)
 }
 
 /// The version the app's files state, and which file: `.python-version` (pyenv, uv), else
@@ -269,8 +297,37 @@ fn manager_env(manager: Manager, venv: &str) -> Vec<(String, String)> {
     env
 }
 
-/// Before the manifests: the package manager (when the image lacks it) and the venv.
-fn setup(spec: &Spec, manager: Manager) -> Vec<Run> {
+/// For a version no distroless image has: the builder's interpreter, lean, staged for the
+/// runtime at the same paths. Its standard library is compiled here (hash-checked byte code
+/// never goes stale, and the runtime user could not write it), and what a server never needs
+/// stays behind: tests, IDLE, Tk, ensurepip, pip and the static library. First of all steps, it
+/// depends on the image alone and stays cached.
+fn carry(spec: &Spec) -> Run {
+    let command = format!(
+        r#"set -eu
+v=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+prefix=$(python3 -c 'import sys; print(sys.base_prefix)')
+root={STAGED_ROOT} lib=$prefix/lib/python$v
+mkdir -p "$root$prefix/bin" "$root$prefix/lib"
+cp -p "$(readlink -f "$prefix/bin/python$v")" "$root$prefix/bin/python$v"
+ln -sf "python$v" "$root$prefix/bin/python3"
+ln -sf "python$v" "$root$prefix/bin/python"
+for so in "$prefix"/lib/libpython*.so*; do [ ! -e "$so" ] || cp -a "$so" "$root$prefix/lib/"; done
+cp -a "$lib" "$root$prefix/lib/"
+cd "$root$lib"
+rm -rf test idlelib tkinter turtledemo turtle.py ensurepip lib2to3 site-packages config-"$v"*     lib-dynload/_tkinter* lib-dynload/_test* lib-dynload/xxlimited*
+mkdir site-packages
+find . -name __pycache__ -prune -exec rm -rf {{}} +
+python3 -m compileall -q --invalidation-mode unchecked-hash -s "$root" -p / . >/dev/null || true"#
+    );
+    Run::at(command, Vec::new(), spec.runtime.span).labelled(format!(
+        "copy python to {STAGED_ROOT}, without tests, idle, tkinter, ensurepip or pip"
+    ))
+}
+
+/// Before the manifests: the package manager (when the image lacks it) and the venv, made by
+/// `interpreter`, the path the runtime has.
+fn setup(spec: &Spec, manager: Manager, interpreter: &str) -> Vec<Run> {
     let at = spec.runtime.span;
     let mut runs = Vec::new();
     let tool = match manager {
@@ -285,23 +342,26 @@ fn setup(spec: &Spec, manager: Manager) -> Vec<Run> {
             format!("command -v {tool} >/dev/null || python3 -m pip install {tool}=={version}");
         runs.push(Run::at(install, vec![pip_cache()], at));
     }
-    // Made by `/usr/bin/python3`, the path distroless has, so the venv points there.
-    let venv = format!(
-        "[ -e /usr/bin/python3 ] || ln -s \"$(command -v python3)\" /usr/bin/python3; \
-         /usr/bin/python3 -m venv --without-pip {VENV}"
-    );
+    // Made by the interpreter at the path the runtime has, so the venv points there:
+    // distroless' `/usr/bin/python3`, or the carried one where the builder keeps it.
+    let venv = if interpreter == "/usr/bin/python3" {
+        format!(
+            "[ -e /usr/bin/python3 ] || ln -s \"$(command -v python3)\" /usr/bin/python3; \
+             /usr/bin/python3 -m venv --without-pip {VENV}"
+        )
+    } else {
+        format!("{interpreter} -m venv --without-pip {VENV}")
+    };
     runs.push(Run::at(venv, vec![], at));
     runs
 }
 
 /// The manifests (with the local paths they name) and the install from them.
-fn deps(spec: &Spec, facts: &Facts, manager: Manager) -> Deps {
+fn deps(spec: &Spec, facts: &Facts, manager: Manager, interpreter: &str) -> Deps {
     let (manifests, install) = match manager {
         Manager::Pip => (
             vec!["requirements.txt".to_string()],
-            format!(
-                "/usr/bin/python3 -m pip --python {VENV}/bin/python install -r requirements.txt"
-            ),
+            format!("{interpreter} -m pip --python {VENV}/bin/python install -r requirements.txt"),
         ),
         Manager::Poetry => (
             vec!["pyproject.toml".to_string(), "poetry.lock".to_string()],

@@ -157,6 +157,10 @@ pub struct Spec {
     /// `ssh`: SSH agent sockets forwarded into the dependency steps (`true` = `default`).
     /// By default, none.
     pub ssh: Vec<Located<String>>,
+    /// `packages`: Debian packages the build needs (`libpq-dev`), installed with apt in the
+    /// builder before anything else; the libraries the app then links follow it into the
+    /// runtime image. By default, none.
+    pub packages: Vec<Located<String>>,
     /// `include`: only these context paths are sent (patterns). By default, everything.
     pub include: Vec<Located<String>>,
     /// `exclude`: these context paths are not sent, on top of `.dockerignore`. By default, none.

@@ -36,7 +36,7 @@ fn text(value: &str, span: Span) -> Located<String> {
 fn bad_inputs_report_exact_messages() {
     let cases: Vec<(&str, String, &str)> = vec![
         ("typo_key", "runtime: node\nentrypont: server.js\n".to_owned(), "shallot.yaml:2:1: unknown key `entrypont` (hint: did you mean `entrypoint`?)"),
-        ("unknown_key_far", "runtime: node\ncolour: red\n".to_owned(), "shallot.yaml:2:1: unknown key `colour` (hint: valid keys are: runtime, entrypoint, port, args, env, build, debug, labels, workdir, user, images, cgo, jvm_options, secrets, ssh, include, exclude, files)"),
+        ("unknown_key_far", "runtime: node\ncolour: red\n".to_owned(), "shallot.yaml:2:1: unknown key `colour` (hint: valid keys are: runtime, entrypoint, port, args, env, build, debug, labels, workdir, user, images, packages, cgo, jvm_options, secrets, ssh, include, exclude, files)"),
         ("port_zero", "runtime: node\nport: 0\n".to_owned(), "shallot.yaml:2:7: port must be between 1 and 65535, got 0 (hint: use the port your app listens on, e.g. 8080)"),
         ("port_too_big", "runtime: node\nentrypoint: server.js\nport: 70000\n".to_owned(), "shallot.yaml:3:7: port must be between 1 and 65535, got 70000 (hint: use the port your app listens on, e.g. 8080)"),
         ("port_string", "runtime: node\nport: abc\n".to_owned(), "shallot.yaml:2:7: port must be an integer between 1 and 65535, got string `abc` (hint: use the port your app listens on, e.g. 8080)"),
@@ -73,7 +73,7 @@ fn bad_inputs_report_exact_messages() {
         ("runtime_bad_version", "runtime: node@2 2\n".to_owned(), "shallot.yaml:1:15: invalid runtime version `2 2` (hint: a version may contain only letters, digits, `.` and `-`)"),
         ("runtime_no_name", "runtime: \"@22\"\n".to_owned(), "shallot.yaml:1:10: runtime `@22` has no name before `@` (hint: expected one of: node, python, go, rust, java, static)"),
         ("not_a_mapping", "- runtime: node\n".to_owned(), "shallot.yaml:1:1: a spec must be a mapping of keys to values, got a list (hint: start with a line like `runtime: node`)"),
-        ("control_chars_in_key", "runtime: node\n\"bad\\e[31mkey\": x\n".to_owned(), "shallot.yaml:2:1: unknown key `bad\\u{1b}[31mkey` (hint: valid keys are: runtime, entrypoint, port, args, env, build, debug, labels, workdir, user, images, cgo, jvm_options, secrets, ssh, include, exclude, files)"),
+        ("control_chars_in_key", "runtime: node\n\"bad\\e[31mkey\": x\n".to_owned(), "shallot.yaml:2:1: unknown key `bad\\u{1b}[31mkey` (hint: valid keys are: runtime, entrypoint, port, args, env, build, debug, labels, workdir, user, images, packages, cgo, jvm_options, secrets, ssh, include, exclude, files)"),
         ("several_at_once", "runtime: nodejs\nport: 0\nuser: bob\nwrkdir: /srv\n".to_owned(), "shallot.yaml:1:10: unknown runtime `nodejs` (hint: expected one of: node, python, go, rust, java, static)\nshallot.yaml:2:7: port must be between 1 and 65535, got 0 (hint: use the port your app listens on, e.g. 8080)\nshallot.yaml:3:7: invalid user `bob` (hint: expected `nonroot`, `root`, a uid like `1000`, or `uid:gid` like `1000:1000`)\nshallot.yaml:4:1: unknown key `wrkdir` (hint: did you mean `workdir`?)"),
         ("oversized", format!("runtime: node\n#{}\n", "x".repeat(300_000)), "shallot.yaml:1:1: spec is too large: 300016 bytes, the limit is 262144 bytes (hint: a spec only names the runtime and how to start the app)"),
     ];
@@ -177,6 +177,7 @@ fn minimal_spec() {
         jvm_options: None,
         secrets: vec![],
         ssh: vec![],
+        packages: vec![],
         include: vec![],
         exclude: vec![],
         files: vec![],

@@ -23,6 +23,7 @@ const KEYS: &[&str] = &[
     "workdir",
     "user",
     "images",
+    "packages",
     "cgo",
     "jvm_options",
     "secrets",
@@ -286,6 +287,7 @@ impl Cx<'_, '_> {
             "workdir" => keep_default(&mut spec.workdir, self.workdir(value)),
             "user" => keep_default(&mut spec.user, self.user(value)),
             "images" => spec.images = self.images(value),
+            "packages" => spec.packages = self.packages(value),
             _ => self.unknown_key(key, key_span, KEYS, None),
         }
     }
@@ -712,6 +714,39 @@ impl Cx<'_, '_> {
         }
     }
 
+    /// `packages`: Debian package names, each with an optional `=version`, once each.
+    fn packages(&mut self, node: &Spanned<Node>) -> Vec<Located<String>> {
+        let mut out: Vec<Located<String>> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, item) in self.strings(node, "packages").into_iter().enumerate() {
+            let written = item.value.trim();
+            let (name, version) = written.split_once('=').unwrap_or((written, ""));
+            if !is_debian_package(name) || (written.contains('=') && !is_debian_version(version)) {
+                let message = format!(
+                    "packages[{i}] `{}` is not a Debian package name",
+                    show(written)
+                );
+                let hint = "write names as apt takes them, e.g. `libpq-dev` or `libpq-dev=15.8-0+deb12u1`: lowercase letters, digits, `+`, `-` and `.`".to_owned();
+                self.error(item.span, message, Some(hint));
+                continue;
+            }
+            if !seen.insert(name.to_owned()) {
+                let message = format!("packages lists `{}` twice", show(name));
+                self.error(
+                    item.span,
+                    message,
+                    Some("list each package once".to_owned()),
+                );
+                continue;
+            }
+            out.push(Located {
+                value: written.to_owned(),
+                span: item.span,
+            });
+        }
+        out
+    }
+
     /// `ssh: true` (the default agent) or a list of agent ids.
     fn ssh(&mut self, node: &Spanned<Node>) -> Vec<Located<String>> {
         let span = self.span(node);
@@ -830,6 +865,7 @@ fn defaults(whole: Span) -> Spec {
         jvm_options: None,
         secrets: Vec::new(),
         ssh: Vec::new(),
+        packages: Vec::new(),
         include: Vec::new(),
         exclude: Vec::new(),
         files: Vec::new(),
@@ -948,4 +984,23 @@ pub(super) fn clean(text: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Debian policy 5.6.1: at least two characters, lowercase letters, digits, `+`, `-` and `.`,
+/// starting with a letter or digit.
+fn is_debian_package(name: &str) -> bool {
+    name.len() >= 2
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c))
+}
+
+/// Debian policy 5.6.12, loosely: an epoch, upstream version and revision use letters,
+/// digits and `.+~:-`, and start with a digit.
+fn is_debian_version(version: &str) -> bool {
+    version.starts_with(|c: char| c.is_ascii_digit())
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
 }

@@ -289,7 +289,7 @@ impl Drop for Container {
     }
 }
 
-/// Whether a step named `step` (e.g. `[builder 3/6] RUN npm ci`) ran from cache in a plain
+/// Whether a step named `step` (e.g. `[builder 3/7] RUN npm ci`) ran from cache in a plain
 /// progress log: BuildKit prints `#N <name>` and later `#N CACHED`.
 pub fn step_cached(log: &str, step: &str) -> Option<bool> {
     let id = log.lines().find_map(|l| {

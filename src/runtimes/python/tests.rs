@@ -115,12 +115,12 @@ fn example_llb_names_read_like_a_dockerfile() {
         })
         .collect();
     for expected in [
-        "[builder 1/6] FROM docker.io/library/python:3.13-slim-trixie",
-        "[builder 3/6] COPY requirements.txt vendor ./",
-        "[builder 4/6] RUN /usr/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt",
-        "[builder 5/6] COPY . .",
-        "[runtime 1/2] FROM gcr.io/distroless/python3-debian13:nonroot",
-        "[runtime 2/2] COPY --from=builder --chown=65532:65532 /app /app",
+        "[builder 1/7] FROM docker.io/library/python:3.13-slim-trixie",
+        "[builder 3/7] COPY requirements.txt vendor ./",
+        "[builder 4/7] RUN /usr/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt",
+        "[builder 5/7] COPY . .",
+        "[runtime 1/3] FROM gcr.io/distroless/python3-debian13:nonroot",
+        "[runtime 3/3] COPY --from=builder --chown=65532:65532 /app /app",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -301,10 +301,10 @@ fn versions_from_the_spec() {
     assert_eq!(builder(&plan).image, "python:3.13-slim-trixie");
     assert_eq!(
         plan_err(
-            "runtime: python@3.12\nentrypoint: app.py\n",
+            "runtime: python@3.8\nentrypoint: app.py\n",
             &Facts::default()
         ),
-        "shallot.yaml:1:17: python 3.12 has no distroless image (hint: use one of: 3.13)"
+        "shallot.yaml:1:17: python 3.8 is older than 3.9, the oldest shallot builds (hint: use 3.9 or newer; write e.g. `runtime: python@3.13`)"
     );
 }
 
@@ -331,9 +331,9 @@ fn a_python_version_file_without_an_image_is_an_error_naming_the_file() {
     assert_eq!(
         plan_err(
             SPEC,
-            &facts(&[(".python-version", "# pinned\n3.14\n")], None)
+            &facts(&[(".python-version", "# pinned\n3.8\n")], None)
         ),
-        "shallot.yaml:1:10: python 3.14 (from .python-version) has no distroless image (hint: use one of: 3.13; change .python-version or write `runtime: python@3.13`)"
+        "shallot.yaml:1:10: python 3.8 (from .python-version) is older than 3.9, the oldest shallot builds (hint: use 3.9 or newer; change .python-version or write `runtime: python@3.13`)"
     );
     assert_eq!(
         plan_err(SPEC, &facts(&[(".python-version", "pypy3.10\n")], None)),
@@ -573,7 +573,7 @@ fn procfile_web_line_starts_the_app() {
 
 #[test]
 fn all_problems_are_reported_together() {
-    let short = plan_err("runtime: python@3.11\n", &Facts::default());
+    let short = plan_err("runtime: python@3.8\n", &Facts::default());
     assert_eq!(short.lines().count(), 2, "{short}");
 }
 
@@ -597,22 +597,21 @@ fn runtime_txt_and_tool_versions_come_after_python_version() {
         image(&[(".python-version", "3.13"), ("runtime.txt", "python-3.10")]),
         "python:3.13-slim-trixie"
     );
+    // runtime.txt decides before .tool-versions, and a patch pin selects its tag.
     assert_eq!(
-        plan_err(
-            SPEC,
-            &facts(
-                &[
-                    ("runtime.txt", "python-3.11"),
-                    (".tool-versions", "python 3.13")
-                ],
-                None
-            )
-        ),
-        "shallot.yaml:1:10: python 3.11 (from runtime.txt) has no distroless image (hint: use one of: 3.13; change runtime.txt or write `runtime: python@3.13`)"
+        image(&[
+            ("runtime.txt", "python-3.11"),
+            (".tool-versions", "python 3.13")
+        ]),
+        "python:3.11-slim-trixie"
     );
     assert_eq!(
-        plan_err(SPEC, &facts(&[(".tool-versions", "python 3.10.4\n")], None)),
-        "shallot.yaml:1:10: python 3.10 (from .tool-versions) has no distroless image (hint: use one of: 3.13; change .tool-versions or write `runtime: python@3.13`)"
+        image(&[(".tool-versions", "python 3.10.4\n")]),
+        "python:3.10.4-slim-trixie"
+    );
+    assert_eq!(
+        plan_err(SPEC, &facts(&[("runtime.txt", "python-2.7.18\n")], None)),
+        "shallot.yaml:1:10: python 2.7.18 (from runtime.txt) is older than 3.9, the oldest shallot builds (hint: use 3.9 or newer; change runtime.txt or write `runtime: python@3.13`)"
     );
     assert_eq!(
         plan_err(SPEC, &facts(&[("runtime.txt", "node-22\n")], None)),
@@ -632,4 +631,72 @@ fn twenty_thousand_local_requirements_are_each_copied_once_sorted() {
     assert_eq!(paths.len(), 10_001);
     assert_eq!(paths[0], "requirements.txt");
     assert_eq!(paths[1..], expected);
+}
+
+#[test]
+fn a_version_without_a_distroless_image_is_carried_onto_cc() {
+    let carried = plan(
+        "runtime: python@3.11\nentrypoint: app.py\n",
+        &facts(&[("requirements.txt", "flask==3.0.3\n")], None),
+    );
+    let b = builder(&carried);
+    assert_eq!(b.image, "python:3.11-slim-trixie");
+    assert_eq!(
+        carried.runtime_stage.image,
+        "gcr.io/distroless/cc-debian13:nonroot"
+    );
+    assert_eq!(
+        carried.runtime_stage.note.as_deref(),
+        Some("python 3.11 carried from the builder")
+    );
+    let runs: Vec<&str> = b
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Run(r) => Some(r.command.as_str()),
+            _ => None,
+        })
+        .collect();
+    // The interpreter is staged first, then the venv is made by the interpreter the runtime
+    // has at the same path, and pip installs with it.
+    assert!(
+        runs[0].contains("cp -a \"$lib\" \"$root$prefix/lib/\""),
+        "{}",
+        runs[0]
+    );
+    assert_eq!(runs[1], "python3 -m venv --without-pip .venv");
+    assert_eq!(
+        runs[2],
+        "python3 -m pip --python .venv/bin/python install -r requirements.txt"
+    );
+    assert_eq!(
+        carried.config.entrypoint,
+        Entrypoint::Set(vec!["/app/.venv/bin/python3".to_string()])
+    );
+    assert!(
+        carried
+            .config
+            .env
+            .contains(&("LANG".to_string(), "C.UTF-8".to_string()))
+    );
+    // A patch pin selects that tag; without dependencies the carried interpreter runs the app.
+    let pinned = plan(
+        "runtime: python@3.12.7\nentrypoint: app.py\n",
+        &Facts::default(),
+    );
+    assert_eq!(builder(&pinned).image, "python:3.12.7-slim-trixie");
+    assert_eq!(
+        pinned.config.entrypoint,
+        Entrypoint::Set(vec!["/usr/local/bin/python3".to_string()])
+    );
+    // A patch of the distroless version runs on the distroless image.
+    let patch = plan(
+        "runtime: python@3.13.2\nentrypoint: app.py\n",
+        &Facts::default(),
+    );
+    assert_eq!(builder(&patch).image, "python:3.13-slim-trixie");
+    assert_eq!(
+        patch.runtime_stage.image,
+        "gcr.io/distroless/python3-debian13:nonroot"
+    );
 }

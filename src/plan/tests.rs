@@ -478,13 +478,13 @@ fn missing_entrypoint_says_what_else_would_do() {
 
 #[test]
 fn unsupported_node_version_lists_supported_ones() {
-    let d = diagnostics("runtime: node@18\nentrypoint: server.js\n", &locked_facts());
+    let d = diagnostics("runtime: node@16\nentrypoint: server.js\n", &locked_facts());
     assert_eq!(
         d.0,
         vec![Diagnostic {
             span: span(1, 15, 1, 17),
-            message: "node 18 has no distroless image".to_string(),
-            hint: Some("use one of: 22, 24, 26".to_string()),
+            message: "node 16 is older than 18, the oldest shallot builds".to_string(),
+            hint: Some("use 18 or newer; write e.g. `runtime: node@24`".to_string()),
         }]
     );
 }
@@ -512,7 +512,7 @@ fn non_utf8_package_json_is_reported() {
 #[test]
 fn all_recipe_problems_are_reported_together() {
     let facts = facts(&[("package.json", "not json")], None);
-    let d = diagnostics("runtime: node@18\n", &facts);
+    let d = diagnostics("runtime: node@16\n", &facts);
     let lines: Vec<String> = d.0.iter().map(|d| d.message.clone()).collect();
     assert_eq!(lines.len(), 3, "{lines:#?}");
     // Sorted by position: the two at `node` (1:10), then the version (1:15).
@@ -521,7 +521,10 @@ fn all_recipe_problems_are_reported_together() {
         lines[1]
             .starts_with("runtime `node` needs `entrypoint`: nothing else says how the app starts")
     );
-    assert_eq!(lines[2], "node 18 has no distroless image");
+    assert_eq!(
+        lines[2],
+        "node 16 is older than 18, the oldest shallot builds"
+    );
 }
 
 // ---- context excludes ---------------------------------------------------------------------------

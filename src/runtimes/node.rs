@@ -23,7 +23,7 @@ use crate::formats::tool_versions::tool_version;
 use crate::formats::yarnrc::yarnrc_value;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeBuilder, RecipeInput, RecipePlan,
-    Run, Unlocked, Versions, version_line,
+    Run, STAGED_ROOT, Unlocked, Version, Versions, version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Span, Spec};
 
@@ -64,8 +64,15 @@ const VERSIONS: Versions = Versions {
     known: &["22", "24", "26"],
     default: "24",
     image: "distroless image",
-    carried_from: None,
+    carried_from: Some("18"),
 };
+/// Majors whose official image has no trixie variant (they ended before trixie was released),
+/// so their builder is the bookworm one; their binary runs on any newer glibc.
+const BOOKWORM_ONLY: [&str; 4] = ["18", "19", "21", "23"];
+/// Where distroless nodejs keeps node; a carried one goes there too.
+const NODE_BIN: &str = "/nodejs/bin/node";
+/// The newest major a range may pick without a distroless image.
+const NEWEST_CARRIED: u64 = 26;
 /// LTS codenames (`lts/<name>` in `.nvmrc`) and their majors, supported or not.
 const LTS_NAMES: [(&str, u64); 5] = [
     ("gallium", 16),
@@ -88,7 +95,17 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let at = spec.runtime.span;
     let mut problems = Problems::new();
     let package = problems.or(facts.read_json("package.json", at), None);
-    let version = problems.or(version(spec, facts, package.as_ref()), VERSIONS.default);
+    let version = problems.or(
+        version(spec, facts, package.as_ref()),
+        Version::distroless(VERSIONS.default),
+    );
+    let major = version
+        .tag
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let carried = version.distroless.is_none();
     let tooling = problems.ok(tooling(facts, package.as_ref(), at));
     let standalone = lean::standalone_config(facts);
     let env: Vec<(String, String)> = [("NODE_ENV".to_string(), "production".to_string())]
@@ -111,16 +128,19 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         lockfiles: tooling.lockfiles().iter().map(|f| f.to_string()).collect(),
         span: at,
     });
-    let setup = tooling.setup().filter(|_| installs);
+    let tool_setup = tooling.setup().filter(|_| installs);
+    let tool_setup = tool_setup.map(|s| Run::at(s, vec![npm_cache()], at));
+    let setup = carried
+        .then(|| carry(at))
+        .into_iter()
+        .chain(tool_setup)
+        .collect();
     let lean = standalone.is_some();
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
-            image: format!("node:{version}-trixie-slim"),
+            image: builder_image(&major),
             env: tooling.env(),
-            setup: setup
-                .map(|s| Run::at(s, vec![npm_cache()], at))
-                .into_iter()
-                .collect(),
+            setup,
             deps: package.as_ref().map(|package| Deps {
                 manifests: manifests(&tooling, package, facts),
                 install: vec![Run::at(tooling.install(!builds), vec![tooling.cache()], at)],
@@ -130,18 +150,46 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             finish: finish(spec, facts, &tooling, installs, builds, lean),
             ..Default::default()
         }),
-        runtime_image: format!("gcr.io/distroless/nodejs{version}-debian13:nonroot"),
+        runtime_image: match carried {
+            false => format!("gcr.io/distroless/nodejs{major}-debian13:nonroot"),
+            true => "gcr.io/distroless/cc-debian13:nonroot".to_string(),
+        },
+        runtime_note: carried.then(|| format!("node {major} carried from the builder")),
         artifacts: lean::artifacts(lean),
-        entrypoint: Entrypoint::Inherit {
-            fallback: vec!["/nodejs/bin/node".to_string()],
+        // A carried node is where distroless keeps its own, so paths stay the same; `cc` has
+        // no entrypoint to inherit.
+        entrypoint: match carried {
+            false => Entrypoint::Inherit {
+                fallback: vec![NODE_BIN.to_string()],
+            },
+            true => Entrypoint::Set(vec![NODE_BIN.to_string()]),
         },
         cmd: start.cmd,
         env,
         exclude: vec!["node_modules".to_string()],
         unlocked,
         start: Some(start.plan),
-        ..Default::default()
     })
+}
+
+/// The official builder image of a major.
+fn builder_image(major: &str) -> String {
+    let debian = if BOOKWORM_ONLY.contains(&major) {
+        "bookworm"
+    } else {
+        "trixie"
+    };
+    format!("node:{major}-{debian}-slim")
+}
+
+/// For a major no distroless image has: the builder's node binary (the official images' node
+/// is one self-contained file) staged where distroless nodejs keeps it.
+fn carry(at: Span) -> Run {
+    let command = format!(
+        "mkdir -p {STAGED_ROOT}/nodejs/bin && \
+         cp \"$(readlink -f \"$(command -v node)\")\" {STAGED_ROOT}{NODE_BIN}"
+    );
+    Run::at(command, Vec::new(), at).labelled(format!("copy node to {STAGED_ROOT}{NODE_BIN}"))
 }
 
 /// package.json's `scripts.build`, when the app platforms would run it: the spec writes no
@@ -197,8 +245,8 @@ fn version(
     spec: &Spec,
     facts: &Facts,
     package: Option<&serde_json::Value>,
-) -> Result<&'static str, Diagnostic> {
-    match VERSIONS.asked(spec)? {
+) -> Result<Version, Diagnostic> {
+    match VERSIONS.asked_version(spec)? {
         Some(version) => Ok(version),
         None => app_version(facts, package, spec.runtime.span),
     }
@@ -674,7 +722,7 @@ fn app_version(
     facts: &Facts,
     package: Option<&serde_json::Value>,
     at: Span,
-) -> Result<&'static str, Diagnostic> {
+) -> Result<Version, Diagnostic> {
     for file in [".nvmrc", ".node-version", ".tool-versions"] {
         let Some(text) = facts.text(file) else {
             continue;
@@ -697,13 +745,13 @@ fn app_version(
                 )),
             )
         })?;
-        return VERSIONS.stated(&major.to_string(), file, at);
+        return VERSIONS.stated_version(&major.to_string(), file, at);
     }
     let engines = package
         .and_then(|p| p.get("engines"))
         .and_then(|e| e.get("node"));
     let Some(engines) = engines else {
-        return Ok(VERSIONS.default);
+        return Ok(Version::distroless(VERSIONS.default));
     };
     let range = match engines.as_str() {
         Some(range) => range.to_string(),
@@ -716,23 +764,28 @@ fn app_version(
             Some("write a range such as \">=22\", \"^24\" or \"22.x\"".to_string()),
         )
     })?;
-    // Newest first: a range open to several majors gets the newest.
-    VERSIONS
-        .known
-        .iter()
-        .rev()
-        .copied()
-        .find(|v| {
-            let major = major_of(v).unwrap_or_default();
-            sets.iter().any(|set| set.allows_major(major))
-        })
+    let allows = |major: u64| sets.iter().any(|set| set.allows_major(major));
+    // Newest first: a range open to several majors gets the newest with a distroless image,
+    // else the newest LTS (even) major, else any, carried from its builder.
+    let distroless = VERSIONS.known.iter().rev().copied();
+    if let Some(v) = distroless
+        .clone()
+        .find(|v| allows(major_of(v).unwrap_or_default()))
+    {
+        return Ok(Version::distroless(v));
+    }
+    let oldest = VERSIONS.carried_from.and_then(major_of).unwrap_or_default();
+    let carried = || (oldest..=NEWEST_CARRIED).rev().filter(|m| allows(*m));
+    let major = carried().find(|m| m % 2 == 0).or_else(|| carried().next());
+    major
+        .and_then(|m| VERSIONS.pick(&m.to_string()))
         .ok_or_else(|| {
             Diagnostic::new(
                 at,
                 format!(
-                    "engines.node in package.json (`{range}`) allows no node version with a distroless image"
+                    "engines.node in package.json (`{range}`) allows no node version from {oldest} on"
                 ),
-                Some(VERSIONS.use_one_of()),
+                Some(format!("allow {oldest} or newer, e.g. \">={}\"", VERSIONS.default)),
             )
         })
 }

@@ -614,15 +614,16 @@ fn workspaces_install_after_the_whole_source() {
 
 // ---- node versions ------------------------------------------------------------------------------
 
-fn version_with(files: &[(&str, &str)]) -> Result<&'static str, Diagnostic> {
+/// The major the app's files pick, as the builder's tag.
+fn version_with(files: &[(&str, &str)]) -> Result<String, Diagnostic> {
     let f = facts(files, None);
     let package = f
         .text("package.json")
         .and_then(|t| serde_json::from_str(t).ok());
-    app_version(&f, package.as_ref(), AT)
+    app_version(&f, package.as_ref(), AT).map(|v| v.tag)
 }
 
-fn engines(range: &str) -> Result<&'static str, Diagnostic> {
+fn engines(range: &str) -> Result<String, Diagnostic> {
     let package = serde_json::json!({"engines": {"node": range}}).to_string();
     version_with(&[("package.json", &package)])
 }
@@ -646,12 +647,12 @@ fn version_files() {
     for (text, major) in cases {
         assert_eq!(
             version_with(&[(".nvmrc", text)]),
-            Ok(major),
+            Ok(major.to_string()),
             ".nvmrc {text:?}"
         );
         assert_eq!(
             version_with(&[(".node-version", text)]),
-            Ok(major),
+            Ok(major.to_string()),
             ".node-version {text:?}"
         );
     }
@@ -666,22 +667,25 @@ fn version_sources_in_order() {
             (".node-version", "24"),
             ("package.json", package)
         ]),
-        Ok("26")
+        Ok("26".to_string())
     );
     assert_eq!(
         version_with(&[(".node-version", "24"), ("package.json", package)]),
-        Ok("24")
+        Ok("24".to_string())
     );
-    assert_eq!(version_with(&[("package.json", package)]), Ok("22"));
+    assert_eq!(
+        version_with(&[("package.json", package)]),
+        Ok("22".to_string())
+    );
     assert_eq!(
         version_with(&[("package.json", PACKAGE)]),
-        Ok(VERSIONS.default)
+        Ok(VERSIONS.default.to_string())
     );
-    assert_eq!(version_with(&[]), Ok(VERSIONS.default));
+    assert_eq!(version_with(&[]), Ok(VERSIONS.default.to_string()));
     // An empty file says nothing.
     assert_eq!(
         version_with(&[(".nvmrc", "\n"), (".node-version", "22")]),
-        Ok("22")
+        Ok("22".to_string())
     );
 }
 
@@ -694,18 +698,21 @@ fn spec_version_beats_the_files() {
 
 #[test]
 fn version_from_a_file_without_an_image_names_the_file() {
+    // A major without a distroless image is carried from its builder; one too old is refused.
     let f = facts(&[("package.json", PACKAGE), (".nvmrc", "v20.11.1")], None);
+    let carried = plan(SPEC, &f);
+    assert_eq!(builder(&carried).image, "node:20-trixie-slim");
     assert_eq!(
-        plan_err(SPEC, &f),
-        "shallot.yaml:1:10: node 20 (from .nvmrc) has no distroless image (hint: use one of: 22, 24, 26; change .nvmrc or write `runtime: node@24`)"
+        carried.runtime_stage.image,
+        "gcr.io/distroless/cc-debian13:nonroot"
     );
     let f = facts(
-        &[("package.json", PACKAGE), (".node-version", "lts/iron")],
+        &[("package.json", PACKAGE), (".node-version", "lts/gallium")],
         None,
     );
     assert_eq!(
         plan_err(SPEC, &f),
-        "shallot.yaml:1:10: node 20 (from .node-version) has no distroless image (hint: use one of: 22, 24, 26; change .node-version or write `runtime: node@24`)"
+        "shallot.yaml:1:10: node 16 (from .node-version) is older than 18, the oldest shallot builds (hint: use 18 or newer; change .node-version or write `runtime: node@24`)"
     );
     let f = facts(&[("package.json", PACKAGE), (".nvmrc", "lts/argon")], None);
     assert_eq!(
@@ -718,10 +725,10 @@ fn version_from_a_file_without_an_image_names_the_file() {
 
 #[test]
 fn engines_without_an_image_is_an_error() {
-    let package = r#"{"engines": {"node": ">=16 <20"}}"#;
+    let package = r#"{"engines": {"node": ">=12 <16"}}"#;
     assert_eq!(
         plan_err(SPEC, &facts(&[("package.json", package)], None)),
-        "shallot.yaml:1:10: engines.node in package.json (`>=16 <20`) allows no node version with a distroless image (hint: use one of: 22, 24, 26)"
+        "shallot.yaml:1:10: engines.node in package.json (`>=12 <16`) allows no node version from 18 on (hint: allow 18 or newer, e.g. \">=24\")"
     );
     let package = r#"{"engines": {"node": "twenty"}}"#;
     assert_eq!(
@@ -764,14 +771,18 @@ fn engines_ranges_pick_the_newest_allowed_major() {
         ("^24.0.0-0", "24"),
     ];
     for (range, major) in cases {
-        assert_eq!(engines(range), Ok(major), "engines.node {range:?}");
+        assert_eq!(
+            engines(range),
+            Ok(major.to_string()),
+            "engines.node {range:?}"
+        );
     }
 }
 
 #[test]
 fn engines_ranges_that_allow_no_image() {
     for range in [
-        "<22", "^20", "~20.5", ">26", ">=27", "<=21.99", "16 || 18", ">*", "<*", "24 <24", "^0.1.2",
+        ">26", ">=27", "16 || 17", ">*", "<*", "24 <24", "^0.1.2", "<18",
     ] {
         let result = engines(range);
         assert!(
@@ -780,6 +791,21 @@ fn engines_ranges_that_allow_no_image() {
                 .is_err_and(|p| p.message.contains("allows no node version")),
             "{range:?}: {result:?}"
         );
+    }
+}
+
+#[test]
+fn engines_ranges_without_a_distroless_major_are_carried_preferring_lts() {
+    for (range, major) in [
+        ("<22", "20"),
+        ("^20", "20"),
+        ("~20.5", "20"),
+        ("<=21.99", "20"),
+        ("16 || 18", "18"),
+        ("^21", "21"),
+        (">=18 <22", "20"),
+    ] {
+        assert_eq!(engines(range), Ok(major.to_string()), "{range:?}");
     }
 }
 
@@ -895,27 +921,63 @@ fn tool_versions_come_after_the_nodes_own_files_and_before_engines() {
     let tools = "python 3.13.1\nnodejs 22.3.0\n";
     assert_eq!(
         version_with(&[(".tool-versions", tools), ("package.json", package)]),
-        Ok("22")
+        Ok("22".to_string())
     );
     assert_eq!(
         version_with(&[(".node-version", "26"), (".tool-versions", tools)]),
-        Ok("26")
+        Ok("26".to_string())
     );
     // mise's name for the same tool.
-    assert_eq!(version_with(&[(".tool-versions", "node 26\n")]), Ok("26"));
+    assert_eq!(
+        version_with(&[(".tool-versions", "node 26\n")]),
+        Ok("26".to_string())
+    );
     // A file without a node line says nothing.
     assert_eq!(
         version_with(&[
             (".tool-versions", "python 3.13\n"),
             ("package.json", package)
         ]),
-        Ok("24")
+        Ok("24".to_string())
     );
-    let d = version_with(&[(".tool-versions", "nodejs 20.11.1\n")]).unwrap_err();
+    assert_eq!(
+        version_with(&[(".tool-versions", "nodejs 20.11.1\n")]),
+        Ok("20".to_string())
+    );
+    let d = version_with(&[(".tool-versions", "nodejs 16.20.2\n")]).unwrap_err();
     assert_eq!(
         d.message,
-        "node 20 (from .tool-versions) has no distroless image"
+        "node 16 (from .tool-versions) is older than 18, the oldest shallot builds"
     );
+}
+
+#[test]
+fn a_carried_major_stages_the_builders_node_where_distroless_keeps_it() {
+    let locked = facts(
+        &[("package.json", PACKAGE), ("package-lock.json", "{}")],
+        None,
+    );
+    let plan = plan("runtime: node@20\nentrypoint: server.js\n", &locked);
+    let b = builder(&plan);
+    assert_eq!(b.image, "node:20-trixie-slim");
+    let Step::Run(carry) = &b.steps[0] else {
+        panic!("the first step is not the carry: {:?}", b.steps[0]);
+    };
+    assert_eq!(
+        carry.command,
+        "mkdir -p /.shallot/root/nodejs/bin && cp \"$(readlink -f \"$(command -v node)\")\" /.shallot/root/nodejs/bin/node"
+    );
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/cc-debian13:nonroot"
+    );
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec!["/nodejs/bin/node".to_string()])
+    );
+    // Majors that ended before trixie build on bookworm.
+    let old = crate::testkit::plan("runtime: node@18\nentrypoint: server.js\n", &locked);
+    assert_eq!(builder(&old).image, "node:18-bookworm-slim");
 }
 
 const BUILD_SCRIPT_PACKAGE: &str = r#"{"name": "app", "main": "dist/server.js",

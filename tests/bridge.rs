@@ -300,8 +300,9 @@ fn platform_option_sets_the_config_and_the_ops() {
         .collect::<Vec<_>>();
     assert_eq!(
         targeted.len(),
-        4,
-        "two images, npm ci and the step that leaves out other platforms' packages"
+        5,
+        "two images, npm ci, the step that leaves out other platforms' packages and the one \
+         that stages shared libraries"
     );
     assert!(targeted.iter().all(|op| {
         op.platform

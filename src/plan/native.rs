@@ -147,3 +147,61 @@ fi
 echo "$copied shared libraries copied for the runtime image"
 rm -rf "$work"
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Step;
+    use crate::testkit::{facts, plan};
+
+    #[test]
+    fn packages_install_first_on_locked_apt_caches() {
+        let spec = "runtime: python\nentrypoint: app.py\npackages: [libpq-dev, gcc]\n";
+        let planned = plan(spec, &facts(&[("requirements.txt", "psycopg2\n")], None));
+        let builder = planned.builder.expect("a builder");
+        let Step::Run(apt) = &builder.steps[0] else {
+            panic!("apt is not first: {:?}", builder.steps);
+        };
+        assert!(
+            apt.command
+                .ends_with("apt-get install -y -qq --no-install-recommends libpq-dev gcc"),
+            "{}",
+            apt.command
+        );
+        assert!(
+            apt.command
+                .starts_with("rm -f /etc/apt/apt.conf.d/docker-clean;")
+        );
+        let caches: Vec<(&str, &str, bool)> = apt
+            .caches
+            .iter()
+            .map(|c| (c.target.as_str(), c.id.as_str(), c.locked))
+            .collect();
+        assert_eq!(
+            caches,
+            [
+                ("/var/cache/apt", "shallot-apt-cache", true),
+                ("/var/lib/apt", "shallot-apt-lists", true)
+            ]
+        );
+        assert_eq!(apt.label.as_deref(), Some("apt-get install libpq-dev gcc"));
+        // The span covers the list: the error of a failed install points at it.
+        let span = apt.span.expect("a span");
+        assert_eq!((span.line, span.col), (3, 12));
+    }
+
+    #[test]
+    fn the_library_run_scans_what_the_runtime_takes_and_the_staged_root() {
+        let planned = plan(
+            "runtime: go\nentrypoint: ./cmd/server\n",
+            &facts(&[("go.mod", "module example.com/app\n\ngo 1.24\n")], None),
+        );
+        let builder = planned.builder.expect("a builder");
+        let first = builder.libraries.command.lines().next().unwrap_or_default();
+        // The go binary is built to /out, outside the workdir, and taken from there.
+        assert_eq!(first, "set -- /out/server /.shallot/root");
+        assert_eq!(builder.libraries.base_mount.as_deref(), Some(BASE_MOUNT));
+        assert_eq!(planned.runtime_stage.staged.as_deref(), Some(STAGED_ROOT));
+        assert!(apt_install(&[]).is_none());
+    }
+}

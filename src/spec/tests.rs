@@ -58,6 +58,13 @@ fn bad_inputs_report_exact_messages() {
         ("images_unknown_key", "runtime: node\nimages:\n  bilder: node:24\n".to_owned(), "shallot.yaml:3:3: unknown key `bilder` in `images` (hint: did you mean `builder`?)"),
         ("images_not_map", "runtime: node\nimages: node:24\n".to_owned(), "shallot.yaml:2:9: images must be a mapping, got string `node:24` (hint: write `images: {builder: <ref>, runtime: <ref>}`)"),
         ("duplicate_key", "runtime: node\nport: 8080\nport: 9090\n".to_owned(), "shallot.yaml:3:1: duplicate key `port` (hint: first defined at line 2)"),
+        ("packages_not_list", "runtime: python\npackages: libpq-dev\n".to_owned(), "shallot.yaml:2:11: packages must be a list of strings, got string `libpq-dev` (hint: write one `- item` per line under `packages:`, or `packages: [a, b]`)"),
+        ("packages_upper", "runtime: python\npackages: [LibPQ-dev]\n".to_owned(), "shallot.yaml:2:12: packages[0] `LibPQ-dev` is not a Debian package name (hint: write names as apt takes them, e.g. `libpq-dev` or `libpq-dev=15.8-0+deb12u1`: lowercase letters, digits, `+`, `-` and `.`)"),
+        ("packages_option", "runtime: python\npackages: [gcc, --allow-unauthenticated]\n".to_owned(), "shallot.yaml:2:17: packages[1] `--allow-unauthenticated` is not a Debian package name (hint: write names as apt takes them, e.g. `libpq-dev` or `libpq-dev=15.8-0+deb12u1`: lowercase letters, digits, `+`, `-` and `.`)"),
+        ("packages_shell", "runtime: python\npackages: [\"gcc; rm -rf /\"]\n".to_owned(), "shallot.yaml:2:12: packages[0] `gcc; rm -rf /` is not a Debian package name (hint: write names as apt takes them, e.g. `libpq-dev` or `libpq-dev=15.8-0+deb12u1`: lowercase letters, digits, `+`, `-` and `.`)"),
+        ("packages_bad_version", "runtime: python\npackages: [gcc=latest]\n".to_owned(), "shallot.yaml:2:12: packages[0] `gcc=latest` is not a Debian package name (hint: write names as apt takes them, e.g. `libpq-dev` or `libpq-dev=15.8-0+deb12u1`: lowercase letters, digits, `+`, `-` and `.`)"),
+        ("packages_twice", "runtime: python\npackages: [gcc, libpq-dev, gcc=4:14.2.0-1]\n".to_owned(), "shallot.yaml:2:28: packages lists `gcc` twice (hint: list each package once)"),
+        ("packages_one_char", "runtime: python\npackages: [g]\n".to_owned(), "shallot.yaml:2:12: packages[0] `g` is not a Debian package name (hint: write names as apt takes them, e.g. `libpq-dev` or `libpq-dev=15.8-0+deb12u1`: lowercase letters, digits, `+`, `-` and `.`)"),
         ("duplicate_env", "runtime: node\nenv:\n  A: \"1\"\n  A: \"2\"\n".to_owned(), "shallot.yaml:4:3: duplicate key `A` in `env` (hint: first defined at line 3)"),
         ("alias_bomb", "runtime: node\nl1: &l1 [lol,lol,lol,lol,lol,lol,lol,lol,lol]\nl2: &l2 [*l1,*l1,*l1,*l1,*l1,*l1,*l1,*l1,*l1]\nl3: &l3 [*l2,*l2,*l2,*l2,*l2,*l2,*l2,*l2,*l2]\nl4: &l4 [*l3,*l3,*l3,*l3,*l3,*l3,*l3,*l3,*l3]\nl5: &l5 [*l4,*l4,*l4,*l4,*l4,*l4,*l4,*l4,*l4]\nl6: &l6 [*l5,*l5,*l5,*l5,*l5,*l5,*l5,*l5,*l5]\nl7: &l7 [*l6,*l6,*l6,*l6,*l6,*l6,*l6,*l6,*l6]\nl8: &l8 [*l7,*l7,*l7,*l7,*l7,*l7,*l7,*l7,*l7]\nl9: &l9 [*l8,*l8,*l8,*l8,*l8,*l8,*l8,*l8,*l8]\n".to_owned(), "shallot.yaml:5:22: spec's YAML aliases expand to too much data (hint: keep the spec small and flat: at most 16 levels of nesting, 32 anchors and 32 aliases)"),
         ("tab_indent", "runtime: node\n\tport: 8080\n".to_owned(), "shallot.yaml:2:1: invalid YAML: while scanning a plain scalar, found a tab (hint: indent with spaces; YAML does not allow tabs here)"),
@@ -466,6 +473,16 @@ fn odd_inputs_never_panic() {
             assert!(!rendered.contains('\u{1b}'));
         }
     }
+}
+
+#[test]
+fn packages_are_debian_names_with_an_optional_version() {
+    let spec =
+        ok("runtime: python\npackages:\n  - libpq-dev\n  - g++\n  - libc6-dev=2.36-9+deb12u9\n");
+    let names: Vec<&str> = spec.packages.iter().map(|p| p.value.as_str()).collect();
+    assert_eq!(names, ["libpq-dev", "g++", "libc6-dev=2.36-9+deb12u9"]);
+    assert_eq!(spec.packages[1].span, span(4, 5, 4, 8));
+    assert!(ok("runtime: python\npackages: []\n").packages.is_empty());
 }
 
 #[test]

@@ -139,7 +139,10 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             setup,
             deps: manager.map(|m| deps(spec, facts, m, interpreter)),
             build_caches: manager.map(caches).unwrap_or_default(),
-            finish: vec![Run::at(compile, vec![], spec.runtime.span)],
+            finish: old_gunicorn_check(spec, facts, manager)
+                .into_iter()
+                .chain([Run::at(compile, vec![], spec.runtime.span)])
+                .collect(),
             ..Default::default()
         }),
         runtime_image: match version.distroless {
@@ -154,6 +157,34 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         exclude: vec![VENV.to_string(), "**/__pycache__".to_string()],
         start: Some(start.plan),
         ..Default::default()
+    })
+}
+
+/// gunicorn before 21 imports `pkg_resources` when it starts, which only setuptools provides,
+/// and the venv is made without it: found at build time, not as a crash at start. Only when
+/// the manifests name gunicorn.
+fn old_gunicorn_check(spec: &Spec, facts: &Facts, manager: Option<Manager>) -> Option<Run> {
+    let manifest = match manager? {
+        Manager::Pip => "requirements.txt",
+        Manager::Poetry => "poetry.lock",
+        Manager::Uv => "uv.lock",
+    };
+    let named = facts
+        .text(manifest)?
+        .to_ascii_lowercase()
+        .contains("gunicorn");
+    named.then(|| {
+        let script = r#"import importlib.metadata as m, importlib.util as u, sys
+try:
+    v = m.version("gunicorn")
+except m.PackageNotFoundError:
+    sys.exit(0)
+major = v.split(".")[0]
+if major.isdigit() and int(major) < 21 and u.find_spec("pkg_resources") is None:
+    sys.exit("gunicorn %s imports pkg_resources when it starts, and the venv has no setuptools to provide it: add setuptools to the dependencies, or use gunicorn 21 or newer" % v)"#;
+        let command = format!("{VENV}/bin/python -c {}", crate::plan::shell::quote(script));
+        Run::at(command, Vec::new(), spec.runtime.span)
+            .labelled("check that gunicorn finds pkg_resources when it starts")
     })
 }
 

@@ -700,3 +700,24 @@ fn a_version_without_a_distroless_image_is_carried_onto_cc() {
         "gcr.io/distroless/python3-debian13:nonroot"
     );
 }
+
+#[test]
+fn an_old_gunicorn_is_checked_for_pkg_resources_at_build_time() {
+    let runs = |requirements: &str| -> Vec<String> {
+        let planned = plan(
+            "runtime: python\nentrypoint: app.py\n",
+            &facts(&[("requirements.txt", requirements)], None),
+        );
+        builder(&planned)
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Run(r) => r.label.clone(),
+                _ => None,
+            })
+            .collect()
+    };
+    let label = "check that gunicorn finds pkg_resources when it starts".to_string();
+    assert!(runs("Django==4.0\ngunicorn==20.1.0\n").contains(&label));
+    assert!(!runs("flask==3.0.3\n").contains(&label));
+}

@@ -9,7 +9,9 @@
 //! the build and pruned to production dependencies afterwards.
 //! Runtime: distroless node, whose entrypoint is already `/nodejs/bin/node`, so the command is
 //! just the script (repeating `node` there is a classic distroless mistake). It has no npm,
-//! yarn, pnpm or corepack: everything is resolved in the builder.
+//! yarn, pnpm or corepack: everything is resolved in the builder. A major without a distroless
+//! image (18 on) is carried: the official image's node binary, staged at `/nodejs/bin/node`, on
+//! distroless `cc`.
 //!
 //! The package manager comes from `packageManager` in package.json, else from the one lockfile
 //! in the context (several are an error); the node major from the spec (`node@22`), else

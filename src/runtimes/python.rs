@@ -18,6 +18,10 @@
 //!   read-only root, or files not owned by the runtime user), so dependencies are compiled by
 //!   their installer and the app by `compileall` as the last step.
 //!
+//! A version no distroless image has (3.9 on) is **carried**: the builder is that version's
+//! official image, its interpreter is staged lean at the official paths (`/usr/local`), the venv
+//! is made by `/usr/local/bin/python3`, and the runtime is distroless `cc`.
+//!
 //! The package manager is chosen from the files present: `uv.lock`, else `poetry.lock`, else
 //! `requirements.txt` (each lockfile with its `pyproject.toml`). Manifests and the local paths
 //! they name are copied first and installed on a cache mount, so a source-only change keeps the

@@ -12,6 +12,12 @@ use super::{NODE_BUILDER, NODE_RUNTIME};
 pub const PYTHON_BUILDER: &str = "shallot-test/python-builder:latest";
 /// Stand-in for `gcr.io/distroless/python3-debian13:nonroot`.
 pub const PYTHON_RUNTIME: &str = "shallot-test/python-runtime:nonroot";
+/// Stand-in for `python:3.11-slim-trixie`, laid out as the official image is (Python 3.11
+/// under `/usr/local`, shared libpython; apt works), for a version no distroless image has.
+pub const PYTHON_OFFICIAL_311: &str = "shallot-test/python-official:3.11";
+/// Stand-in for `node:20-trixie-slim`: the official node 20 binary under `/usr/local`, npm and
+/// yarn; apt works.
+pub const NODE_OFFICIAL_20: &str = "shallot-test/node-official:20";
 /// Stand-in for `golang:1.26-trixie` (Debian's go 1.19).
 pub const GO_BUILDER: &str = "shallot-test/go-builder:latest";
 /// Stand-in for `gcr.io/distroless/static-debian13:nonroot`.

@@ -123,6 +123,9 @@ copied=0
 while read -r kind name lib; do
     if [ "$kind" = missing ]; then
         in_base "$libdir" && continue
+        # Shipped beside the app and loaded by path first (the JVM's libjvm.so).
+        shipped=$(find "$@" -name "$name" \( -type f -o -type l \) 2>/dev/null | head -n 1)
+        [ -n "$shipped" ] && continue
         echo "$lib needs $name, which the builder does not have" >>"$work/missing"
         continue
     fi

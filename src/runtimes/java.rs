@@ -1,4 +1,5 @@
-//! Java: Maven or Gradle in an official JDK builder image, the jar run on distroless java.
+//! Java: Maven or Gradle in an official JDK builder image, the jar run on distroless java, or,
+//! for a release no distroless image has, on a runtime jlinked in the builder.
 //!
 //! Builder: the build tool is told by the context's files (`pom.xml` → Maven, else
 //! `build.gradle[.kts]` / `settings.gradle[.kts]` → Gradle, with `./gradlew` when present).
@@ -9,6 +10,12 @@
 //! Runtime: distroless java, whose entrypoint is already `java -jar`, so the command is only
 //! the jar. JVM flags go through `JAVA_TOOL_OPTIONS` (the spec's `jvm_options`): anything
 //! after the jar would reach the app's `main`, not the JVM.
+//!
+//! Any feature release from 11 on builds. One without a distroless image (11, 22, 23, …) gets,
+//! after the package step, a builder step that asks `jdeps` which modules the jar uses and
+//! `jlink`s a runtime of only those into [`STAGED_ROOT`]`/opt/java/openjdk`, which the runtime
+//! stage lays onto distroless cc (glibc and the C++ runtime the JVM links). `/opt/java/openjdk`
+//! is the Temurin images' `JAVA_HOME`, so the app sees the same paths as in the builder.
 //!
 //! The jar is always named, never globbed: Maven's is `target/<finalName>.jar` (by default
 //! `<artifactId>-<version>`), read from `pom.xml`; Gradle's is `build/libs/<name>[-<version>].jar`,
@@ -21,9 +28,10 @@ use crate::formats::java_version::feature_release;
 use crate::formats::pom::Pom;
 use crate::formats::tool_versions::tool_version;
 use crate::plan::facts::unreadable;
+use crate::plan::shell::quote;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
-    RecipeInput, RecipePlan, Run, Source, Versions, error_at, join, version_line,
+    RecipeInput, RecipePlan, Run, STAGED_ROOT, Source, Versions, error_at, join, version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
@@ -51,7 +59,8 @@ pub const JAVA: Recipe = Recipe {
     plan,
 };
 
-/// Java feature releases that have a distroless image.
+/// Java feature releases that have a distroless image; the others from [`OLDEST`] on are
+/// jlinked.
 const VERSIONS: Versions = Versions {
     runtime: "java",
     known: &["17", "21", "25"],
@@ -59,6 +68,17 @@ const VERSIONS: Versions = Versions {
     image: "distroless image",
     carried_from: None,
 };
+
+/// The oldest feature release shallot runs: jlink needs modules (9 on), and 11 is the oldest
+/// release with official builder images and jdeps' `--print-module-deps` still in support.
+const OLDEST: u32 = 11;
+
+/// Where a jlinked runtime lives in the runtime image: the Temurin images' `JAVA_HOME`.
+const JLINKED_HOME: &str = "/opt/java/openjdk";
+
+/// The base for a jlinked runtime: distroless without java, but with glibc, libgcc_s and
+/// libstdc++, which the JVM's own libraries link.
+const JLINKED_IMAGE: &str = "gcr.io/distroless/cc-debian13:nonroot";
 
 /// Gradle's project files, copied before the dependency step when present.
 const GRADLE_MANIFESTS: [&str; 6] = [
@@ -111,33 +131,59 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     };
 
     let v = &version.version;
-    let builder = match tool {
+    let mut builder = match tool {
         Tool::Maven => maven_builder(spec, facts, pom.as_ref(), v),
         Tool::Gradle { wrapper } => gradle_builder(spec, facts, gradle.as_ref(), wrapper, v),
     };
+    if !VERSIONS.has_image(v) {
+        // After the package step (or the spec's `build`), which is what makes the jar.
+        builder
+            .finish
+            .push(jlink(spec, &join(&spec.workdir.value, &jar), v));
+    }
     let name = jar.rsplit('/').next().unwrap_or(&jar).to_string();
-    let env = spec
-        .jvm_options
-        .iter()
-        .map(|options| ("JAVA_TOOL_OPTIONS".to_string(), options.value.clone()));
     Ok(RecipePlan {
         builder: Some(builder),
-        runtime_image: format!("gcr.io/distroless/java{v}-debian13:nonroot"),
-        runtime_note: version.from.map(|from| format!("java {v} from {from}")),
         artifacts: vec![RecipeArtifact {
             from: Source::Builder(jar),
             to: name.clone(),
             directory: false,
             mode: None,
         }],
-        entrypoint: Entrypoint::Inherit {
-            fallback: vec!["/usr/bin/java".to_string(), "-jar".to_string()],
-        },
         cmd: vec![join(&spec.workdir.value, &name)],
-        env: env.collect(),
         exclude: tool.outputs().iter().map(|p| p.to_string()).collect(),
-        ..Default::default()
+        ..runtime(spec, &version)
     })
+}
+
+/// The runtime image, its entrypoint and environment: distroless java for a release that has
+/// one, else distroless cc with the jlinked runtime.
+fn runtime(spec: &Spec, version: &Chosen) -> RecipePlan {
+    let v = &version.version;
+    let from = version.from.as_ref().map(|from| format!(" from {from}"));
+    let options = spec
+        .jvm_options
+        .iter()
+        .map(|options| ("JAVA_TOOL_OPTIONS".to_string(), options.value.clone()));
+    if VERSIONS.has_image(v) {
+        return RecipePlan {
+            runtime_image: format!("gcr.io/distroless/java{v}-debian13:nonroot"),
+            runtime_note: from.map(|from| format!("java {v}{from}")),
+            entrypoint: Entrypoint::Inherit {
+                fallback: vec!["/usr/bin/java".to_string(), "-jar".to_string()],
+            },
+            env: options.collect(),
+            ..Default::default()
+        };
+    }
+    let home = [("JAVA_HOME".to_string(), JLINKED_HOME.to_string())];
+    RecipePlan {
+        runtime_image: JLINKED_IMAGE.to_string(),
+        runtime_note: Some(format!("jlinked java {v}{}", from.unwrap_or_default())),
+        entrypoint: Entrypoint::Set(vec![format!("{JLINKED_HOME}/bin/java"), "-jar".to_string()]),
+        env: home.into_iter().chain(options).collect(),
+        ..Default::default()
+    }
 }
 
 /// The build tool the context's files name.
@@ -318,6 +364,51 @@ fn package(spec: &Spec, default: &str, cache: Cache) -> Vec<Run> {
     }
 }
 
+// ---- the jlinked runtime -----------------------------------------------------------------------
+
+/// The builder step that jlinks a runtime of only the modules the jar at `jar` (absolute) uses
+/// into the staged root, at [`JLINKED_HOME`]. Plain POSIX sh: busybox's ash in the stand-ins,
+/// dash or bash in the official images.
+fn jlink(spec: &Spec, jar: &str, version: &str) -> Run {
+    let release: u32 = version.parse().unwrap_or(OLDEST);
+    // Before 22 the EC algorithms live in jdk.crypto.ec, a provider found at run time that
+    // jdeps never sees, and without it most TLS handshakes (ECDHE) fail; 22 moved them into
+    // java.base (JDK-8308398) and left jdk.crypto.ec empty and deprecated.
+    let extra = if release < 22 { ",jdk.crypto.ec" } else { "" };
+    // `zip-0`..`zip-9` came in 21, which deprecated `0`/`1`/`2` (a warning on each run);
+    // before 21 only the digits are accepted. `2` is zip, as `zip-6` is.
+    let compress = if release >= 21 { "zip-6" } else { "2" };
+    let output = format!("{STAGED_ROOT}{JLINKED_HOME}");
+    let parent = output.rsplit_once('/').map_or("/", |(dir, _)| dir);
+    let command = format!(
+        "set -eu\n\
+         app={jar}\n\
+         work=/tmp/shallot-jdeps\n\
+         rm -rf \"$work\" && mkdir -p \"$work\" && cd \"$work\"\n\
+         # A Spring Boot jar nests its libraries under BOOT-INF/lib: they are jdeps' class path.\n\
+         jar xf \"$app\"\n\
+         set -- \"$app\"\n\
+         if [ -d BOOT-INF/lib ]; then\n\
+         \x20 cp=\n\
+         \x20 for lib in BOOT-INF/lib/*.jar; do cp=\"$cp${{cp:+:}}$work/$lib\"; done\n\
+         \x20 set -- --class-path \"$cp\" \"$app\"\n\
+         fi\n\
+         modules=$(jdeps --ignore-missing-deps --recursive --multi-release {release} \
+         --print-module-deps \"$@\")\n\
+         case $modules in\n\
+         \x20 ''|*[!A-Za-z0-9._,]*) echo \"jdeps gave no module list: $modules\" >&2; exit 1 ;;\n\
+         esac\n\
+         mkdir -p {parent}\n\
+         jlink --add-modules \"$modules{extra}\" --strip-debug --no-man-pages --no-header-files \
+         --compress={compress} --output {output}\n\
+         cd / && rm -rf \"$work\"",
+        jar = quote(jar),
+    );
+    Run::at(command, Vec::new(), spec.runtime.span).labelled(format!(
+        "jdeps + jlink: java {release} with only the modules {jar} uses"
+    ))
+}
+
 // ---- the Java version ---------------------------------------------------------------------------
 
 /// The Java feature release to use, and which file said so (`None`: the spec or the default).
@@ -356,9 +447,9 @@ fn version(
     pom: Option<&Pom>,
     gradle: Option<&Gradle>,
 ) -> Result<Chosen, Diagnostic> {
-    if let Some(version) = VERSIONS.asked(spec)? {
+    if let Some(version) = VERSIONS.asked_from(spec, OLDEST)? {
         return Ok(Chosen {
-            version: version.to_string(),
+            version,
             from: None,
         });
     }
@@ -372,9 +463,9 @@ fn version(
                     line.escape_default()
                 ),
                 Some(format!(
-                    "write a feature release such as {0}, or say `runtime: java@{0}` (one of: {1})",
+                    "write a feature release such as {0}, or say `runtime: java@{0}` \
+                     ({OLDEST} or newer)",
                     VERSIONS.default,
-                    VERSIONS.known.join(", ")
                 )),
             ));
         };
@@ -392,9 +483,9 @@ fn version(
             from: None,
         });
     };
-    let version = VERSIONS.stated(&v, &from, spec.runtime.span)?;
+    let version = VERSIONS.stated_from(&v, &from, spec.runtime.span, OLDEST)?;
     Ok(Chosen {
-        version: version.to_string(),
+        version,
         from: Some(from),
     })
 }

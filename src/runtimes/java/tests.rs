@@ -612,39 +612,60 @@ fn version_comes_from_spec_then_files_then_default() {
 }
 
 #[test]
-fn unsupported_versions_are_errors_naming_their_source() {
+fn versions_older_than_11_or_not_numbers_are_errors_naming_their_source() {
     // In the spec: at the version itself.
-    let d = diagnostics("runtime: java@11\n", &example_facts());
-    assert_eq!(
-        messages(&d),
-        vec![(
-            Span {
-                line: 1,
-                col: 15,
-                end_line: 1,
-                end_col: 17
-            },
-            "java 11 has no distroless image".to_string(),
-            Some("use one of: 17, 21, 25".to_string())
-        )]
-    );
+    let at_version = |end_col| Span {
+        line: 1,
+        col: 15,
+        end_line: 1,
+        end_col,
+    };
+    let hint = "use 11 or newer (17, 21, 25 have a distroless image)";
+    for (src, end_col, message) in [
+        (
+            "runtime: java@8\n",
+            16,
+            "java 8 has no distroless image and is older than 11",
+        ),
+        (
+            "runtime: java@abc\n",
+            18,
+            "java abc is not a release number",
+        ),
+        (
+            "runtime: java@17.0.2\n",
+            21,
+            "java 17.0.2 is not a release number",
+        ),
+    ] {
+        let d = diagnostics(src, &example_facts());
+        assert_eq!(
+            messages(&d),
+            vec![(
+                at_version(end_col),
+                message.to_string(),
+                Some(hint.to_string())
+            )],
+            "{src}"
+        );
+    }
     // In a file: at `runtime`, naming the file (in the message and in the hint).
     let cases: [(&str, String, &str); 3] = [
         (
             "pom.xml",
             pom("<artifactId>a</artifactId><version>1</version>\
-                 <properties><maven.compiler.release>11</maven.compiler.release></properties>"),
-            "java 11 (from pom.xml <maven.compiler.release>) has no distroless image",
+                 <properties><maven.compiler.release>10</maven.compiler.release></properties>"),
+            "java 10 (from pom.xml <maven.compiler.release>) has no distroless image and is older than 11",
         ),
         (
             ".java-version",
             "1.8\n".to_string(),
-            "java 8 (from .java-version) has no distroless image",
+            "java 8 (from .java-version) has no distroless image and is older than 11",
         ),
         (
             "build.gradle",
-            "java { toolchain { languageVersion = JavaLanguageVersion.of(23) } }\n".to_string(),
-            "java 23 (from build.gradle (toolchain)) has no distroless image",
+            "java { toolchain { languageVersion = JavaLanguageVersion.of(9) } }\n".to_string(),
+            "java 9 (from build.gradle (toolchain)) has no distroless image and is older than 11",
         ),
     ];
     for (file, text, message) in cases {
@@ -655,9 +676,10 @@ fn unsupported_versions_are_errors_naming_their_source() {
         let d = diagnostics("runtime: java\n", &facts(&files, None));
         let from = message
             .split_once("(from ")
-            .and_then(|(_, rest)| rest.strip_suffix(") has no distroless image"))
+            .and_then(|(_, rest)| rest.split_once(") has no"))
+            .map(|(from, _)| from)
             .unwrap_or_default();
-        let hint = format!("use one of: 17, 21, 25; change {from} or write `runtime: java@21`");
+        let hint = format!("{hint}; change {from} or write `runtime: java@21`");
         assert_eq!(
             messages(&d),
             vec![(RUNTIME_SPAN, message.to_string(), Some(hint))],
@@ -673,8 +695,15 @@ fn unsupported_versions_are_errors_naming_their_source() {
         ),
     );
     assert_eq!(
-        d.0[0].message,
-        "cannot read a Java version from .java-version: `system`"
+        messages(&d),
+        vec![(
+            RUNTIME_SPAN,
+            "cannot read a Java version from .java-version: `system`".to_string(),
+            Some(
+                "write a feature release such as 21, or say `runtime: java@21` (11 or newer)"
+                    .to_string()
+            )
+        )]
     );
 }
 
@@ -718,11 +747,11 @@ fn tool_versions_come_after_java_version_and_before_the_pom() {
     );
     let files = [
         ("pom.xml", pom17.as_str()),
-        (".tool-versions", "java temurin-11.0.2\n"),
+        (".tool-versions", "java temurin-8.0.402\n"),
     ];
     assert!(
         crate::testkit::plan_err("runtime: java\n", &crate::testkit::facts(&files, None))
-            .contains("java 11 (from .tool-versions) has no distroless image"),
+            .contains("java 8 (from .tool-versions) has no distroless image and is older than 11"),
     );
 }
 
@@ -743,4 +772,191 @@ fn twenty_thousand_modules_bring_each_pom_once_in_order() {
     assert_eq!(copied.len(), 10_001);
     assert_eq!(copied[..3], ["pom.xml", "m0/pom.xml", "m7/pom.xml"]);
     assert_eq!(copied[10_000], "m9993/pom.xml");
+}
+
+// ---- jlinked runtimes ---------------------------------------------------------------------------
+
+/// The example's pom, asking for another release.
+fn example_pom_at(release: &str) -> String {
+    EXAMPLE_POM.replace(
+        "<maven.compiler.release>17</maven.compiler.release>",
+        &format!("<maven.compiler.release>{release}</maven.compiler.release>"),
+    )
+}
+
+/// The builder's jdeps + jlink step, and where it is among the builder's steps.
+fn jlink_step(plan: &Plan) -> Option<(usize, &crate::plan::Run)> {
+    builder(plan)
+        .steps
+        .iter()
+        .enumerate()
+        .find_map(|(i, step)| match step {
+            Step::Run(run) if run.command.contains("jlink ") => Some((i, run)),
+            _ => None,
+        })
+}
+
+#[test]
+fn java_11_plan_and_llb_golden() {
+    let src = "runtime: java@11\nport: 8080\n";
+    let files = facts(&[("pom.xml", &example_pom_at("11"))], None);
+    let plan = plan(src, &files);
+    runtime_snapshots(|| {
+        insta::assert_json_snapshot!("java_11_jlinked_plan", plan);
+        insta::assert_snapshot!(
+            "java_11_jlinked_llb_builder",
+            dump(&from_plan(&plan, &build_env(src), Stage::Builder))
+        );
+    });
+}
+
+#[test]
+fn versions_with_a_distroless_image_keep_distroless_java_and_no_jlink() {
+    for v in ["17", "21", "25"] {
+        let plan = plan(&format!("runtime: java@{v}\n"), &example_facts());
+        assert_eq!(
+            plan.runtime_stage.image,
+            format!("gcr.io/distroless/java{v}-debian13:nonroot")
+        );
+        assert_eq!(jlink_step(&plan), None, "java {v}");
+        assert_eq!(
+            plan.config.entrypoint,
+            Entrypoint::Inherit {
+                fallback: vec!["/usr/bin/java".to_string(), "-jar".to_string()]
+            }
+        );
+        assert!(!plan.config.env.iter().any(|(k, _)| k == "JAVA_HOME"));
+    }
+}
+
+#[test]
+fn java_11_runs_a_jlinked_runtime_on_distroless_cc() {
+    let src = "runtime: java@11\njvm_options: -Xmx64m\n";
+    let plan = plan(src, &example_facts());
+    assert_eq!(builder(&plan).image, "maven:3.9-eclipse-temurin-11");
+    assert_eq!(
+        plan.runtime_stage.image,
+        "gcr.io/distroless/cc-debian13:nonroot"
+    );
+    assert_eq!(plan.runtime_stage.note.as_deref(), Some("jlinked java 11"));
+    assert_eq!(
+        plan.config.entrypoint,
+        Entrypoint::Set(vec![
+            "/opt/java/openjdk/bin/java".to_string(),
+            "-jar".to_string()
+        ])
+    );
+    assert_eq!(plan.config.cmd, vec!["/app/hello-1.0.0.jar"]);
+    for pair in [
+        ("JAVA_HOME", "/opt/java/openjdk"),
+        ("JAVA_TOOL_OPTIONS", "-Xmx64m"),
+    ] {
+        assert!(
+            plan.config
+                .env
+                .contains(&(pair.0.to_string(), pair.1.to_string())),
+            "{pair:?} in {:?}",
+            plan.config.env
+        );
+    }
+    // The jar is still the one artifact: the runtime itself comes through the staged root.
+    assert_eq!(jar(&plan).1, "/app/hello-1.0.0.jar");
+}
+
+#[test]
+fn the_jlink_step_follows_the_package_step_and_writes_the_staged_root() {
+    let plan = plan_of("runtime: java@11\n");
+    let (at, run) = jlink_step(&plan).expect("a jlink step");
+    // Last, right after the package step that makes the jar.
+    assert_eq!(at, builder(&plan).steps.len() - 1);
+    assert!(
+        matches!(&builder(&plan).steps[at - 1], Step::Run(r) if r.command == "mvn -B -ntp package -DskipTests")
+    );
+    let command = &run.command;
+    for part in [
+        "app=/app/target/hello-1.0.0.jar\n",
+        "jdeps --ignore-missing-deps --recursive --multi-release 11 --print-module-deps \"$@\"",
+        "--class-path \"$cp\"",
+        "jlink --add-modules \"$modules,jdk.crypto.ec\" --strip-debug --no-man-pages \
+         --no-header-files --compress=2 --output /.shallot/root/opt/java/openjdk\n",
+        "mkdir -p /.shallot/root/opt/java\n",
+    ] {
+        assert!(command.contains(part), "no {part:?} in:\n{command}");
+    }
+    assert_eq!(
+        run.label.as_deref(),
+        Some("jdeps + jlink: java 11 with only the modules /app/target/hello-1.0.0.jar uses")
+    );
+    // The spec's `build` replaces the package step; the jlink step still comes after it.
+    let plan = plan_of("runtime: java@11\nbuild:\n  - mvn -B -Pprod package\n");
+    let steps = &builder(&plan).steps;
+    assert!(
+        matches!(&steps[steps.len() - 2], Step::Run(r) if r.command == "mvn -B -Pprod package")
+    );
+    assert!(jlink_step(&plan).is_some_and(|(i, _)| i == steps.len() - 1));
+}
+
+fn plan_of(src: &str) -> Plan {
+    plan(src, &example_facts())
+}
+
+#[test]
+fn releases_from_22_on_need_no_jdk_crypto_ec_and_from_21_on_compress_with_zip() {
+    for (v, crypto, compress) in [
+        ("11", true, "--compress=2 "),
+        ("20", true, "--compress=2 "),
+        ("22", false, "--compress=zip-6 "),
+        ("26", false, "--compress=zip-6 "),
+    ] {
+        let plan = plan_of(&format!("runtime: java@{v}\n"));
+        let (_, run) = jlink_step(&plan).unwrap_or_else(|| panic!("java {v}: no jlink"));
+        assert_eq!(run.command.contains("jdk.crypto.ec"), crypto, "java {v}");
+        assert!(run.command.contains(compress), "java {v}: {}", run.command);
+        assert!(
+            run.command.contains(&format!("--multi-release {v} ")),
+            "java {v}"
+        );
+        assert_eq!(
+            builder(&plan).image,
+            format!("maven:3.9-eclipse-temurin-{v}")
+        );
+    }
+}
+
+/// A context file: its path and text.
+type File<'a> = (&'a str, &'a str);
+
+#[test]
+fn java_11_from_java_version_pom_or_gradle_names_its_file() {
+    let basic = pom("<artifactId>a</artifactId><version>1</version>");
+    let cases: [(&[File], &str, &str); 3] = [
+        (
+            &[("pom.xml", &basic), (".java-version", "11.0.22\n")],
+            "maven:3.9-eclipse-temurin-11",
+            "jlinked java 11 from .java-version",
+        ),
+        (
+            &[("pom.xml", &example_pom_at("11"))],
+            "maven:3.9-eclipse-temurin-11",
+            "jlinked java 11 from pom.xml <maven.compiler.release>",
+        ),
+        (
+            &[(
+                "build.gradle",
+                "java { toolchain { languageVersion = JavaLanguageVersion.of(23) } }\n",
+            )],
+            "gradle:9-jdk23",
+            "jlinked java 23 from build.gradle (toolchain)",
+        ),
+    ];
+    for (files, image, note) in cases {
+        let plan = plan("runtime: java\n", &facts(files, None));
+        assert_eq!(builder(&plan).image, image);
+        assert_eq!(plan.runtime_stage.note.as_deref(), Some(note));
+        assert_eq!(
+            plan.runtime_stage.image,
+            "gcr.io/distroless/cc-debian13:nonroot"
+        );
+        assert!(jlink_step(&plan).is_some(), "{note}");
+    }
 }

@@ -31,7 +31,8 @@ use crate::plan::facts::unreadable;
 use crate::plan::shell::quote;
 use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
-    RecipeInput, RecipePlan, Run, STAGED_ROOT, Source, Versions, error_at, join, version_line,
+    RecipeInput, RecipePlan, Run, STAGED_ROOT, Source, Version, Versions, error_at, join,
+    version_line,
 };
 use crate::spec::{Diagnostic, Diagnostics, Spec};
 
@@ -59,19 +60,16 @@ pub const JAVA: Recipe = Recipe {
     plan,
 };
 
-/// Java feature releases that have a distroless image; the others from [`OLDEST`] on are
-/// jlinked.
+/// Java feature releases that have a distroless image; the others from 11 on are jlinked:
+/// jlink needs modules (9 on), and 11 is the oldest release with official builder images and
+/// jdeps' `--print-module-deps` still in support.
 const VERSIONS: Versions = Versions {
     runtime: "java",
     known: &["17", "21", "25"],
     default: "21",
     image: "distroless image",
-    carried_from: None,
+    carried_from: Some("11"),
 };
-
-/// The oldest feature release shallot runs: jlink needs modules (9 on), and 11 is the oldest
-/// release with official builder images and jdeps' `--print-module-deps` still in support.
-const OLDEST: u32 = 11;
 
 /// Where a jlinked runtime lives in the runtime image: the Temurin images' `JAVA_HOME`.
 const JLINKED_HOME: &str = "/opt/java/openjdk";
@@ -135,7 +133,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         Tool::Maven => maven_builder(spec, facts, pom.as_ref(), v),
         Tool::Gradle { wrapper } => gradle_builder(spec, facts, gradle.as_ref(), wrapper, v),
     };
-    if !VERSIONS.has_image(v) {
+    if VERSIONS.find(v).is_none() {
         // After the package step (or the spec's `build`), which is what makes the jar.
         builder
             .finish
@@ -165,7 +163,7 @@ fn runtime(spec: &Spec, version: &Chosen) -> RecipePlan {
         .jvm_options
         .iter()
         .map(|options| ("JAVA_TOOL_OPTIONS".to_string(), options.value.clone()));
-    if VERSIONS.has_image(v) {
+    if VERSIONS.find(v).is_some() {
         return RecipePlan {
             runtime_image: format!("gcr.io/distroless/java{v}-debian13:nonroot"),
             runtime_note: from.map(|from| format!("java {v}{from}")),
@@ -370,7 +368,7 @@ fn package(spec: &Spec, default: &str, cache: Cache) -> Vec<Run> {
 /// into the staged root, at [`JLINKED_HOME`]. Plain POSIX sh: busybox's ash in the stand-ins,
 /// dash or bash in the official images.
 fn jlink(spec: &Spec, jar: &str, version: &str) -> Run {
-    let release: u32 = version.parse().unwrap_or(OLDEST);
+    let release: u32 = version.parse().unwrap_or_default();
     // Before 22 the EC algorithms live in jdk.crypto.ec, a provider found at run time that
     // jdeps never sees, and without it most TLS handshakes (ECDHE) fail; 22 moved them into
     // java.base (JDK-8308398) and left jdk.crypto.ec empty and deprecated.
@@ -447,9 +445,9 @@ fn version(
     pom: Option<&Pom>,
     gradle: Option<&Gradle>,
 ) -> Result<Chosen, Diagnostic> {
-    if let Some(version) = VERSIONS.asked_from(spec, OLDEST)? {
+    if let Some(version) = VERSIONS.asked_version(spec)? {
         return Ok(Chosen {
-            version,
+            version: feature(&version),
             from: None,
         });
     }
@@ -464,8 +462,9 @@ fn version(
                 ),
                 Some(format!(
                     "write a feature release such as {0}, or say `runtime: java@{0}` \
-                     ({OLDEST} or newer)",
+                     ({1} or newer)",
                     VERSIONS.default,
+                    VERSIONS.carried_from.unwrap_or_default(),
                 )),
             ));
         };
@@ -483,11 +482,24 @@ fn version(
             from: None,
         });
     };
-    let version = VERSIONS.stated_from(&v, &from, spec.runtime.span, OLDEST)?;
+    let version = VERSIONS.stated_version(&v, &from, spec.runtime.span)?;
     Ok(Chosen {
-        version,
+        version: feature(&version),
         from: Some(from),
     })
+}
+
+/// The feature release of a version (`11` for `11.0.2`): what names the images.
+fn feature(version: &Version) -> String {
+    match version.distroless {
+        Some(known) => known.to_string(),
+        None => version
+            .tag
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
 }
 
 // ---- Maven --------------------------------------------------------------------------------------

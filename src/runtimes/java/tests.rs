@@ -620,22 +620,17 @@ fn versions_older_than_11_or_not_numbers_are_errors_naming_their_source() {
         end_line: 1,
         end_col,
     };
-    let hint = "use 11 or newer (17, 21, 25 have a distroless image)";
+    let hint = "use 11 or newer; write e.g. `runtime: java@21`";
     for (src, end_col, message) in [
         (
             "runtime: java@8\n",
             16,
-            "java 8 has no distroless image and is older than 11",
+            "java 8 is older than 11, the oldest shallot builds",
         ),
         (
             "runtime: java@abc\n",
             18,
-            "java abc is not a release number",
-        ),
-        (
-            "runtime: java@17.0.2\n",
-            21,
-            "java 17.0.2 is not a release number",
+            "java `abc` is not a java version",
         ),
     ] {
         let d = diagnostics(src, &example_facts());
@@ -655,17 +650,17 @@ fn versions_older_than_11_or_not_numbers_are_errors_naming_their_source() {
             "pom.xml",
             pom("<artifactId>a</artifactId><version>1</version>\
                  <properties><maven.compiler.release>10</maven.compiler.release></properties>"),
-            "java 10 (from pom.xml <maven.compiler.release>) has no distroless image and is older than 11",
+            "java 10 (from pom.xml <maven.compiler.release>) is older than 11, the oldest shallot builds",
         ),
         (
             ".java-version",
             "1.8\n".to_string(),
-            "java 8 (from .java-version) has no distroless image and is older than 11",
+            "java 8 (from .java-version) is older than 11, the oldest shallot builds",
         ),
         (
             "build.gradle",
             "java { toolchain { languageVersion = JavaLanguageVersion.of(9) } }\n".to_string(),
-            "java 9 (from build.gradle (toolchain)) has no distroless image and is older than 11",
+            "java 9 (from build.gradle (toolchain)) is older than 11, the oldest shallot builds",
         ),
     ];
     for (file, text, message) in cases {
@@ -676,10 +671,10 @@ fn versions_older_than_11_or_not_numbers_are_errors_naming_their_source() {
         let d = diagnostics("runtime: java\n", &facts(&files, None));
         let from = message
             .split_once("(from ")
-            .and_then(|(_, rest)| rest.split_once(") has no"))
+            .and_then(|(_, rest)| rest.split_once(") is older"))
             .map(|(from, _)| from)
             .unwrap_or_default();
-        let hint = format!("{hint}; change {from} or write `runtime: java@21`");
+        let hint = format!("use 11 or newer; change {from} or write `runtime: java@21`");
         assert_eq!(
             messages(&d),
             vec![(RUNTIME_SPAN, message.to_string(), Some(hint))],
@@ -751,7 +746,7 @@ fn tool_versions_come_after_java_version_and_before_the_pom() {
     ];
     assert!(
         crate::testkit::plan_err("runtime: java\n", &crate::testkit::facts(&files, None))
-            .contains("java 8 (from .tool-versions) has no distroless image and is older than 11"),
+            .contains("java 8 (from .tool-versions) is older than 11, the oldest shallot builds"),
     );
 }
 

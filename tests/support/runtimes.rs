@@ -32,6 +32,9 @@ pub const RUST_RUNTIME: &str = "shallot-test/rust-runtime:nonroot";
 pub const JAVA_BUILDER: &str = "shallot-test/java-builder:latest";
 /// Stand-in for `gcr.io/distroless/java*-debian13:nonroot`: OpenJDK 17's JRE, no shell.
 pub const JAVA_RUNTIME: &str = "shallot-test/java-runtime:nonroot";
+/// Stand-in for `maven:3.9-eclipse-temurin-11`, a release no distroless image has: bullseye's
+/// OpenJDK 11 (with its jmods, for jlink) and Debian's Maven, offline.
+pub const JAVA11_BUILDER: &str = "shallot-test/java11-builder:latest";
 
 /// A source-only change to a file: a comment at its end.
 const fn comment(file: &'static str) -> Edit {

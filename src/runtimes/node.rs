@@ -101,12 +101,6 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         version(spec, facts, package.as_ref()),
         Version::distroless(VERSIONS.default),
     );
-    let major = version
-        .tag
-        .split('.')
-        .next()
-        .unwrap_or_default()
-        .to_string();
     let carried = version.distroless.is_none();
     let tooling = problems.ok(tooling(facts, package.as_ref(), at));
     let standalone = lean::standalone_config(facts);
@@ -132,17 +126,13 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     });
     let tool_setup = tooling.setup().filter(|_| installs);
     let tool_setup = tool_setup.map(|s| Run::at(s, vec![npm_cache()], at));
-    let setup = carried
-        .then(|| carry(at))
-        .into_iter()
-        .chain(tool_setup)
-        .collect();
+    let carry = carried.then(|| carry(at));
     let lean = standalone.is_some();
     Ok(RecipePlan {
         builder: Some(RecipeBuilder {
-            image: builder_image(&major),
+            image: builder_image(&major(&version)),
             env: tooling.env(),
-            setup,
+            setup: carry.into_iter().chain(tool_setup).collect(),
             deps: package.as_ref().map(|package| Deps {
                 manifests: manifests(&tooling, package, facts),
                 install: vec![Run::at(tooling.install(!builds), vec![tooling.cache()], at)],
@@ -152,26 +142,42 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             finish: finish(spec, facts, &tooling, installs, builds, lean),
             ..Default::default()
         }),
-        runtime_image: match carried {
-            false => format!("gcr.io/distroless/nodejs{major}-debian13:nonroot"),
-            true => "gcr.io/distroless/cc-debian13:nonroot".to_string(),
-        },
-        runtime_note: carried.then(|| format!("node {major} carried from the builder")),
         artifacts: lean::artifacts(lean),
-        // A carried node is where distroless keeps its own, so paths stay the same; `cc` has
-        // no entrypoint to inherit.
-        entrypoint: match carried {
-            false => Entrypoint::Inherit {
-                fallback: vec![NODE_BIN.to_string()],
-            },
-            true => Entrypoint::Set(vec![NODE_BIN.to_string()]),
-        },
         cmd: start.cmd,
         env,
         exclude: vec!["node_modules".to_string()],
         unlocked,
         start: Some(start.plan),
+        ..runtime(&version)
     })
+}
+
+/// The major of a version, which names the images.
+fn major(version: &Version) -> String {
+    let major = version.tag.split('.').next().unwrap_or_default();
+    major.to_string()
+}
+
+/// The runtime image, its note and entrypoint: distroless nodejs for a major that has one,
+/// else `cc` with the carried node where distroless keeps its own (so paths stay the same;
+/// `cc` has no entrypoint to inherit).
+fn runtime(version: &Version) -> RecipePlan {
+    let major = major(version);
+    match version.distroless {
+        Some(_) => RecipePlan {
+            runtime_image: format!("gcr.io/distroless/nodejs{major}-debian13:nonroot"),
+            entrypoint: Entrypoint::Inherit {
+                fallback: vec![NODE_BIN.to_string()],
+            },
+            ..Default::default()
+        },
+        None => RecipePlan {
+            runtime_image: "gcr.io/distroless/cc-debian13:nonroot".to_string(),
+            runtime_note: Some(format!("node {major} carried from the builder")),
+            entrypoint: Entrypoint::Set(vec![NODE_BIN.to_string()]),
+            ..Default::default()
+        },
+    }
 }
 
 /// The official builder image of a major.

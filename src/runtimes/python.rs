@@ -93,12 +93,13 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let carried = version.distroless.is_none();
     let manager = manager(facts);
     let venv = join(&spec.workdir.value, VENV);
-    // Logs reach `docker logs` as they are written, not when a buffer fills.
-    let mut env = vec![("PYTHONUNBUFFERED".to_string(), "1".to_string())];
-    if carried {
-        // What distroless python sets; `cc` does not.
-        env.push(("LANG".to_string(), "C.UTF-8".to_string()));
-    }
+    // Logs reach `docker logs` as they are written, not when a buffer fills; a carried
+    // interpreter gets the locale distroless python sets and `cc` does not.
+    let env: Vec<(String, String)> = [("PYTHONUNBUFFERED", "1")]
+        .into_iter()
+        .chain(carried.then_some(("LANG", "C.UTF-8")))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let start = problems.ok(start::start(&start::Context {
         spec,
         facts,
@@ -112,56 +113,70 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let Some(start) = start else {
         return Err(Diagnostics(Vec::new()));
     };
-    let entrypoint = if manager.is_some() {
-        Entrypoint::Set(vec![format!("{venv}/bin/python3")])
-    } else if carried {
-        Entrypoint::Set(vec![OFFICIAL_PYTHON.to_string()])
-    } else {
-        // No dependencies: no venv, distroless' own `/usr/bin/python3.X` runs the app.
-        Entrypoint::Inherit {
-            fallback: vec!["/usr/bin/python3".to_string()],
-        }
-    };
-    let interpreter = if carried {
-        "python3"
-    } else {
-        "/usr/bin/python3"
-    };
-    let mut setup: Vec<Run> = carried.then(|| carry(spec)).into_iter().collect();
-    setup.extend(
-        manager
-            .map(|m| self::setup(spec, m, interpreter))
-            .unwrap_or_default(),
-    );
-    // The venv was compiled by its installer; compiling the app last keeps that step out of
-    // the install's cache key.
-    let compile = format!("python3 -m compileall -q -x '(^|/)\\{VENV}/' .");
     Ok(RecipePlan {
-        builder: Some(RecipeBuilder {
-            image: format!("python:{}-slim-trixie", version.tag),
-            env: builder_env(manager, &venv),
-            setup,
-            deps: manager.map(|m| deps(spec, facts, m, interpreter)),
-            build_caches: manager.map(caches).unwrap_or_default(),
-            finish: old_gunicorn_check(spec, facts, manager)
-                .into_iter()
-                .chain([Run::at(compile, vec![], spec.runtime.span)])
-                .collect(),
-            ..Default::default()
-        }),
+        builder: Some(builder(spec, facts, manager, &version)),
         runtime_image: match version.distroless {
             Some(_) => format!("gcr.io/distroless/python3-{DEBIAN}:nonroot"),
             None => format!("gcr.io/distroless/cc-{DEBIAN}:nonroot"),
         },
         runtime_note: carried.then(|| format!("python {} carried from the builder", version.tag)),
         artifacts: vec![RecipeArtifact::workdir()],
-        entrypoint,
+        entrypoint: entrypoint(manager.map(|_| venv.as_str()), carried),
         cmd: start.cmd,
         env,
         exclude: vec![VENV.to_string(), "**/__pycache__".to_string()],
         start: Some(start.plan),
         ..Default::default()
     })
+}
+
+/// The builder: the carried interpreter first, the venv made by the interpreter at the path
+/// the runtime has (distroless' `/usr/bin/python3`, or the carried one where the official
+/// image keeps it), the install, then the app compiled last (the venv was compiled by its
+/// installer; compiling the app apart keeps that out of the install's cache key).
+fn builder(
+    spec: &Spec,
+    facts: &Facts,
+    manager: Option<Manager>,
+    version: &Version,
+) -> RecipeBuilder {
+    let carried = version.distroless.is_none();
+    let interpreter = if carried {
+        "python3"
+    } else {
+        "/usr/bin/python3"
+    };
+    let venv = join(&spec.workdir.value, VENV);
+    let carry = carried.then(|| carry(spec));
+    let venv_setup = manager.map(|m| setup(spec, m, interpreter));
+    let compile = format!("python3 -m compileall -q -x '(^|/)\\{VENV}/' .");
+    RecipeBuilder {
+        image: format!("python:{}-slim-trixie", version.tag),
+        env: builder_env(manager, &venv),
+        setup: carry
+            .into_iter()
+            .chain(venv_setup.into_iter().flatten())
+            .collect(),
+        deps: manager.map(|m| deps(spec, facts, m, interpreter)),
+        build_caches: manager.map(caches).unwrap_or_default(),
+        finish: old_gunicorn_check(spec, facts, manager)
+            .into_iter()
+            .chain([Run::at(compile, vec![], spec.runtime.span)])
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// The venv's interpreter with dependencies; without them the carried interpreter, or
+/// distroless' own `/usr/bin/python3.X` (its entrypoint).
+fn entrypoint(venv: Option<&str>, carried: bool) -> Entrypoint {
+    match (venv, carried) {
+        (Some(venv), _) => Entrypoint::Set(vec![format!("{venv}/bin/python3")]),
+        (None, true) => Entrypoint::Set(vec![OFFICIAL_PYTHON.to_string()]),
+        (None, false) => Entrypoint::Inherit {
+            fallback: vec!["/usr/bin/python3".to_string()],
+        },
+    }
 }
 
 /// gunicorn before 21 imports `pkg_resources` when it starts, which only setuptools provides,

@@ -243,3 +243,138 @@ import_rootfs() {
         "$DOCKER" image rm "$previous" >/dev/null 2>&1 || true
     fi
 }
+
+# ---------------------------------------------------------------- Debian rootfs
+# The base of the stand-ins for Debian-based official images (python:*-slim, node:*-slim):
+# a real `debootstrap --variant=minbase` rootfs, so that apt, dpkg and the essential tools
+# work in it as in debian:*-slim. SHALLOT_DEBIAN_MIRROR picks another mirror for debootstrap;
+# the rootfs's own apt sources always name deb.debian.org, as the official images do.
+DEBIAN_MIRROR=${SHALLOT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+# debian_rootfs_key SUITE [PKG...]: one line naming what debian_rootfs SUITE PKG... is made
+# of (debootstrap's version, suite, mirror, packages): its cache key and a hash input.
+debian_rootfs_key() {
+    local suite=$1
+    shift
+    need_packages debootstrap
+    printf 'debootstrap %s variant=minbase slim=1 suite=%s mirror=%s include=%s\n' \
+        "$(dpkg-query -W -f '${Version}' debootstrap)" "$suite" "$DEBIAN_MIRROR" \
+        "$(printf '%s\n' "$@" | LC_ALL=C sort -u | paste -sd, -)"
+}
+
+# debian_sources ROOT SUITE: the apt sources of the official debian:SUITE image
+# (deb.debian.org, SUITE, SUITE-updates and SUITE-security, deb822 format).
+debian_sources() {
+    local root=$1 suite=$2
+    rm -f "$root/etc/apt/sources.list"
+    cat >"$root/etc/apt/sources.list.d/debian.sources" <<SOURCES
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: $suite $suite-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: $suite-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+    chmod 0644 "$root/etc/apt/sources.list.d/debian.sources"
+}
+
+# debian_slim ROOT: what debuerreotype's slimify does for debian:*-slim.
+debian_slim() {
+    local root=$1
+    cat >"$root/etc/dpkg/dpkg.cfg.d/docker" <<'SLIM'
+# This is the "slim" variant of the Debian base image.
+# Many files which are normally unnecessary in containers are excluded,
+# and this configuration file keeps them that way.
+path-exclude /usr/share/doc/*
+# we need to keep copyright files for legal reasons
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/man/*
+SLIM
+    chmod 0644 "$root/etc/dpkg/dpkg.cfg.d/docker"
+    find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
+    rm -rf "$root"/usr/share/groff/* "$root"/usr/share/info/* "$root"/usr/share/linda/* "$root"/usr/share/lintian/* \
+        "$root"/usr/share/man/*
+    find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+}
+
+# umount_under DIR: unmounts whatever is still mounted below DIR (debootstrap mounts /proc
+# and /sys in its target; a failed run can leave them), deepest first, so that removing DIR
+# never reaches the host's filesystems.
+umount_under() {
+    local dir mnt
+    dir=$(readlink -f "$1")
+    awk -v d="$dir/" 'index($2 "/", d) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r mnt; do
+        umount -l "$mnt" || die "cannot unmount $mnt"
+    done
+}
+
+# debian_rootfs ROOT CACHE_DIR SUITE [PKG...]: a Debian SUITE minbase rootfs with PKG (and
+# their dependencies) installed, in ROOT: apt sources as debian_sources, empty apt lists and
+# caches, trimmed like debian:SUITE-slim (no docs but copyrights, man pages or locales, and
+# the dpkg configuration that keeps them out), /dev with the basic device nodes (for chroot;
+# debian_tidy empties it). The
+# debootstrap result is kept in CACHE_DIR/debootstrap, in a tarball named by
+# debian_rootfs_key, so a rerun only unpacks it.
+debian_rootfs() {
+    local root=$1 cache=$2 suite=$3 key tarball target
+    shift 3
+    key=$(debian_rootfs_key "$suite" "$@" | sha256sum | cut -c1-16)
+    tarball=$cache/debootstrap/$suite-minbase-$key.tar
+    if [[ ! -s $tarball ]]; then
+        target=$WORK/debootstrap-$key
+        local include=()
+        (($# > 0)) && include=("--include=$(IFS=,; printf '%s' "$*")")
+        say "debootstrap --variant=minbase $suite ${include[*]} (kept in $tarball)"
+        if ! debootstrap --variant=minbase "${include[@]}" "$suite" "$target" "$DEBIAN_MIRROR" >&2; then
+            umount_under "$target"
+            die "debootstrap $suite failed (log: $target/debootstrap/debootstrap.log)"
+        fi
+        umount_under "$target"
+        debian_sources "$target" "$suite"
+        debian_slim "$target"
+        rm -rf "$target"/var/lib/apt/lists/* "$target"/var/cache/apt/*.bin "$target"/var/cache/apt/archives/*.deb \
+            "$target"/var/log/*.log "$target"/etc/resolv.conf "$target"/etc/hostname
+        install -d -m 0755 "$target/var/lib/apt/lists/partial"
+        mkdir -p "$cache/debootstrap"
+        tar -C "$target" --numeric-owner --sort=name -cf "$tarball.tmp" . || die "cannot write $tarball"
+        mv "$tarball.tmp" "$tarball"
+        rm -rf "$target"
+    fi
+    install -d -m 0755 -o 0 -g 0 "$root"
+    tar -C "$root" --numeric-owner -xpf "$tarball" || die "cannot unpack $tarball"
+}
+
+# debian_chroot ROOT COMMAND...: COMMAND in ROOT with the host's network (its resolv.conf is
+# copied in for the run), a sane PATH and no debconf questions.
+debian_chroot() {
+    local root=$1
+    shift
+    install -m 0644 /etc/resolv.conf "$root/etc/resolv.conf"
+    local rc=0
+    chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@" || rc=$?
+    rm -f "$root/etc/resolv.conf"
+    return "$rc"
+}
+
+# debian_tidy ROOT: what a Debian image does not carry: apt lists and caches, logs, /tmp's
+# content, device nodes (the runtime supplies /dev), resolv.conf and hostname (docker's).
+debian_tidy() {
+    local root=$1
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
+        "$root"/var/cache/debconf/*-old "$root"/var/lib/dpkg/*-old "$root"/var/log/apt/* "$root"/var/log/*.log \
+        "$root"/tmp/* "$root"/tmp/.[!.]* "$root"/root/.cache "$root"/dev/* "$root"/etc/resolv.conf "$root"/etc/hostname
+    install -d -m 0755 "$root/var/lib/apt/lists/partial"
+}

@@ -66,7 +66,10 @@ e2e_tests!(
             ),
             "the error does not name the file and the versions:\n{log}"
         );
-        assert!(log.contains("use 11 or newer; change .java-version"), "{log}");
+        assert!(
+            log.contains("use 11 or newer; change .java-version"),
+            "{log}"
+        );
     }
 
     fn java_11_runs_on_a_jlinked_runtime_with_only_its_modules() {

@@ -141,8 +141,9 @@ fn builder(
     version: &Version,
 ) -> RecipeBuilder {
     let carried = version.distroless.is_none();
+    // Named by path: the builder's PATH has the venv first once it exists.
     let interpreter = if carried {
-        "python3"
+        OFFICIAL_PYTHON
     } else {
         "/usr/bin/python3"
     };

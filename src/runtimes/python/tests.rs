@@ -664,10 +664,13 @@ fn a_version_without_a_distroless_image_is_carried_onto_cc() {
         "{}",
         runs[0]
     );
-    assert_eq!(runs[1], "python3 -m venv --without-pip .venv");
+    assert_eq!(
+        runs[1],
+        "/usr/local/bin/python3 -m venv --without-pip .venv"
+    );
     assert_eq!(
         runs[2],
-        "python3 -m pip --python .venv/bin/python install -r requirements.txt"
+        "/usr/local/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt"
     );
     assert_eq!(
         carried.config.entrypoint,

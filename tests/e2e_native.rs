@@ -180,3 +180,43 @@ e2e_tests!(
         );
     }
 );
+
+e2e_tests!(
+    fn a_node_addon_linking_a_debian_library_runs_on_a_carried_node_with_its_library() {
+        let tag = "shallot-e2e/native:node-addon";
+        let r = build_on(
+            &fixture("node-addon"),
+            "shallot.yaml",
+            tag,
+            Some(NODE_OFFICIAL_20),
+            CC_RUNTIME,
+            &["--network", "host"],
+        );
+        assert!(r.ok, "build failed:\n{}", r.text);
+        assert!(
+            r.text.contains("libsqlite3.so.0"),
+            "the library step copied no libsqlite3:\n{}",
+            r.text
+        );
+        let body = answer(tag);
+        assert!(body.contains("sqlite 3."), "{body}");
+        let files = image_files(tag);
+        assert!(
+            file_line(&files, "x86_64-linux-gnu/libsqlite3.so.0").is_some(),
+            "{files}"
+        );
+        assert!(
+            file_line(&files, "app/build/Release/addon.node").is_some(),
+            "{files}"
+        );
+        for absent in [
+            "usr/bin/g++",
+            "usr/bin/make",
+            "usr/include/sqlite3.h",
+            "bin/apt-get",
+        ] {
+            assert!(file_line(&files, absent).is_none(), "{absent} in the image");
+        }
+        assert_no_shell(tag);
+    }
+);

@@ -216,6 +216,7 @@ fn example_runs_have_the_builder_settings() {
             "NPM_CONFIG_AUDIT=false",
             "NPM_CONFIG_FUND=false",
             "NPM_CONFIG_UPDATE_NOTIFIER=false",
+            "npm_config_nodedir=/usr/local",
         ]
     );
     let dests: Vec<&str> = exec.mounts.iter().map(|m| m.dest.as_str()).collect();

@@ -232,6 +232,7 @@ fn builder_env_silences_npm() {
                 "NPM_CONFIG_UPDATE_NOTIFIER".to_string(),
                 "false".to_string()
             ),
+            ("npm_config_nodedir".to_string(), "/usr/local".to_string()),
         ]
     );
 }

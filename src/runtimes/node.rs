@@ -635,6 +635,10 @@ impl Tooling {
             ("NPM_CONFIG_AUDIT", "false"),
             ("NPM_CONFIG_FUND", "false"),
             ("NPM_CONFIG_UPDATE_NOTIFIER", "false"),
+            // node-gyp (which reads it in lower case) builds native addons against the
+            // headers the official images carry (`/usr/local/include/node`) instead of
+            // downloading them from nodejs.org, which a mirror or an air gap does not have.
+            ("npm_config_nodedir", "/usr/local"),
         ];
         match self.manager {
             Manager::Npm => {}

@@ -123,7 +123,8 @@ e2e_tests!(
         );
         assert!(r.ok, "build failed:\n{}", r.text);
         assert!(
-            r.text.contains("RUN apt-get install libpq-dev gcc libc6-dev"),
+            r.text
+                .contains("RUN apt-get install libpq-dev gcc libc6-dev"),
             "{}",
             r.text
         );

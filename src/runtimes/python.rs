@@ -351,8 +351,10 @@ fn manager_env(manager: Manager, venv: &str) -> Vec<(String, String)> {
 /// For a version no distroless image has: the builder's interpreter, lean, staged for the
 /// runtime at the same paths. Its standard library is compiled here (hash-checked byte code
 /// never goes stale, and the runtime user could not write it), and what a server never needs
-/// stays behind: tests, IDLE, Tk, ensurepip, pip and the static library. First of all steps, it
-/// depends on the image alone and stays cached.
+/// stays behind: tests, IDLE, Tk, ensurepip, pip, the static library, the terminal modules
+/// (readline, curses, whose libraries would follow them) and `libpython3.so`, the stable-ABI
+/// shim only embedders link. First of all steps, it depends on the image alone and stays
+/// cached.
 fn carry(spec: &Spec) -> Run {
     let command = format!(
         r#"set -eu
@@ -363,10 +365,12 @@ mkdir -p "$root$prefix/bin" "$root$prefix/lib"
 cp -p "$(readlink -f "$prefix/bin/python$v")" "$root$prefix/bin/python$v"
 ln -sf "python$v" "$root$prefix/bin/python3"
 ln -sf "python$v" "$root$prefix/bin/python"
-for so in "$prefix"/lib/libpython*.so*; do [ ! -e "$so" ] || cp -a "$so" "$root$prefix/lib/"; done
+for so in "$prefix"/lib/libpython"$v"*.so*; do [ ! -e "$so" ] || cp -a "$so" "$root$prefix/lib/"; done
 cp -a "$lib" "$root$prefix/lib/"
 cd "$root$lib"
-rm -rf test idlelib tkinter turtledemo turtle.py ensurepip lib2to3 site-packages config-"$v"*     lib-dynload/_tkinter* lib-dynload/_test* lib-dynload/xxlimited*
+rm -rf test idlelib tkinter turtledemo turtle.py ensurepip lib2to3 site-packages config-"$v"* \
+    lib-dynload/_tkinter* lib-dynload/_test* lib-dynload/xxlimited* \
+    lib-dynload/readline.* lib-dynload/_curses*
 mkdir site-packages
 find . -name __pycache__ -prune -exec rm -rf {{}} +
 python3 -m compileall -q --invalidation-mode unchecked-hash -s "$root" -p / . >/dev/null || true"#

@@ -207,7 +207,7 @@ e2e_tests!(
             "{files}"
         );
         assert!(
-            file_line(&files, "app/build/Release/addon.node").is_some(),
+            file_line(&files, "app/sqlite-version/build/Release/addon.node").is_some(),
             "{files}"
         );
         for absent in [

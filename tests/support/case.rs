@@ -182,9 +182,13 @@ pub fn has_path<'a>(files: &'a str, path: &str) -> Option<&'a str> {
 }
 
 impl Case {
-    /// `shallot-e2e/<example>:<what>`.
+    /// `shallot-e2e/<example>:<what>`, with `-<daemon>` after `what` on other daemons than
+    /// dockerd (both daemons' tests run at once and load into the same dockerd).
     pub fn tag(&self, what: &str) -> String {
-        format!("shallot-e2e/{}:{what}", self.example)
+        match daemon() {
+            Daemon::Dockerd => format!("shallot-e2e/{}:{what}", self.example),
+            other => format!("shallot-e2e/{}:{what}-{}", self.example, other.name()),
+        }
     }
 
     /// `docker build` of `context` on this case's stand-ins.
@@ -208,14 +212,14 @@ impl Case {
         dir
     }
 
-    /// Builds the example once per test binary and returns its tag.
+    /// Builds the example once per test binary and daemon and returns its tag.
     pub fn example_image(&self) -> String {
-        static BUILT: Mutex<BTreeMap<&str, String>> = Mutex::new(BTreeMap::new());
+        static BUILT: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
         let tag = self.tag("example");
         let mut built = BUILT
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let log = built.entry(self.example).or_insert_with(|| {
+        let log = built.entry(tag.clone()).or_insert_with(|| {
             let r = match self.prepare {
                 None => self.build(&repo().join("examples").join(self.example), &tag, &[]),
                 Some(_) => self.build(self.copy().path(), &tag, &[]),
@@ -402,23 +406,31 @@ pub fn source_only_change_keeps_the_dependency_step_cached(case: &Case) {
     }
 }
 
-/// One module of tests per row: `runtime: ROW` has every check above,
-/// `runtime: ROW => [check, …]` only those named.
+/// One module of tests per row and daemon (`node::dockerd::…`, `node::buildx::…`):
+/// `runtime: ROW` has every check above, `runtime: ROW => [check, …]` only those named.
 #[allow(unused_macros)] // each test binary uses part of the kit
 macro_rules! runtime_tests {
+    (@on $module:ident $daemon:ident $case:path => [$($check:ident),+]) => {
+        mod $module {
+            use super::*;
+
+            $(
+                #[test]
+                fn $check() {
+                    $crate::support::on($crate::support::Daemon::$daemon, || {
+                        $crate::support::case::$check(&$case)
+                    });
+                }
+            )+
+        }
+    };
     ($($runtime:ident: $case:path => [$($check:ident),+ $(,)?]),+ $(,)?) => {
         $(
             mod $runtime {
                 use super::*;
 
-                $(
-                    #[test]
-                    fn $check() {
-                        if $crate::support::ready() {
-                            $crate::support::case::$check(&$case);
-                        }
-                    }
-                )+
+                $crate::support::case::runtime_tests!(@on dockerd Dockerd $case => [$($check),+]);
+                $crate::support::case::runtime_tests!(@on buildx Buildx $case => [$($check),+]);
             }
         )+
     };

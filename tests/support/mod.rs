@@ -1,5 +1,6 @@
-//! End-to-end harness: a real BuildKit (dockerd's), the frontend image and local stand-ins for
-//! the base images. Outside CI a missing daemon skips the tests loudly; in CI it fails them.
+//! End-to-end harness: a real BuildKit (dockerd's v0.8, or a current one through buildx; see
+//! [`Daemon`]), the frontend image and local stand-ins for the base images. Outside CI a
+//! missing daemon skips the tests loudly; in CI it fails them.
 #![allow(dead_code)] // each test binary uses part of the kit
 
 pub mod case;
@@ -39,41 +40,76 @@ fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// Makes sure BuildKit, the frontend image and the stand-ins are there, once per test binary.
-/// Returns false (after saying so loudly) when the tests must be skipped.
+/// A BuildKit the end-to-end tests build on; the built image is run by dockerd either way.
+///
+/// Each `runtime_tests!` case runs once per daemon (`node::dockerd::…`, `node::buildx::…`), so
+/// `cargo test` alone covers both and a failure names its daemon. The daemon of a test is
+/// thread-local state set by [`on`] rather than a parameter, so [`build_on`] and the checks
+/// keep their signatures and the test files stay as they read today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Daemon {
+    /// Docker 20.10's embedded BuildKit v0.8: `docker build` with `DOCKER_BUILDKIT=1`.
+    Dockerd,
+    /// A current BuildKit (scripts/buildkit-up): `docker buildx --builder current build
+    /// --load`, pulling the frontend and the stand-ins from [`REGISTRY`].
+    Buildx,
+}
+
+impl Daemon {
+    /// The test module's name for this daemon.
+    pub fn name(self) -> &'static str {
+        match self {
+            Daemon::Dockerd => "dockerd",
+            Daemon::Buildx => "buildx",
+        }
+    }
+}
+
+thread_local! {
+    static DAEMON: std::cell::Cell<Daemon> = const { std::cell::Cell::new(Daemon::Dockerd) };
+}
+
+/// The daemon this test builds on: [`Daemon::Dockerd`] unless [`on`] says otherwise.
+pub fn daemon() -> Daemon {
+    DAEMON.with(|d| d.get())
+}
+
+/// Runs `test` with its builds on `daemon`, once the harness for it is [`ready_on`]; skips
+/// (outside CI) or fails (in CI) as that says.
+pub fn on(daemon: Daemon, test: impl FnOnce()) {
+    DAEMON.with(|d| d.set(daemon));
+    if ready_on(daemon) {
+        test();
+    }
+}
+
+/// The registry the current BuildKit pulls from (scripts/buildkit-up).
+pub const REGISTRY: &str = "127.0.0.1:5000";
+/// The buildx builder of the current BuildKit.
+pub const BUILDX_BUILDER: &str = "current";
+
+/// `image` as the current BuildKit pulls it: from [`REGISTRY`], where
+/// scripts/stand-ins-to-registry pushed it under the same name.
+pub fn pulled(image: &str) -> String {
+    format!("{REGISTRY}/{image}")
+}
+
+/// Makes sure BuildKit, the frontend image and the stand-ins are there for the daemon of this
+/// test ([`daemon`]). Returns false (after saying so loudly) when the test must be skipped.
 pub fn ready() -> bool {
-    static READY: OnceLock<Result<(), Setup>> = OnceLock::new();
-    let state = READY.get_or_init(|| {
-        let daemon = Command::new(DOCKER)
-            .args(["info", "--format", "{{.ServerVersion}}"])
-            .output();
-        match daemon {
-            Ok(out) if out.status.success() => {}
-            Ok(out) => {
-                let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
-                return Err(Setup::NoDaemon(format!(
-                    "docker daemon not reachable: {why}"
-                )));
-            }
-            Err(e) => return Err(Setup::NoDaemon(format!("{DOCKER} cannot run: {e}"))),
-        }
-        let frontend = frontend();
-        for (script, arg) in [
-            ("scripts/frontend-image", Some(frontend.as_str())),
-            ("scripts/stand-in-images", None),
-        ] {
-            let mut cmd = Command::new("bash");
-            cmd.arg(repo().join(script)).args(arg).current_dir(repo());
-            let out = cmd
-                .output()
-                .map_err(|e| Setup::Failed(format!("{script}: {e}")))?;
-            if !out.status.success() {
-                let log = String::from_utf8_lossy(&out.stderr).into_owned();
-                return Err(Setup::Failed(format!("{script} failed:\n{log}")));
-            }
-        }
-        Ok(())
-    });
+    ready_on(daemon())
+}
+
+/// [`ready`] for `daemon`, once per test binary and daemon: dockerd with the frontend image and
+/// the stand-ins, and for [`Daemon::Buildx`] also the current BuildKit with all of them pushed
+/// to its registry.
+pub fn ready_on(daemon: Daemon) -> bool {
+    static DOCKERD: OnceLock<Result<(), Setup>> = OnceLock::new();
+    static BUILDX: OnceLock<Result<(), Setup>> = OnceLock::new();
+    let mut state = DOCKERD.get_or_init(setup_dockerd);
+    if daemon == Daemon::Buildx && state.is_ok() {
+        state = BUILDX.get_or_init(setup_buildx);
+    }
     match state {
         Ok(()) => true,
         Err(Setup::Failed(why)) => panic!("{why}"),
@@ -82,11 +118,79 @@ pub fn ready() -> bool {
         }
         Err(Setup::NoDaemon(why)) => {
             eprintln!(
-                "\n!!! SKIPPING end-to-end test: no BuildKit ({why}); run scripts/dockerd-up !!!\n"
+                "\n!!! SKIPPING end-to-end test on {}: {why} !!!\n",
+                daemon.name()
             );
             false
         }
     }
+}
+
+fn setup_dockerd() -> Result<(), Setup> {
+    let daemon = Command::new(DOCKER)
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output();
+    match daemon {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => {
+            let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            return Err(Setup::NoDaemon(format!(
+                "docker daemon not reachable: {why}; run scripts/dockerd-up"
+            )));
+        }
+        Err(e) => {
+            return Err(Setup::NoDaemon(format!(
+                "{DOCKER} cannot run: {e}; run scripts/dockerd-up"
+            )));
+        }
+    }
+    let frontend = frontend();
+    script("scripts/frontend-image", Some(&frontend))?;
+    script("scripts/stand-in-images", None)
+}
+
+fn setup_buildx() -> Result<(), Setup> {
+    let builder = Command::new(DOCKER)
+        .args(["buildx", "inspect", BUILDX_BUILDER])
+        .output();
+    let why = match builder {
+        Ok(out) => {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            let running = text.lines().any(|l| {
+                l.split_once(':')
+                    .is_some_and(|(key, value)| key == "Status" && value.trim() == "running")
+            });
+            if out.status.success() && running {
+                None
+            } else {
+                Some(text.trim().to_string())
+            }
+        }
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(why) = why {
+        return Err(Setup::NoDaemon(format!(
+            "no current BuildKit (buildx builder `{BUILDX_BUILDER}`: {why}); run scripts/buildkit-up"
+        )));
+    }
+    let frontend = frontend();
+    script("scripts/stand-ins-to-registry", Some(&frontend))
+}
+
+/// Runs `scripts/<name> [arg]` from the repository.
+fn script(name: &str, arg: Option<&str>) -> Result<(), Setup> {
+    let out = Command::new("bash")
+        .arg(repo().join(name))
+        .args(arg)
+        .current_dir(repo())
+        .output()
+        .map_err(|e| Setup::Failed(format!("{name}: {e}")))?;
+    if !out.status.success() {
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        return Err(Setup::Failed(format!("{name} failed:\n{log}")));
+    }
+    Ok(())
 }
 
 /// `#[test]` functions that need the harness: each skips (outside CI) or fails (in CI) as
@@ -149,13 +253,14 @@ pub fn docker_ok(args: &[&str]) -> String {
     r.text
 }
 
-/// `docker build` with BuildKit, plain progress, the node stand-in images and `extra` arguments.
+/// [`build_on`] with the node stand-in images.
 pub fn build(context: &Path, spec: &str, tag: &str, extra: &[&str]) -> Run {
     build_on(context, spec, tag, Some(NODE_BUILDER), NODE_RUNTIME, extra)
 }
 
-/// `docker build` of `context/spec` through the frontend under test, with these base images
-/// (`SHALLOT_BUILDER_IMAGE`, `SHALLOT_RUNTIME_IMAGE`) and `extra` arguments.
+/// A build of `context/spec` through the frontend under test on the test's [`daemon`], with
+/// these base images (`SHALLOT_BUILDER_IMAGE`, `SHALLOT_RUNTIME_IMAGE`) and `extra` arguments;
+/// the image ends up in dockerd as `tag` either way.
 pub fn build_on(
     context: &Path,
     spec: &str,
@@ -164,23 +269,47 @@ pub fn build_on(
     runtime: &str,
     extra: &[&str],
 ) -> Run {
+    let daemon = daemon();
+    let image = |name: &str| match daemon {
+        Daemon::Dockerd => name.to_string(),
+        Daemon::Buildx => pulled(name),
+    };
     let mut cmd = Command::new(DOCKER);
-    cmd.env("DOCKER_BUILDKIT", "1")
-        .args(["build", "--progress=plain", "-f"])
+    match daemon {
+        Daemon::Dockerd => {
+            cmd.env("DOCKER_BUILDKIT", "1").arg("build");
+        }
+        Daemon::Buildx => {
+            cmd.args(["buildx", "--builder", BUILDX_BUILDER, "build", "--load"]);
+        }
+    }
+    cmd.args(["--progress=plain", "-f"])
         .arg(context.join(spec))
         .args(["-t", tag])
-        .args(["--build-arg", &format!("BUILDKIT_SYNTAX={}", frontend())])
-        .args(["--build-arg", &format!("SHALLOT_RUNTIME_IMAGE={runtime}")]);
+        .args([
+            "--build-arg",
+            &format!("BUILDKIT_SYNTAX={}", image(&frontend())),
+        ])
+        .args([
+            "--build-arg",
+            &format!("SHALLOT_RUNTIME_IMAGE={}", image(runtime)),
+        ]);
     if let Some(builder) = builder {
-        cmd.args(["--build-arg", &format!("SHALLOT_BUILDER_IMAGE={builder}")]);
+        cmd.args([
+            "--build-arg",
+            &format!("SHALLOT_BUILDER_IMAGE={}", image(builder)),
+        ]);
     }
     cmd.args(extra).arg(context);
-    // One build at a time: Docker 20.10's BuildKit (v0.8) can panic ("failed to get edge") and
-    // take dockerd down when concurrent solves share vertices, e.g. with --no-cache.
+    // One build at a time on dockerd: Docker 20.10's BuildKit (v0.8) can panic ("failed to get
+    // edge") and take dockerd down when concurrent solves share vertices, e.g. with --no-cache.
+    // The current BuildKit has no such bug.
     static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _turn = (daemon == Daemon::Dockerd).then(|| {
+        ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    });
     run(&mut cmd)
 }
 

@@ -1,0 +1,52 @@
+//! The frontend on a current BuildKit without Docker's client in the build: plain `buildctl build
+//! --frontend gateway.v0`, as CI systems drive buildkitd, with the image exported as a docker
+//! tarball into dockerd and run there. (The runtime table runs on the current BuildKit through
+//! buildx in e2e_runtimes.rs.)
+
+mod support;
+
+use std::process::{Command, Stdio};
+
+use support::*;
+
+/// buildkitd's address: `BUILDKIT_HOST`, else where scripts/buildkit-up starts it.
+fn buildkit_host() -> String {
+    std::env::var("BUILDKIT_HOST")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "unix:///run/buildkit/buildkitd.sock".to_string())
+}
+
+#[test]
+fn buildctl_gateway_build_loads_into_dockerd_runs_and_answers() {
+    on(Daemon::Buildx, || {
+        let context = repo().join("examples").join("node");
+        let context = context.display();
+        let tag = "shallot-e2e/node:buildctl";
+        let build = format!(
+            "buildctl --addr {addr} build --progress=plain --frontend gateway.v0 \
+             --opt source={frontend} --opt filename=shallot.yaml \
+             --opt build-arg:SHALLOT_BUILDER_IMAGE={builder} \
+             --opt build-arg:SHALLOT_RUNTIME_IMAGE={runtime} \
+             --local context={context} --local dockerfile={context} \
+             --output type=docker,name={tag},dest=- | {DOCKER} load",
+            addr = buildkit_host(),
+            frontend = pulled(&frontend()),
+            builder = pulled(NODE_BUILDER),
+            runtime = pulled(NODE_RUNTIME),
+        );
+        let out = Command::new("bash")
+            .args(["-o", "pipefail", "-c", &build])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run bash: {e}"));
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{build}\nfailed:\n{log}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(tag),
+            "docker load did not load {tag}:\n{log}"
+        );
+        let body = answer(tag);
+        assert!(body.contains("hello from shallot"), "{body}");
+    });
+}

@@ -90,7 +90,7 @@ fn check_pretty_shows_snippets_with_carets() {
 
 #[test]
 fn check_reports_recipe_errors_too() {
-    let dir = context_with("runtime: node@18\n");
+    let dir = context_with("runtime: node@16\n");
     let out = shallot(dir.path(), &["check", "shallot.yaml"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -100,7 +100,7 @@ fn check_reports_recipe_errors_too() {
         lines,
         vec![
             "shallot.yaml:1:10: runtime `node` needs `entrypoint`: nothing else says how the app starts (no Procfile `web:` line, no `scripts.start` or `main` in package.json, no server.js or index.js) (hint: add `entrypoint: server.js` (the script that starts the app), or `scripts.start` to package.json)",
-            "shallot.yaml:1:15: node 18 has no distroless image (hint: use one of: 22, 24, 26)",
+            "shallot.yaml:1:15: node 16 is older than 18, the oldest shallot builds (hint: use 18 or newer; write e.g. `runtime: node@24`)",
         ]
     );
 }
@@ -234,7 +234,7 @@ fn llb_json_lists_the_ops() {
     let out = shallot(&root(), &["llb", "--json", "examples/node/shallot.yaml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let ops: Vec<serde_json::Value> = serde_json::from_str(&stdout(&out)).expect("JSON");
-    assert_eq!(ops.len(), 11);
+    assert_eq!(ops.len(), 13);
     for op in &ops {
         assert!(op["digest"].as_str().unwrap().starts_with("sha256:"));
     }
@@ -266,7 +266,7 @@ fn llb_json_lists_the_ops() {
 fn llb_writes_a_definition_into_a_pipe() {
     let bytes = llb_bytes(&["llb", "examples/node/shallot.yaml"]);
     let def = pb::Definition::decode(bytes.as_slice()).expect("a pb.Definition");
-    assert_eq!(def.def.len(), 11);
+    assert_eq!(def.def.len(), 13);
     let terminal = pb::Op::decode(def.def.last().unwrap().as_slice()).unwrap();
     assert_eq!(terminal.inputs.len(), 1);
     assert_eq!(terminal.op, None);
@@ -288,7 +288,7 @@ fn llb_writes_a_definition_into_a_pipe() {
             _ => None,
         })
         .collect();
-    assert_eq!(runs.len(), 4);
+    assert_eq!(runs.len(), 5);
     for run in runs {
         let env = run.meta.unwrap().env;
         assert!(env.iter().any(|e| e.starts_with("PATH=")), "{env:?}");
@@ -330,11 +330,13 @@ fn llb_targets() {
             "local://context",
         ]
     );
+    // The builder's library step mounts the runtime base, so it is a source of that stage too.
     assert_eq!(
         decode("builder"),
         vec![
             "docker-image://docker.io/library/node:24-trixie-slim",
             "local://context",
+            "docker-image://gcr.io/distroless/nodejs24-debian13:nonroot",
         ]
     );
 }

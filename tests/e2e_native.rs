@@ -128,11 +128,6 @@ e2e_tests!(
             "{}",
             r.text
         );
-        assert!(
-            r.text.contains("libpq.so.5"),
-            "the library step copied no libpq:\n{}",
-            r.text
-        );
         let body = answer(tag);
         assert!(body.contains("built against libpq 1"), "{body}");
         assert!(body.contains("running libpq 1"), "{body}");
@@ -194,11 +189,6 @@ e2e_tests!(
             &["--network", "host"],
         );
         assert!(r.ok, "build failed:\n{}", r.text);
-        assert!(
-            r.text.contains("libsqlite3.so.0"),
-            "the library step copied no libsqlite3:\n{}",
-            r.text
-        );
         let body = answer(tag);
         assert!(body.contains("sqlite 3."), "{body}");
         let files = image_files(tag);

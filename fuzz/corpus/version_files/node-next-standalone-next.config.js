@@ -1,0 +1,8 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  // output: 'export',
+  output: 'standalone',
+  reactStrictMode: true,
+};
+
+module.exports = nextConfig;

@@ -39,13 +39,13 @@ e2e_tests!(
         );
     }
 
-    fn version_without_an_image_fails_naming_its_file() {
+    fn a_node_version_too_old_fails_naming_its_file() {
         let log = NODE_YARN.build_fails("bad-version", |dir| {
-            std::fs::write(dir.join(".nvmrc"), "v20.11.1\n").expect("write")
+            std::fs::write(dir.join(".nvmrc"), "v16.20.2\n").expect("write")
         });
         assert!(
             log.contains(
-                "shallot.yaml:2:10: node 20 (from .nvmrc) has no distroless image (hint: use one of: 22, 24, 26; change .nvmrc or write `runtime: node@24`)"
+                "shallot.yaml:2:10: node 16 (from .nvmrc) is older than 18, the oldest shallot builds (hint: use 18 or newer; change .nvmrc or write `runtime: node@24`)"
             ),
             "{log}"
         );

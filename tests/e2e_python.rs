@@ -85,19 +85,21 @@ e2e_tests!(
         assert!(body.contains("greetings, shallot"), "body: {body}");
     }
 
-    fn a_python_version_without_an_image_fails_naming_the_file() {
+    fn a_python_version_too_old_fails_naming_the_file() {
         let log = PYTHON.build_fails("bad", |dir| {
             std::fs::write(
                 dir.join(".python-version"),
-                "# The Python version to use\n3.12\n",
+                "# The Python version to use\n3.8\n",
             )
             .expect("write")
         });
         assert!(
-            log.contains("python 3.12 (from .python-version) has no distroless image"),
+            log.contains(
+                "python 3.8 (from .python-version) is older than 3.9, the oldest shallot builds"
+            ),
             "{log}"
         );
-        assert!(log.contains("use one of: 3.13"), "{log}");
+        assert!(log.contains("use 3.9 or newer"), "{log}");
     }
 
     fn a_procfile_console_script_starts_the_app_on_the_spec_port() {

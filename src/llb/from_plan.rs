@@ -92,11 +92,17 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
     runtime_stage(plan, env, &context, builder.as_ref(), base).marshal(source)
 }
 
+/// How many steps the runtime stage has: its image, the staged root when there is a builder
+/// to take it from, and one copy per artifact.
+fn runtime_steps(plan: &Plan) -> usize {
+    let staged = plan.runtime_stage.staged.is_some() && plan.builder.is_some();
+    1 + usize::from(staged) + plan.runtime_stage.artifacts.len()
+}
+
 /// The runtime stage's base image: where the runtime stage starts, and what a builder run
 /// that must know the base's files mounts.
 fn runtime_base(plan: &Plan, env: &BuildEnv) -> State {
-    let staged = plan.runtime_stage.staged.is_some() && plan.builder.is_some();
-    let total = plan.runtime_stage.artifacts.len() + 1 + usize::from(staged);
+    let total = runtime_steps(plan);
     let image = super::normalize_image(&plan.runtime_stage.image);
     let from = match &plan.runtime_stage.note {
         Some(note) => format!("FROM {image} ({note})"),
@@ -142,7 +148,7 @@ fn runtime_stage(
 ) -> State {
     let artifacts = &plan.runtime_stage.artifacts;
     let staged = plan.runtime_stage.staged.as_ref().zip(builder);
-    let total = artifacts.len() + 1 + usize::from(staged.is_some());
+    let total = runtime_steps(plan);
     let mut runtime = base;
     let timestamp = env.epoch.map(|s| s.saturating_mul(1_000_000_000));
     if let Some((root, builder)) = staged {

@@ -221,7 +221,7 @@ fn plan_of_a_bad_spec_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout(&out), "");
     assert!(
-        stderr(&out).starts_with("shallot: shallot.yaml:4:7: port must be between"),
+        stderr(&out).starts_with("shallot.yaml:4:7: port must be between"),
         "{}",
         stderr(&out)
     );
@@ -348,7 +348,7 @@ fn llb_of_a_bad_spec_writes_nothing() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(
-        stderr(&out).starts_with("shallot: shallot.yaml:4:7: "),
+        stderr(&out).starts_with("shallot.yaml:4:7: "),
         "{}",
         stderr(&out)
     );

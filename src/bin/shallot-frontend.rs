@@ -34,7 +34,10 @@ fn main() -> ExitCode {
         // Exit at once: BuildKit waits for the process to end before it takes the answer.
         Ok(()) => std::process::exit(0),
         Err(e) => {
-            eprintln!("shallot-frontend: {e:#}");
+            eprintln!(
+                "shallot-frontend: {}",
+                shallot::spec::safe(&format!("{e:#}"))
+            );
             std::process::exit(1)
         }
     }

@@ -149,7 +149,8 @@ fn main() -> ExitCode {
             // The reader has gone (`shallot plan | head -1`) and wanted no more: not an error.
             Some(WriteFailed(io)) if io.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
             _ => {
-                tell(&format!("shallot: {e:#}"));
+                // One line, whatever paths or values it quotes.
+                tell(&format!("shallot: {}", spec::safe(&format!("{e:#}"))));
                 ExitCode::FAILURE
             }
         },
@@ -186,30 +187,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let file = read(&input.file)?;
             match plan(&input, &file)? {
                 Ok(_) => {
-                    emit(format!("{}: ok\n", file.shown).as_bytes())?;
+                    emit(format!("{}: ok\n", spec::safe(&file.shown)).as_bytes())?;
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(diagnostics) => {
-                    if pretty {
-                        tell(&diagnostics.render(&file.text, &file.shown));
-                    } else {
-                        tell(&diagnostics.short(&file.shown));
-                    }
-                    Ok(ExitCode::FAILURE)
-                }
+                Err(diagnostics) => Ok(show(&diagnostics, &file, pretty)),
             }
         }
         Command::Plan { input } => {
             let file = read(&input.file)?;
-            let loaded =
-                plan(&input, &file)?.map_err(|d| anyhow::anyhow!("{}", d.short(&file.shown)))?;
+            let loaded = match plan(&input, &file)? {
+                Ok(loaded) => loaded,
+                Err(diagnostics) => return Ok(show(&diagnostics, &file, false)),
+            };
             emit(format!("{}\n", serde_json::to_string_pretty(&loaded.plan)?).as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Llb { input, json } => {
             let file = read(&input.file)?;
-            let loaded =
-                plan(&input, &file)?.map_err(|d| anyhow::anyhow!("{}", d.short(&file.shown)))?;
+            let loaded = match plan(&input, &file)? {
+                Ok(loaded) => loaded,
+                Err(diagnostics) => return Ok(show(&diagnostics, &file, false)),
+            };
             let env = BuildEnv {
                 // Without a daemon to ask, runs carry their own PATH.
                 needs_default_path: true,
@@ -235,6 +233,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Prints the spec's problems (`file:line:col: …`, or with snippets when `pretty`); exit 1.
+fn show(diagnostics: &Diagnostics, file: &SpecFile, pretty: bool) -> ExitCode {
+    if pretty {
+        tell(&diagnostics.render(&file.text, &file.shown));
+    } else {
+        tell(&diagnostics.short(&file.shown));
+    }
+    ExitCode::FAILURE
 }
 
 /// A spec read from disk, with the name errors show for it.
@@ -274,7 +282,15 @@ fn plan(input: &Input, file: &SpecFile) -> anyhow::Result<Result<Loaded, Diagnos
     if let Some(problem) = &file.undecodable {
         return Ok(Err(problem.clone()));
     }
-    let mut dir = LocalDir::new(input.context_dir());
+    let context = input.context_dir();
+    if !context.is_dir() {
+        // Else every file the spec names would be reported missing, and not why.
+        bail!(
+            "the build context {} is not a directory; pass the app's directory with --context",
+            context.display()
+        );
+    }
+    let mut dir = LocalDir::new(context);
     let text = std::future::ready(Ok::<_, anyhow::Error>(file.text.clone()));
     match block_on(load(&mut dir, text, &input.options()))? {
         Ok(loaded) => Ok(Ok(loaded)),

@@ -117,9 +117,16 @@ impl Failure {
             }],
             _ => Vec::new(),
         };
+        let message = match self {
+            // Already one escaped line a problem, as BuildKit shows it.
+            Failure::Spec { .. } => self.to_string(),
+            // Build args, option values, paths and BuildKit's own words: one line, escaped, so
+            // a value cannot colour the user's terminal or forge a line of the build's output.
+            _ => crate::spec::safe(&self.to_string()).into_owned(),
+        };
         rpc::Status {
             code,
-            message: self.to_string(),
+            message,
             details,
         }
     }

@@ -412,8 +412,11 @@ impl Marshaler {
             ..Default::default()
         };
         if let Some(name) = &vertex.meta.name {
-            meta.description
-                .insert("llb.customname".to_string(), name.clone());
+            // Build commands and paths come from the spec; progress shows them on a terminal.
+            meta.description.insert(
+                "llb.customname".to_string(),
+                crate::spec::safe(name).into_owned(),
+            );
         }
         self.caps.extend(vertex.caps.iter().map(|c| c.to_string()));
         self.metadata.insert(digest.0.clone(), meta);

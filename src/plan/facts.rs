@@ -24,17 +24,23 @@ impl Facts {
         self.files.contains_key(path)
     }
 
-    /// These facts without the files `gone` says are not there (excluded from the context).
+    /// These facts without the files `gone` says are not there (excluded from the context):
+    /// those were looked for and are not in what the build sees, so they count as absent.
     pub fn without(&self, gone: impl Fn(&str) -> bool) -> Facts {
+        let (gone, kept): (BTreeMap<_, _>, BTreeMap<_, _>) = self
+            .files
+            .iter()
+            .map(|(path, bytes)| (path.clone(), bytes.clone()))
+            .partition(|(path, _)| gone(path));
         Facts {
-            files: self
-                .files
-                .iter()
-                .filter(|(path, _)| !gone(path))
-                .map(|(path, bytes)| (path.clone(), bytes.clone()))
-                .collect(),
+            files: kept,
             dockerignore: self.dockerignore.clone(),
-            absent: self.absent.clone(),
+            absent: self
+                .absent
+                .iter()
+                .cloned()
+                .chain(gone.into_keys())
+                .collect(),
         }
     }
 

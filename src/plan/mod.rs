@@ -377,7 +377,8 @@ impl Plan {
         let spec = if options.build_args.is_empty() {
             spec
         } else {
-            interpolated = interpolate::interpolate(spec, &options.build_args);
+            interpolated = interpolate::interpolate(spec, &options.build_args)
+                .map_err(|d| Diagnostics(vec![d]))?;
             &interpolated
         };
         // A file the build will not see must not decide anything: the recipe sees only what

@@ -35,6 +35,8 @@ mod source;
 mod tests;
 mod validate;
 
+pub use source::safe;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -413,8 +415,14 @@ fn yaml_error(err: &serde_saphyr::Error, src: &Source<'_>) -> Diagnostic {
                     format!("invalid YAML: {}", validate::clean(&text)),
                     Some(hint),
                 )
+            } else if text.contains("recursion limit exceeded") {
+                (
+                    format!("spec is nested more than {MAX_DEPTH} levels deep"),
+                    Some(too_complex),
+                )
             } else {
-                (format!("invalid YAML: {}", validate::clean(&text)), None)
+                let hint = syntax_hint(&text).map(str::to_owned);
+                (format!("invalid YAML: {}", validate::clean(&text)), hint)
             }
         }
     };
@@ -423,4 +431,40 @@ fn yaml_error(err: &serde_saphyr::Error, src: &Source<'_>) -> Diagnostic {
         message,
         hint,
     }
+}
+
+/// What usually fixes a YAML syntax error, by the parser's words for it.
+fn syntax_hint(text: &str) -> Option<&'static str> {
+    const HINTS: &[(&str, &str)] = &[
+        (
+            "mapping values are not allowed",
+            "a `: ` inside a plain value starts a mapping: quote the value, or start each key of a mapping in the same column",
+        ),
+        (
+            "tabs disallowed",
+            "indent with spaces; YAML does not allow tabs here",
+        ),
+        ("unclosed quote", "close the quote that starts here"),
+        ("unclosed bracket", "close the bracket that starts here"),
+        (
+            "reference to unknown value",
+            "an alias `*name` needs an anchor `&name` written before it",
+        ),
+        (
+            "simple key expected",
+            "write a key on one line, at most 1024 characters long, followed by `:`",
+        ),
+        (
+            "did not find expected key",
+            "start each key of a mapping in the same column",
+        ),
+        (
+            "did not find expected '-'",
+            "start each item of a list with `- ` in the same column",
+        ),
+    ];
+    HINTS
+        .iter()
+        .find(|(words, _)| text.contains(words))
+        .map(|(_, hint)| *hint)
 }

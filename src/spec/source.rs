@@ -142,7 +142,7 @@ impl<'a> Source<'a> {
 /// Messages quote app files and spec values, so a value could otherwise colour or clear the
 /// terminal, reorder what it shows, or forge a second `file:line:col:` line. Clean text is
 /// returned as is, so ordinary messages stay byte-identical.
-pub(super) fn safe(text: &str) -> Cow<'_, str> {
+pub fn safe(text: &str) -> Cow<'_, str> {
     let clean = |c: char| escape(c).is_none();
     if text.chars().all(clean) && text.chars().nth(MAX_TEXT_CHARS).is_none() {
         return Cow::Borrowed(text);

@@ -280,8 +280,8 @@ impl Cx<'_, '_> {
             "jvm_options" => spec.jvm_options = self.non_empty(value, "jvm_options"),
             "secrets" => spec.secrets = self.secrets(value),
             "ssh" => spec.ssh = self.ssh(value),
-            "include" => spec.include = self.strings(value, "include"),
-            "exclude" => spec.exclude = self.strings(value, "exclude"),
+            "include" => spec.include = self.patterns(value, "include"),
+            "exclude" => spec.exclude = self.patterns(value, "exclude"),
             "files" => spec.files = self.files(value),
             "labels" => spec.labels = self.labels(value),
             "workdir" => keep_default(&mut spec.workdir, self.workdir(value)),
@@ -449,6 +449,19 @@ impl Cx<'_, '_> {
         out
     }
 
+    /// A list of context path patterns (`include`, `exclude`), each one BuildKit can compile.
+    fn patterns(&mut self, node: &Spanned<Node>, what: &str) -> Vec<Located<String>> {
+        let patterns = self.strings(node, what);
+        for (i, pattern) in patterns.iter().enumerate() {
+            if let Some(problem) = pattern_problem(&pattern.value) {
+                let message = format!("{what}[{i}] `{}` {problem}", show(&pattern.value));
+                let hint = "write `\\[` for a literal `[`, `\\\\` for a literal `\\`".to_owned();
+                self.error(pattern.span, message, Some(hint));
+            }
+        }
+        patterns
+    }
+
     /// A mapping of names to scalars (`env`, `labels`).
     fn string_map(
         &mut self,
@@ -573,6 +586,13 @@ impl Cx<'_, '_> {
         };
         if parsed.is_none() {
             let message = match (&node.value, self.text(node)) {
+                (Node::Str(_) | Node::Int(_), Some(text)) if ids_too_large(&text) => {
+                    format!(
+                        "invalid user `{}`: a uid or gid is at most {}",
+                        show(&text),
+                        u32::MAX
+                    )
+                }
                 (Node::Str(_) | Node::Int(_), Some(text)) => {
                     format!("invalid user `{}`", show(&text))
                 }
@@ -1003,4 +1023,38 @@ fn is_debian_version(version: &str) -> bool {
         && version
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || ".+~:-".contains(c))
+}
+
+/// Whether `text` is `uid` or `uid:gid` in digits, one of them past 32 bits.
+fn ids_too_large(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(':').collect();
+    parts.len() <= 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts.iter().any(|p| p.parse::<u32>().is_err())
+}
+
+/// Why BuildKit's pattern matcher would refuse `pattern`, if it would: a `[` class without its
+/// `]`, or a `\\` with nothing after it.
+fn pattern_problem(pattern: &str) -> Option<&'static str> {
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            // A `\\` takes the next character as it is (the guard consumes it); it needs one.
+            '\\' if chars.next().is_none() => return Some("ends with a lone `\\`"),
+            '[' => loop {
+                match chars.next() {
+                    Some(']') => break,
+                    Some('\\') => {
+                        chars.next();
+                    }
+                    Some(_) => {}
+                    None => return Some("has a `[` without its `]`"),
+                }
+            },
+            _ => {}
+        }
+    }
+    None
 }

@@ -417,10 +417,12 @@ fn script_check(
     span: Span,
     path: &str,
 ) -> Result<Option<Check>, Diagnostic> {
-    let Some(relative) = crate::runtimes::context_path(path).filter(|_| !path.starts_with('/'))
-    else {
+    if path.starts_with('/') {
         // An absolute path is the app's own business (e.g. a file in the base image).
         return Ok(None);
+    }
+    let Some(relative) = crate::runtimes::context_path(path) else {
+        return Err(leaves_the_app(span, path));
     };
     let message = format!("`{path}`{} is not in the build context", from(origin));
     let hint = "check the path (relative to the context's root), make the file in `build`, and keep it out of `exclude` and .dockerignore".to_string();
@@ -477,4 +479,13 @@ fn from(origin: &Origin) -> String {
         Origin::Entrypoint => String::new(),
         other => format!(" (from {other})"),
     }
+}
+
+/// A relative script path that climbs out of the app's directory: the image has only the app.
+fn leaves_the_app(span: Span, path: &str) -> Diagnostic {
+    Diagnostic::new(
+        span,
+        format!("`{path}` points outside the build context; the image holds only the app"),
+        Some("name a file inside the build context, relative to its root".to_string()),
+    )
 }

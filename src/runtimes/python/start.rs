@@ -267,10 +267,12 @@ fn script_check(
     from: &str,
     spec_named: bool,
 ) -> Result<Option<Check>, Diagnostic> {
-    let Some(relative) = crate::runtimes::inside_context(path).filter(|_| !path.starts_with('/'))
-    else {
+    if path.starts_with('/') {
         // An absolute path is the app's own business (e.g. a file in the base image).
         return Ok(None);
+    }
+    let Some(relative) = crate::runtimes::inside_context(path) else {
+        return Err(leaves_the_app(span, path));
     };
     let looked_for = cx.facts.lacks(&relative);
     let hint = "check the path (relative to the context's root), make the file in `build`, and keep it out of `exclude` and .dockerignore".to_string();
@@ -287,4 +289,13 @@ fn script_check(
         message: format!("`{path}`{from} is not in the app after the build"),
         hint,
     }))
+}
+
+/// A relative script path that climbs out of the app's directory: the image has only the app.
+fn leaves_the_app(span: Span, path: &str) -> Diagnostic {
+    Diagnostic::new(
+        span,
+        format!("`{path}` points outside the build context; the image holds only the app"),
+        Some("name a file inside the build context, relative to its root".to_string()),
+    )
 }

@@ -4,14 +4,18 @@
 //!
 //! Only the reading differs between BuildKit and the local disk: the caller passes the spec's
 //! read as a future and the context as a [`Context`].
+//!
+//! A build for several platforms plans once per platform, from the one reading: a recipe may
+//! decide per platform (the static recipe's binary), and every platform's problems are
+//! reported together, before anything is built.
 
 use crate::context::{self, Context};
-use crate::plan::{BadOption, Facts, Options, Plan, PlanError, Recipe, Target};
+use crate::plan::{BadOption, Facts, Options, Plan, PlanError, Platform, Recipe, Target};
 use crate::runtimes;
 use crate::spec::{self, Diagnostics, Spec};
 use std::future::Future;
 
-/// A spec, its recipe, the context's facts and the plan they make.
+/// A spec, its recipe, the context's facts and the plans they make.
 #[derive(Debug)]
 pub struct Loaded {
     /// The spec's text, as parsed.
@@ -22,8 +26,11 @@ pub struct Loaded {
     pub recipe: &'static Recipe,
     /// What the recipe read from the context.
     pub facts: Facts,
-    /// What the build will do.
+    /// What the build will do on its first platform: what queries, lint and `shallot plan`
+    /// look at.
     pub plan: Plan,
+    /// Every platform's plan, in the order the build names them (the first is [`Loaded::plan`]).
+    pub plans: Vec<(Platform, Plan)>,
 }
 
 /// Why loading stopped.
@@ -60,11 +67,13 @@ impl<E> From<PlanError> for LoadError<E> {
     }
 }
 
-/// Loads a spec from `spec` (a read that yields its text) and plans it against `context`.
+/// Loads a spec from `spec` (a read that yields its text) and plans it against `context`,
+/// once for each of `platforms` (none: for `options.platform` only).
 pub async fn load<C, F, E>(
     context: &mut C,
     spec: F,
     options: &Options,
+    platforms: &[Platform],
 ) -> Result<Loaded, LoadError<E>>
 where
     C: Context,
@@ -87,11 +96,19 @@ where
         .ok_or_else(|| LoadError::NoRecipe(spec.runtime.value.clone()))?;
     let mut facts = facts.map_err(|e| LoadError::Read(e.into()))?;
     let options = &spec_in_context(options, spec_file, &text, &mut facts);
-    let named = (recipe.spec_probes)(&spec);
+    let platforms = match platforms {
+        [] => std::slice::from_ref(&options.platform),
+        some => some,
+    };
+    let named = spec_probes(recipe, &spec, platforms);
     context::gather_headers(context, &named, &mut facts)
         .await
         .map_err(|e| LoadError::Read(e.into()))?;
-    let plan = Plan::from_spec(recipe, &spec, &facts, options)?;
+    let plans = plan_each(recipe, &spec, &facts, options, platforms)?;
+    // There is a platform, so there is a plan; were there none, nothing would be built.
+    let Some((_, plan)) = plans.first() else {
+        return Err(LoadError::NoRecipe(spec.runtime.value.clone()));
+    };
     if options.target == Target::Builder && plan.builder.is_none() {
         return Err(LoadError::NoBuilder {
             runtime: recipe.name,
@@ -102,8 +119,60 @@ where
         spec,
         recipe,
         facts,
-        plan,
+        plan: plan.clone(),
+        plans,
     })
+}
+
+/// The files the recipe names from the spec, for every platform: each with its platform args
+/// put in, kept only when it stays inside the context, once each.
+fn spec_probes(recipe: &Recipe, spec: &Spec, platforms: &[Platform]) -> Vec<String> {
+    let mut named = Vec::new();
+    for path in (recipe.spec_probes)(spec) {
+        for platform in platforms {
+            if let Some(path) = runtimes::inside_context(&platform.expand(&path)) {
+                if !named.contains(&path) {
+                    named.push(path);
+                }
+            }
+        }
+    }
+    named
+}
+
+/// One plan per platform; the problems of all of them (each once) when any fails.
+fn plan_each<E>(
+    recipe: &Recipe,
+    spec: &Spec,
+    facts: &Facts,
+    options: &Options,
+    platforms: &[Platform],
+) -> Result<Vec<(Platform, Plan)>, LoadError<E>> {
+    let mut plans = Vec::new();
+    let mut problems: Vec<spec::Diagnostic> = Vec::new();
+    for platform in platforms {
+        let options = Options {
+            platform: platform.clone(),
+            ..options.clone()
+        };
+        match Plan::from_spec(recipe, spec, facts, &options) {
+            Ok(plan) => plans.push((platform.clone(), plan)),
+            Err(PlanError::Spec(found)) => {
+                for problem in found.0 {
+                    if !problems.contains(&problem) {
+                        problems.push(problem);
+                    }
+                }
+            }
+            Err(PlanError::Option(bad)) => return Err(LoadError::Option(bad)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(plans)
+    } else {
+        problems.sort_by_key(|d| (d.span.line, d.span.col));
+        Err(LoadError::Spec(Diagnostics(problems)))
+    }
 }
 
 /// `options` with the spec file's path only when the context holds that file with the spec's
@@ -170,11 +239,77 @@ mod tests {
         spec: &str,
         options: &Options,
     ) -> Result<Loaded, LoadError<std::io::Error>> {
+        load_for(files, spec, options, &[])
+    }
+
+    fn load_for(
+        files: &mut Files,
+        spec: &str,
+        options: &Options,
+        platforms: &[Platform],
+    ) -> Result<Loaded, LoadError<std::io::Error>> {
         let text = std::future::ready(Ok(spec.to_string()));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap_or_else(|e| panic!("{e}"));
-        runtime.block_on(load(files, text, options))
+        runtime.block_on(load(files, text, options, platforms))
+    }
+
+    fn amd64_and_arm64() -> [Platform; 2] {
+        [Platform::default(), Platform::new("linux", "arm64", "")]
+    }
+
+    #[test]
+    fn each_platform_is_planned_with_its_own_binary() {
+        use crate::formats::elf::tests::elf64;
+        use crate::formats::elf::{EM_AARCH64, EM_X86_64, ET_EXEC};
+        let mut files = Files(BTreeMap::from([
+            ("bin/amd64/app".to_string(), elf64(EM_X86_64, ET_EXEC, None)),
+            (
+                "bin/arm64/app".to_string(),
+                elf64(EM_AARCH64, ET_EXEC, None),
+            ),
+        ]));
+        let spec = "runtime: static\nentrypoint: bin/${TARGETARCH}/app\n";
+        let loaded = load_for(&mut files, spec, &Options::default(), &amd64_and_arm64())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let from: Vec<(String, &crate::plan::Source)> = loaded
+            .plans
+            .iter()
+            .map(|(platform, plan)| (platform.to_string(), &plan.runtime_stage.artifacts[0].from))
+            .collect();
+        assert_eq!(
+            from,
+            vec![
+                (
+                    "linux/amd64".to_string(),
+                    &crate::plan::Source::Context("bin/amd64/app".into())
+                ),
+                (
+                    "linux/arm64".to_string(),
+                    &crate::plan::Source::Context("bin/arm64/app".into())
+                ),
+            ]
+        );
+        assert_eq!(loaded.plan, loaded.plans[0].1);
+    }
+
+    #[test]
+    fn a_problem_every_platform_has_is_reported_once() {
+        // One binary for both platforms, and it is missing: one problem, not one a platform.
+        let spec = "runtime: static\nentrypoint: ./server\n";
+        let e = load_for(
+            &mut node_app(),
+            spec,
+            &Options::default(),
+            &amd64_and_arm64(),
+        )
+        .map(|_| ())
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "shallot.yaml:2:13: `server` is not a file in the build context (hint: build the binary into the context before `docker build`)"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! frontend's and the CLI's one path: spec, recipe, context facts, `Plan::from_spec`), the
 //! lints, then both stages' graphs, marshalled and decoded again.
 //!
-//! Input: one byte of options, then sections separated by a 0 byte: the spec, the build args
+//! Input: one byte of options (target, spec file, epoch, two platforms), then sections separated by a 0 byte: the spec, the build args
 //! (`NAME=value` lines), then context files. A file section starts with a byte that picks its
 //! path from every recipe's probes, `.dockerignore` and a few paths specs name; past those,
 //! the path is the section's first line.
@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use shallot::context::Context;
 use shallot::llb::{self, BuildEnv, SourceFile, Stage};
 use shallot::load::{Loaded, load};
-use shallot::plan::{Options, Target};
+use shallot::plan::{Options, Platform, Target};
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::pin::pin;
@@ -99,10 +99,16 @@ fuzz_target!(|data: &[u8]| {
         ..Options::default()
     };
     let mut context = Files(files);
+    // A multi-platform build plans each platform (the static recipe picks a binary per platform).
+    let platforms = match flags & 16 {
+        0 => Vec::new(),
+        _ => vec![Platform::default(), Platform::new("linux", "arm64", "")],
+    };
     let future = pin!(load(
         &mut context,
         std::future::ready(Ok::<_, Infallible>(spec.clone())),
         &options,
+        &platforms,
     ));
     // Every read above is ready at once: one poll finishes the load.
     let Poll::Ready(loaded) = future.poll(&mut std::task::Context::from_waker(Waker::noop()))

@@ -3,9 +3,10 @@
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use shallot::context::LocalDir;
+use shallot::gateway::{host_platform, parse_platform, plan_platform};
 use shallot::llb::{self, BuildEnv, SourceFile};
 use shallot::load::{LoadError, Loaded, load};
-use shallot::plan::{BUILDER_IMAGE_ARG, Options, RUNTIME_IMAGE_ARG, Target};
+use shallot::plan::{BUILDER_IMAGE_ARG, Options, Platform, RUNTIME_IMAGE_ARG, Target};
 use shallot::spec::{self, Diagnostics};
 use std::io::{ErrorKind, Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -69,6 +70,30 @@ struct Input {
     /// Which image the build returns.
     #[arg(long, value_enum, default_value_t = TargetArg::Runtime)]
     target: TargetArg,
+    /// The platforms to plan for, as `docker buildx build --platform` takes them
+    /// (`linux/amd64,linux/arm64`); by default this machine's.
+    #[arg(long, value_name = "OS/ARCH[,...]", value_parser = platforms)]
+    platform: Option<Platforms>,
+}
+
+/// `--platform`'s list, in order, each once (a type of its own: clap reads a `Vec` field as
+/// a repeated flag).
+#[derive(Clone)]
+struct Platforms(Vec<Platform>);
+
+fn platforms(text: &str) -> Result<Platforms, String> {
+    let mut list: Vec<Platform> = Vec::new();
+    for one in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let platform = Platform::parse(one)
+            .ok_or_else(|| format!("expected os/arch[/variant], e.g. linux/amd64, got `{one}`"))?;
+        if !list.contains(&platform) {
+            list.push(platform);
+        }
+    }
+    if list.is_empty() {
+        return Err("expected os/arch[/variant], e.g. linux/amd64".to_string());
+    }
+    Ok(Platforms(list))
 }
 
 fn pair(text: &str) -> Result<(String, String), String> {
@@ -96,6 +121,14 @@ impl From<TargetArg> for Target {
 }
 
 impl Input {
+    /// The platforms to plan for: `--platform`, else this machine's.
+    fn platforms(&self) -> Vec<Platform> {
+        match &self.platform {
+            Some(Platforms(list)) => list.clone(),
+            None => vec![plan_platform(&host_platform())],
+        }
+    }
+
     /// The options a build with these flags would have.
     fn options(&self) -> Options {
         let mut build_args: std::collections::BTreeMap<String, String> =
@@ -118,6 +151,7 @@ impl Input {
             spec_file: self.spec_in_context(),
             // As the errors this tool prints name it.
             spec_name: Some(self.file.display().to_string()),
+            platform: self.platforms().first().cloned().unwrap_or_default(),
         }
     }
 
@@ -199,10 +233,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(loaded) => loaded,
                 Err(diagnostics) => return Ok(show(&diagnostics, &file, false)),
             };
-            emit(format!("{}\n", serde_json::to_string_pretty(&loaded.plan)?).as_bytes())?;
+            // One plan as it is; several by platform, as BuildKit returns several images.
+            let json = match loaded.plans.as_slice() {
+                [_] => serde_json::to_string_pretty(&loaded.plan)?,
+                plans => {
+                    let by_platform: std::collections::BTreeMap<String, &shallot::plan::Plan> =
+                        plans
+                            .iter()
+                            .map(|(p, plan)| (p.to_string(), plan))
+                            .collect();
+                    serde_json::to_string_pretty(&by_platform)?
+                }
+            };
+            emit(format!("{json}\n").as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Llb { input, json } => {
+            if input.platforms().len() > 1 {
+                bail!("a definition is for one platform: pass one --platform");
+            }
             let file = read(&input.file)?;
             let loaded = match plan(&input, &file)? {
                 Ok(loaded) => loaded,
@@ -217,6 +266,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     language: "YAML".to_string(),
                 }),
                 context_name: "context".to_string(),
+                // Only a platform asked for is written; else the daemon builds for its own.
+                platform: input
+                    .platform
+                    .as_ref()
+                    .and_then(|Platforms(list)| list.first())
+                    .and_then(|p| parse_platform(&p.to_string())),
                 ..Default::default()
             };
             let stage = Target::from(input.target).stage();
@@ -292,7 +347,7 @@ fn plan(input: &Input, file: &SpecFile) -> anyhow::Result<Result<Loaded, Diagnos
     }
     let mut dir = LocalDir::new(context);
     let text = std::future::ready(Ok::<_, anyhow::Error>(file.text.clone()));
-    match block_on(load(&mut dir, text, &input.options()))? {
+    match block_on(load(&mut dir, text, &input.options(), &input.platforms()))? {
         Ok(loaded) => Ok(Ok(loaded)),
         Err(LoadError::Spec(diagnostics)) => Ok(Err(diagnostics)),
         Err(LoadError::Read(e)) => Err(e),

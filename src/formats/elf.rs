@@ -34,6 +34,8 @@ pub enum Linking {
 pub struct Elf {
     /// `ELFCLASS64`.
     pub is_64: bool,
+    /// `ELFDATA2LSB`.
+    pub little_endian: bool,
     /// `e_type`.
     pub kind: u16,
     /// `e_machine`.
@@ -48,6 +50,8 @@ pub const ET_EXEC: u16 = 2;
 pub const ET_DYN: u16 = 3;
 /// `e_machine` of x86-64.
 pub const EM_X86_64: u16 = 62;
+/// `e_machine` of arm64 (aarch64).
+pub const EM_AARCH64: u16 = 183;
 /// `p_type` of the program header naming the interpreter.
 pub const PT_INTERP: u32 = 3;
 
@@ -83,10 +87,77 @@ impl Elf {
         );
         Ok(Elf {
             is_64,
+            little_endian: little,
             kind,
             machine,
             linking: r.linking(is_64, phoff, phentsize, phnum),
         })
+    }
+}
+
+/// What the executables of one architecture are: `e_machine`, class and byte order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Machine {
+    /// `e_machine`.
+    pub machine: u16,
+    /// `ELFCLASS64`.
+    pub is_64: bool,
+    /// `ELFDATA2LSB`.
+    pub little_endian: bool,
+}
+
+/// Linux architectures as platforms name them (Go's `GOARCH`, OCI's `architecture`), what
+/// their executables are, and how messages call them.
+const MACHINES: &[(&str, Machine, &str)] = &[
+    ("amd64", m(EM_X86_64, true, true), "x86-64 (amd64)"),
+    ("arm64", m(EM_AARCH64, true, true), "arm64 (aarch64)"),
+    ("arm", m(40, false, true), "32-bit arm"),
+    ("386", m(3, false, true), "32-bit x86 (386)"),
+    ("riscv64", m(243, true, true), "riscv64"),
+    ("ppc64le", m(21, true, true), "ppc64le"),
+    ("ppc64", m(21, true, false), "big-endian ppc64"),
+    ("s390x", m(22, true, false), "s390x"),
+    ("loong64", m(258, true, true), "loong64 (loongarch)"),
+    ("mips64le", m(8, true, true), "mips64le"),
+    ("mips64", m(8, true, false), "big-endian mips64"),
+    ("mipsle", m(8, false, true), "32-bit mipsle"),
+    ("mips", m(8, false, false), "32-bit big-endian mips"),
+];
+
+const fn m(machine: u16, is_64: bool, little_endian: bool) -> Machine {
+    Machine {
+        machine,
+        is_64,
+        little_endian,
+    }
+}
+
+impl Machine {
+    /// The executables of `architecture` (`amd64`, `arm64`, …); `None` for one not listed.
+    pub fn of(architecture: &str) -> Option<Machine> {
+        MACHINES
+            .iter()
+            .find(|(name, _, _)| *name == architecture)
+            .map(|(_, machine, _)| *machine)
+    }
+}
+
+impl Elf {
+    /// Its `e_machine`, class and byte order.
+    pub fn machine(&self) -> Machine {
+        m(self.machine, self.is_64, self.little_endian)
+    }
+
+    /// The architecture it is built for, as messages name it (`arm64 (aarch64)`).
+    pub fn describe(&self) -> String {
+        let machine = self.machine();
+        if let Some((_, _, shown)) = MACHINES.iter().find(|(_, m, _)| *m == machine) {
+            return (*shown).to_string();
+        }
+        match (self.machine, self.is_64) {
+            (EM_X86_64, false) => "x32 (x86-64 with 32-bit pointers)".to_string(),
+            (n, _) => format!("another architecture (ELF machine {n})"),
+        }
     }
 }
 
@@ -213,6 +284,7 @@ pub(crate) mod tests {
             elf,
             Elf {
                 is_64: true,
+                little_endian: true,
                 kind: ET_DYN,
                 machine: EM_X86_64,
                 linking: Linking::Dynamic(Some(GLIBC_LOADER.to_string())),
@@ -267,6 +339,24 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn architectures_have_their_machines() {
+        let of = |arch| Machine::of(arch).map(|m| (m.machine, m.is_64, m.little_endian));
+        assert_eq!(of("amd64"), Some((62, true, true)));
+        assert_eq!(of("arm64"), Some((183, true, true)));
+        assert_eq!(of("arm"), Some((40, false, true)));
+        assert_eq!(of("sparc"), None);
+        let arm64 = Elf::parse(&elf64(EM_AARCH64, ET_EXEC, None)).unwrap();
+        assert_eq!(arm64.machine(), Machine::of("arm64").unwrap());
+        assert_eq!(arm64.describe(), "arm64 (aarch64)");
+        let mut x32 = elf64(EM_X86_64, ET_EXEC, None);
+        x32[4] = 1;
+        assert_eq!(
+            Elf::parse(&x32).map(|e| e.describe()),
+            Ok("x32 (x86-64 with 32-bit pointers)".to_string())
+        );
+    }
+
+    #[test]
     fn big_endian_32_bit_headers_are_read() {
         // ELF32, big-endian, ET_EXEC for 32-bit arm, no program headers.
         let mut b = vec![0u8; 52];
@@ -279,10 +369,15 @@ pub(crate) mod tests {
             Elf::parse(&b),
             Ok(Elf {
                 is_64: false,
+                little_endian: false,
                 kind: ET_EXEC,
                 machine: 40,
                 linking: Linking::Static,
             })
+        );
+        assert_eq!(
+            Elf::parse(&b).map(|e| e.describe()),
+            Ok("another architecture (ELF machine 40)".to_string())
         );
         b[5] = 3;
         assert_eq!(

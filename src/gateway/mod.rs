@@ -17,13 +17,13 @@ pub mod testbridge;
 
 pub use bridge::{Bridge, CallError, Caps};
 pub use errors::{Failure, source_detail};
-pub use opts::{Invocation, host_platform, parse_platform, platform_id};
+pub use opts::{Invocation, host_platform, parse_platform, plan_platform, platform_id};
 pub use request::{BUILD_ARGS, Request};
 pub use stdio::{Stream, channel, stdio};
 
 use crate::context::Context;
 use crate::llb::{self, BuildEnv, LocalOptions, Meta, SourceFile, State};
-use crate::plan::{Plan, Stage};
+use crate::plan::{Plan, Platform, Stage};
 use crate::proto::{gateway as gw, pb};
 use crate::{image, lint, load, spec};
 use serde_json::json;
@@ -106,7 +106,8 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         read = Some((file, definition));
         text
     };
-    let loaded = load::load(&mut reader, read_spec, &request.options).await;
+    let platforms: Vec<Platform> = request.platforms.iter().map(plan_platform).collect();
+    let loaded = load::load(&mut reader, read_spec, &request.options, &platforms).await;
     let (spec_file, spec_definition) = read.unwrap_or_default();
     let loaded = match loaded {
         Ok(loaded) => loaded,
@@ -126,10 +127,11 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
     subrequests::send_warnings(bridge, &warnings, &spec_file, &spec_definition).await;
 
     let mut images = Vec::new();
-    for platform in &request.platforms {
+    // The loader planned each platform, in the request's order.
+    for (platform, (_, plan)) in request.platforms.iter().zip(&loaded.plans) {
         let on = PlatformBuild {
             request: &request,
-            plan: &loaded.plan,
+            plan,
             spec_file: &spec_file,
             context_source: &context_source,
             platform,

@@ -1,5 +1,6 @@
 //! What BuildKit tells the frontend through its environment: options, session and workers.
 
+use crate::plan::Platform;
 use crate::proto::pb;
 use std::collections::BTreeMap;
 
@@ -65,21 +66,20 @@ fn first_worker_platform(json: &str) -> Option<pb::Platform> {
     })
 }
 
-/// Parses `os/arch[/variant]` (e.g. `linux/arm64/v8`).
+/// Parses `os/arch[/variant]` (e.g. `linux/arm64/v8`), as [`Platform::parse`] does.
 pub fn parse_platform(text: &str) -> Option<pb::Platform> {
-    let mut parts = text.trim().split('/');
-    let os = parts.next().filter(|s| !s.is_empty())?;
-    let arch = parts.next().filter(|s| !s.is_empty())?;
-    let variant = parts.next().unwrap_or_default();
-    if parts.next().is_some() {
-        return None;
-    }
+    let platform = Platform::parse(text)?;
     Some(pb::Platform {
-        os: os.to_string(),
-        architecture: arch.to_string(),
-        variant: variant.to_string(),
+        os: platform.os,
+        architecture: platform.architecture,
+        variant: platform.variant,
         ..Default::default()
     })
+}
+
+/// The platform as plans name it.
+pub fn plan_platform(p: &pb::Platform) -> Platform {
+    Platform::new(&p.os, &p.architecture, &p.variant)
 }
 
 /// The platform's ID as BuildKit writes it: `os/arch[/variant]`.

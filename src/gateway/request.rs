@@ -2,7 +2,7 @@
 //! them, checked and typed. A value shallot cannot use is an error, never silently ignored.
 
 use super::errors::Failure;
-use super::opts::{Invocation, host_platform, parse_platform};
+use super::opts::{Invocation, host_platform, parse_platform, plan_platform};
 use crate::llb::{Network, ResolveMode};
 use crate::plan::{BUILDER_IMAGE_ARG, Options, RUNTIME_IMAGE_ARG, Target};
 use crate::proto::{gateway as gw, pb};
@@ -68,6 +68,8 @@ impl Request {
         let epoch = epoch(inv)?;
         let cache_imports = cache_imports(inv)?;
         let filename = nonempty(inv, "filename", "shallot.yaml");
+        // What a plan is for; the loader plans each platform in turn.
+        let platform = platforms.first().map(plan_platform).unwrap_or_default();
         Ok(Request {
             filename: filename.clone(),
             dockerfile_key: nonempty(inv, "dockerfilekey", "dockerfile"),
@@ -93,6 +95,7 @@ impl Request {
                 // the context holds that file with the spec's contents.
                 spec_file: Some(filename.clone()),
                 spec_name: Some(filename),
+                platform,
             },
         })
     }

@@ -12,6 +12,7 @@ mod files;
 mod interpolate;
 pub mod native;
 mod options;
+mod platform;
 mod problems;
 mod recipe;
 pub mod shell;
@@ -29,6 +30,7 @@ pub use unique::{FirstOfEach, first_of_each};
 pub use options::{
     BUILDER_IMAGE_ARG, BadOption, NOT_AN_IMAGE_CONTEXT, Options, RUNTIME_IMAGE_ARG, Stage, Target,
 };
+pub use platform::{PLATFORM_ARGS, Platform, platform_refs};
 pub use problems::Problems;
 pub use recipe::{
     Deps, Manifests, Recipe, RecipeArtifact, RecipeBuilder, RecipeInput, RecipePlan, no_spec_probes,
@@ -386,7 +388,12 @@ impl Plan {
         let excludes = assemble::sent_excludes(spec, facts, options);
         let sent = facts.without(|path| is_excluded(&excludes, path));
         let facts = &sent;
-        let recipe_plan = (recipe.plan)(RecipeInput { spec, facts }).map_err(|mut d| {
+        let input = RecipeInput {
+            spec,
+            facts,
+            platform: &options.platform,
+        };
+        let recipe_plan = (recipe.plan)(input).map_err(|mut d| {
             d.0.sort_by_key(|d| (d.span.line, d.span.col));
             d
         })?;

@@ -2,6 +2,7 @@
 //! and named contexts. The gateway and the CLI fill [`Options`] before planning, so the plan
 //! (and `shallot plan`) shows exactly the images and steps a build will use.
 
+use super::Platform;
 use crate::formats::image_ref;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,6 +32,9 @@ pub struct Options {
     /// The spec's file name as the build names it (`-f`), for errors the build itself prints;
     /// `None` means `shallot.yaml`.
     pub spec_name: Option<String>,
+    /// The platform the plan builds for; by default `linux/amd64`. A multi-platform build
+    /// plans once per platform ([`crate::load::load`]).
+    pub platform: Platform,
 }
 
 impl Options {

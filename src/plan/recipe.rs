@@ -6,7 +6,7 @@
 //! themselves live in `crate::runtimes`; this module knows none of them.
 
 use super::start::StartPlan;
-use super::{Cache, CrossCompile, Entrypoint, Facts, Run, Source, Step, Unlocked};
+use super::{Cache, CrossCompile, Entrypoint, Facts, Platform, Run, Source, Step, Unlocked};
 use crate::spec::{Diagnostics, Spec};
 
 /// How one runtime is built and run.
@@ -17,7 +17,9 @@ pub struct Recipe {
     /// Context files (relative paths) whose presence and contents the recipe looks at.
     pub probes: &'static [&'static str],
     /// Context files named by the spec whose beginning the recipe looks at (at most
-    /// [`HEADER_BYTES`](crate::context::HEADER_BYTES) of each), e.g. a prebuilt binary.
+    /// [`HEADER_BYTES`](crate::context::HEADER_BYTES) of each), e.g. a prebuilt binary. A path
+    /// may name platform args (`dist/${TARGETARCH}/app`): the file is read for each platform
+    /// of the build.
     pub spec_probes: fn(&Spec) -> Vec<String>,
     /// Apps of this runtime usually listen on a port, so a spec without `port` is worth a
     /// lint warning (a prebuilt binary may be anything).
@@ -38,6 +40,8 @@ pub struct RecipeInput<'a> {
     pub spec: &'a Spec,
     /// The context's files the recipe asked for.
     pub facts: &'a Facts,
+    /// The platform this plan builds for (one plan per platform of a multi-platform build).
+    pub platform: &'a Platform,
 }
 
 /// What a recipe decides for one spec; [`Plan::from_spec`](super::Plan::from_spec) adds what

@@ -41,7 +41,7 @@ const VERSIONS: Versions = Versions {
 const OUT_DIR: &str = "/out";
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let RecipeInput { spec, facts } = input;
+    let RecipeInput { spec, facts, .. } = input;
     let mut problems = Problems::new();
     let go_mod = problems.or(go_mod(spec, facts), GoMod::default());
     let version = problems.or(version(spec, facts, &go_mod), VERSIONS.default);

@@ -105,7 +105,7 @@ enum Tool {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let RecipeInput { spec, facts } = input;
+    let RecipeInput { spec, facts, .. } = input;
     let mut problems = Problems::new();
     let tool = problems.ok(tool(spec, facts));
     let pom = match tool {

@@ -93,7 +93,7 @@ const YARN_BERRY_CACHE: &str = "/root/.yarn/berry/cache";
 const PNPM_STORE: &str = "/root/.local/share/pnpm/store";
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let RecipeInput { spec, facts } = input;
+    let RecipeInput { spec, facts, .. } = input;
     let at = spec.runtime.span;
     let mut problems = Problems::new();
     let package = problems.or(facts.read_json("package.json", at), None);

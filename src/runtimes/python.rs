@@ -87,7 +87,7 @@ enum Manager {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let RecipeInput { spec, facts } = input;
+    let RecipeInput { spec, facts, .. } = input;
     let mut problems = Problems::new();
     let version = problems.or(version(spec, facts), Version::distroless(VERSIONS.default));
     let carried = version.distroless.is_none();

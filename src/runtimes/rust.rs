@@ -59,7 +59,7 @@ fn spec_probes(_: &Spec) -> Vec<String> {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let RecipeInput { spec, facts } = input;
+    let RecipeInput { spec, facts, .. } = input;
     let mut problems = Problems::new();
     let version = problems.or(version(spec, facts), DEFAULT_VERSION.to_string());
     let manifest = problems.ok(manifest(spec, facts));

@@ -4,15 +4,23 @@
 //! [`Recipe::spec_probes`]) decides the runtime image: without a program interpreter
 //! (`PT_INTERP`) it is statically linked and runs on `static-debian13`, which has no libc;
 //! otherwise it is dynamically linked against glibc and runs on `cc-debian13` (glibc, libgcc_s,
-//! libstdc++). Only x86-64 (amd64) binaries are accepted: that is the platform shallot builds.
+//! libstdc++). The binary must be built for the platform of the plan (`linux/amd64` unless the
+//! build says `--platform`): its ELF machine, class and byte order are checked.
+//!
+//! A multi-platform build plans once per platform, so each platform takes its own binary: the
+//! entrypoint may name the platform args `${TARGETPLATFORM}`, `${TARGETOS}`, `${TARGETARCH}`
+//! and `${TARGETVARIANT}` (`dist/${TARGETARCH}/server`, `dist/${TARGETPLATFORM}/server`), as a
+//! Dockerfile's `COPY` would. One binary for several
+//! platforms fails for each platform it is not built for, naming the way to fix it.
 //! The binary is copied into the workdir with mode 755 and is the image's entrypoint.
 
 use super::Recipe;
-use crate::formats::elf::{EM_X86_64, ET_DYN, ET_EXEC, Elf, Linking};
+use crate::formats::elf::{ET_DYN, ET_EXEC, Elf, Linking, Machine};
 use crate::plan::{
-    Entrypoint, Facts, Problems, RecipeArtifact, RecipeInput, RecipePlan, Source, error_at, join,
+    Entrypoint, Facts, Platform, Problems, RecipeArtifact, RecipeInput, RecipePlan, Source,
+    error_at, join, platform_refs,
 };
-use crate::spec::{Diagnostic, Diagnostics, Spec};
+use crate::spec::{Diagnostic, Diagnostics, Located, Spec};
 
 /// The static recipe.
 pub const STATIC: Recipe = Recipe {
@@ -36,10 +44,14 @@ fn spec_probes(spec: &Spec) -> Vec<String> {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let RecipeInput { spec, facts } = input;
+    let RecipeInput {
+        spec,
+        facts,
+        platform,
+    } = input;
     let mut problems = Problems::new();
     nothing_to_build(spec, &mut problems);
-    let binary = problems.ok(binary(spec, facts));
+    let binary = problems.ok(binary(spec, facts, platform));
     problems.check()?;
     let Some((path, linking)) = binary else {
         return Err(Diagnostics(Vec::new()));
@@ -93,20 +105,30 @@ fn nothing_to_build(spec: &Spec, problems: &mut Problems) {
     }
 }
 
-/// The binary `entrypoint` names, inside the context, and how it is linked.
-fn binary(spec: &Spec, facts: &Facts) -> Result<(String, Linking), Diagnostic> {
+/// The binary `entrypoint` names for `platform`, inside the context, and how it is linked.
+fn binary(
+    spec: &Spec,
+    facts: &Facts,
+    platform: &Platform,
+) -> Result<(String, Linking), Diagnostic> {
     let Some(entrypoint) = &spec.entrypoint else {
         return Err(Diagnostic {
             span: spec.runtime.span,
             message: "runtime `static` needs `entrypoint`, the binary to run".to_string(),
             hint: Some(
-                "add `entrypoint: ./server` (a Linux x86-64 binary in the build context)"
-                    .to_string(),
+                "add `entrypoint: ./server` (a Linux binary in the build context)".to_string(),
             ),
         });
     };
     let written = entrypoint.value.trim();
-    let Some(path) = super::inside_context(written) else {
+    let per_platform = platform_args(entrypoint)?;
+    // Which platform a path or a binary is for matters only where the spec picks per platform.
+    let for_platform = if per_platform {
+        format!(" (for {platform})")
+    } else {
+        String::new()
+    };
+    let Some(path) = super::inside_context(&platform.expand(written)) else {
         return Err(error_at(
             entrypoint,
             format!("entrypoint `{written}` is not a file inside the build context"),
@@ -118,40 +140,71 @@ fn binary(spec: &Spec, facts: &Facts) -> Result<(String, Linking), Diagnostic> {
     let Some(header) = facts.files.get(&path) else {
         return Err(error_at(
             entrypoint,
-            format!("`{path}` is not a file in the build context"),
-            Some("build the binary into the context before `docker build`".to_string()),
+            format!("`{path}`{for_platform} is not a file in the build context"),
+            Some(format!(
+                "build the binary{for_platform} into the context before `docker build`"
+            )),
         ));
     };
     let elf = Elf::parse(header).map_err(|why| {
         error_at(
             entrypoint,
-            format!("`{path}` {why}"),
-            Some("the static runtime runs a Linux x86-64 (amd64) executable".to_string()),
+            format!("`{path}`{for_platform} {why}"),
+            Some(format!(
+                "the static runtime runs a Linux executable for {platform}"
+            )),
         )
     })?;
-    check_runnable(&elf)
+    check_runnable(&elf, platform, per_platform)
         .map_err(|(why, hint)| error_at(entrypoint, format!("`{path}` {why}"), Some(hint)))?;
     Ok((path, elf.linking))
 }
 
-/// Whether distroless on x86-64 can run it; else why not and what to do.
-fn check_runnable(elf: &Elf) -> Result<(), (String, String)> {
-    if elf.machine != EM_X86_64 || !elf.is_64 {
-        let arch = match (elf.machine, elf.is_64) {
-            (EM_X86_64, false) => "x32 (x86-64 with 32-bit pointers)",
-            (3, _) => "32-bit x86",
-            (40, _) => "32-bit arm",
-            (183, _) => "arm64 (aarch64)",
-            (243, _) => "riscv",
-            (21, _) => "ppc64",
-            (22, _) => "s390x",
-            (8, _) => "mips",
-            (258, _) => "loongarch",
-            _ => "another architecture",
+/// Whether the entrypoint names platform args; an error for a `${NAME}` that is none, which
+/// nothing would put in.
+fn platform_args(entrypoint: &Located<String>) -> Result<bool, Diagnostic> {
+    let (named, others) = platform_refs(&entrypoint.value);
+    match others.first() {
+        None => Ok(named),
+        Some(other) => Err(error_at(
+            entrypoint,
+            format!(
+                "entrypoint names `${{{}}}`, which is not a platform arg",
+                crate::spec::safe(other)
+            ),
+            Some(
+                "only ${TARGETPLATFORM}, ${TARGETOS}, ${TARGETARCH} and ${TARGETVARIANT} are put in, e.g. `dist/${TARGETARCH}/server`"
+                    .to_string(),
+            ),
+        )),
+    }
+}
+
+/// Whether distroless on `platform` can run it; else why not and what to do.
+fn check_runnable(
+    elf: &Elf,
+    platform: &Platform,
+    per_platform: bool,
+) -> Result<(), (String, String)> {
+    let Some(wanted) = Machine::of(&platform.architecture).filter(|_| platform.os == "linux")
+    else {
+        return Err((
+            format!("cannot be checked for {platform}, a platform shallot does not know"),
+            "build for a Linux platform such as linux/amd64 or linux/arm64".to_string(),
+        ));
+    };
+    if elf.machine() != wanted {
+        let hint = if per_platform {
+            format!("the file the entrypoint names for {platform} must be built for it")
+        } else {
+            format!(
+                "build it for {platform} (e.g. GOARCH={}), or, to build for several platforms, name each one's binary: `entrypoint: dist/${{TARGETARCH}}/server`",
+                platform.architecture
+            )
         };
         return Err((
-            format!("is built for {arch}, not x86-64"),
-            "shallot builds amd64 images only: compile the binary for x86-64 (e.g. GOARCH=amd64, --target x86_64-unknown-linux-gnu)".to_string(),
+            format!("is built for {}, not for {platform}", elf.describe()),
+            hint,
         ));
     }
     if elf.kind != ET_EXEC && elf.kind != ET_DYN {
@@ -164,7 +217,7 @@ fn check_runnable(elf: &Elf) -> Result<(), (String, String)> {
         if interp.contains("musl") {
             return Err((
                 format!("is linked against musl (its loader is {interp}); distroless images have glibc"),
-                "link it statically (e.g. `-static`, or the x86_64-unknown-linux-musl target, which is static by default)".to_string(),
+                "link it statically (e.g. `-static`, or a *-unknown-linux-musl target, which is static by default)".to_string(),
             ));
         }
     }

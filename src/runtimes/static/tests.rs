@@ -3,13 +3,15 @@
 
 use super::*;
 use crate::formats::elf::tests::elf64;
+use crate::formats::elf::{EM_AARCH64, EM_X86_64};
 use crate::llb::{Stage, from_plan};
-use crate::plan::{Facts, Plan};
-use crate::testkit::{build_env, diagnostics, dump, facts, parse, plan, runtime_snapshots};
+use crate::plan::{Facts, Options, Plan};
+use crate::testkit::{
+    build_env, diagnostics, dump, facts, parse, plan, plan_of, runtime_snapshots,
+};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/static/shallot.yaml");
 const EXAMPLE_DOCKERIGNORE: &str = include_str!("../../../examples/static/.dockerignore");
-const EM_AARCH64: u16 = 183;
 const GLIBC_LOADER: &str = "/lib64/ld-linux-x86-64.so.2";
 
 const SPEC: &str = "runtime: static\nentrypoint: ./server\nport: 8080\n";
@@ -172,7 +174,7 @@ fn this_test_binary_is_read_like_the_linker_wrote_it() {
     let elf = Elf::parse(&header).expect("an ELF");
     assert_eq!(elf.machine, EM_X86_64);
     assert!(elf.is_64);
-    assert!(check_runnable(&elf).is_ok());
+    assert!(check_runnable(&elf, &Platform::default(), false).is_ok());
     // Test binaries link glibc dynamically unless built with crt-static.
     if !cfg!(target_feature = "crt-static") {
         assert_eq!(
@@ -219,9 +221,14 @@ fn another_architecture_is_an_error_naming_it() {
     assert_eq!((error.span.line, error.span.col), (2, 13));
     assert_eq!(
         error.message,
-        "`server` is built for arm64 (aarch64), not x86-64"
+        "`server` is built for arm64 (aarch64), not for linux/amd64"
     );
-    assert!(error.hint.unwrap_or_default().contains("amd64 images only"));
+    assert_eq!(
+        error.hint.as_deref(),
+        Some(
+            "build it for linux/amd64 (e.g. GOARCH=amd64), or, to build for several platforms, name each one's binary: `entrypoint: dist/${TARGETARCH}/server`"
+        )
+    );
 }
 
 #[test]
@@ -231,7 +238,7 @@ fn thirty_two_bit_x86_is_refused() {
     let error = one_error(SPEC, &facts(&[("server", header)], None));
     assert_eq!(
         error.message,
-        "`server` is built for 32-bit x86, not x86-64"
+        "`server` is built for 32-bit x86 (386), not for linux/amd64"
     );
 }
 
@@ -299,5 +306,138 @@ fn versions_and_build_commands_are_refused_together() {
             "runtime `static` has no versions, got `1`",
             "runtime `static` has no build stage to run `build` commands in",
         ]
+    );
+}
+
+// ---- platforms -----------------------------------------------------------------------------------
+
+/// The plan of `src` for `platform` (`os/arch[/variant]`).
+fn plan_for(src: &str, facts: &Facts, platform: &str) -> Result<Plan, Diagnostics> {
+    let options = Options {
+        platform: Platform::parse(platform).expect("a platform"),
+        ..Options::default()
+    };
+    plan_of(&parse(src), facts, &options)
+}
+
+/// A context with an amd64 and an arm64 server, laid out as goreleaser lays them out.
+fn both_servers() -> Facts {
+    facts(
+        &[
+            ("dist/linux/amd64/server", elf64(EM_X86_64, ET_EXEC, None)),
+            (
+                "dist/linux/arm64/server",
+                elf64(EM_AARCH64, ET_DYN, Some("/lib/ld-linux-aarch64.so.1")),
+            ),
+        ],
+        None,
+    )
+}
+
+#[test]
+fn an_arm64_binary_builds_for_linux_arm64() {
+    let arm = elf64(EM_AARCH64, ET_EXEC, None);
+    let plan = plan_for(SPEC, &facts(&[("server", arm)], None), "linux/arm64").expect("plan");
+    assert_eq!(plan.runtime_stage.image, STATIC_IMAGE);
+    let amd = plan_for(SPEC, &static_server(), "linux/arm64").expect_err("refused");
+    assert_eq!(
+        amd.0[0].message,
+        "`server` is built for x86-64 (amd64), not for linux/arm64"
+    );
+}
+
+#[test]
+fn platform_args_pick_each_platforms_binary() {
+    let src = "runtime: static\nentrypoint: dist/${TARGETPLATFORM}/server\n";
+    let amd = plan_for(src, &both_servers(), "linux/amd64").expect("amd64");
+    let arm = plan_for(src, &both_servers(), "linux/arm64").expect("arm64");
+    assert_eq!(
+        amd.runtime_stage.artifacts[0].from,
+        Source::Context("dist/linux/amd64/server".to_string())
+    );
+    assert_eq!(
+        arm.runtime_stage.artifacts[0].from,
+        Source::Context("dist/linux/arm64/server".to_string())
+    );
+    // The same name in both images; each runtime image fits its own binary's linking.
+    for plan in [&amd, &arm] {
+        assert_eq!(
+            plan.config.entrypoint,
+            Entrypoint::Set(vec!["/app/server".to_string()])
+        );
+    }
+    assert_eq!(amd.runtime_stage.image, STATIC_IMAGE);
+    assert_eq!(arm.runtime_stage.image, CC_IMAGE);
+    assert_eq!(
+        arm.runtime_stage.note.as_deref(),
+        Some("server is dynamically linked (/lib/ld-linux-aarch64.so.1)")
+    );
+}
+
+#[test]
+fn the_probes_keep_the_platform_args_for_the_loader() {
+    let spec = parse("runtime: static\nentrypoint: ./bin/app-${TARGETOS}-${TARGETARCH}\n");
+    assert_eq!(
+        spec_probes(&spec),
+        vec!["bin/app-${TARGETOS}-${TARGETARCH}"]
+    );
+}
+
+#[test]
+fn a_missing_platforms_binary_names_the_platform() {
+    let src = "runtime: static\nentrypoint: dist/${TARGETARCH}/server\n";
+    let context = facts(
+        &[("dist/amd64/server", elf64(EM_X86_64, ET_EXEC, None))],
+        None,
+    );
+    let error = plan_for(src, &context, "linux/arm64").expect_err("refused");
+    assert_eq!(
+        error.0[0].message,
+        "`dist/arm64/server` (for linux/arm64) is not a file in the build context"
+    );
+    assert_eq!(
+        error.0[0].hint.as_deref(),
+        Some("build the binary (for linux/arm64) into the context before `docker build`")
+    );
+    // A binary of the wrong platform where the spec names one per platform.
+    let swapped = facts(
+        &[("dist/arm64/server", elf64(EM_X86_64, ET_EXEC, None))],
+        None,
+    );
+    let error = plan_for(src, &swapped, "linux/arm64").expect_err("refused");
+    assert_eq!(
+        error.0[0].message,
+        "`dist/arm64/server` is built for x86-64 (amd64), not for linux/arm64"
+    );
+    assert_eq!(
+        error.0[0].hint.as_deref(),
+        Some("the file the entrypoint names for linux/arm64 must be built for it")
+    );
+}
+
+#[test]
+fn other_references_in_the_entrypoint_are_refused() {
+    let error = one_error(
+        "runtime: static\nentrypoint: dist/${VERSION}/server\n",
+        &Facts::default(),
+    );
+    assert_eq!((error.span.line, error.span.col), (2, 13));
+    assert_eq!(
+        error.message,
+        "entrypoint names `${VERSION}`, which is not a platform arg"
+    );
+}
+
+#[test]
+fn platforms_shallot_does_not_know_are_refused() {
+    let error = plan_for(SPEC, &static_server(), "linux/sparc64").expect_err("refused");
+    assert_eq!(
+        error.0[0].message,
+        "`server` cannot be checked for linux/sparc64, a platform shallot does not know"
+    );
+    let arm32 = plan_for(SPEC, &static_server(), "linux/arm/v7").expect_err("refused");
+    assert_eq!(
+        arm32.0[0].message,
+        "`server` is built for x86-64 (amd64), not for linux/arm/v7"
     );
 }

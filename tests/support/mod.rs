@@ -193,21 +193,40 @@ fn script(name: &str, arg: Option<&str>) -> Result<(), Setup> {
     Ok(())
 }
 
-/// `#[test]` functions that need the harness: each skips (outside CI) or fails (in CI) as
-/// [`ready`] says, before its body runs.
+/// `#[test]` functions that need the harness, each run on both daemons as a module of two
+/// tests (`name::dockerd`, `name::buildx`); `fn name() on [Dockerd] { … }` runs on those named
+/// only (say why beside it). Each skips (outside CI) or fails (in CI) as [`ready_on`] says.
 #[allow(unused_macros)] // each test binary uses part of the kit
 macro_rules! e2e_tests {
-    ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {
-        $(
-            $(#[$meta])*
-            #[test]
-            fn $name() {
-                if !$crate::support::ready() {
-                    return;
-                }
-                $body
-            }
-        )*
+    (@one Dockerd $body:block) => {
+        #[test]
+        fn dockerd() {
+            $crate::support::on($crate::support::Daemon::Dockerd, || $body);
+        }
+    };
+    (@one Buildx $body:block) => {
+        #[test]
+        fn buildx() {
+            $crate::support::on($crate::support::Daemon::Buildx, || $body);
+        }
+    };
+    (@each $(#[$meta:meta])* fn $name:ident() [$($daemon:ident),+] $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $($crate::support::e2e_tests!(@one $daemon $body);)+
+        }
+    };
+    () => {};
+    ($(#[$meta:meta])* fn $name:ident() on [$($daemon:ident),+ $(,)?] $body:block $($rest:tt)*) => {
+        $crate::support::e2e_tests!(@each $(#[$meta])* fn $name() [$($daemon),+] $body);
+        $crate::support::e2e_tests!($($rest)*);
+    };
+    ($(#[$meta:meta])* fn $name:ident() $body:block $($rest:tt)*) => {
+        $crate::support::e2e_tests!(@each $(#[$meta])* fn $name() [Dockerd, Buildx] $body);
+        $crate::support::e2e_tests!($($rest)*);
     };
 }
 #[allow(unused_imports)]

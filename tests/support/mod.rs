@@ -447,6 +447,21 @@ pub fn step_cached(log: &str, step: &str) -> Option<bool> {
     Some(log.lines().any(|l| l.trim_end() == format!("{id} CACHED")))
 }
 
+/// Whether the step named `step` ran its command in a plain progress log: its process wrote
+/// output (`#N 1.234 text`). A step whose result came from the cache is `CACHED`, or, with a
+/// cache imported from a registry, only downloads and extracts its layer (`#N sha256:…`,
+/// `#N extracting …`) when a later step needs it. `None` when the log has no such step.
+pub fn step_ran(log: &str, step: &str) -> Option<bool> {
+    let id = log.lines().find_map(|l| {
+        let (num, rest) = l.split_once(' ')?;
+        (num.starts_with('#') && rest.trim_end() == step).then(|| num.to_string())
+    })?;
+    Some(log.lines().any(|l| {
+        let mut words = l.split_whitespace();
+        words.next() == Some(id.as_str()) && words.next().is_some_and(|w| w.parse::<f64>().is_ok())
+    }))
+}
+
 /// The files of an image as `tar -tv --numeric-owner` lists them.
 pub fn image_files(image: &str) -> String {
     let id = docker_ok(&["create", image]);

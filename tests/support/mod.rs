@@ -288,6 +288,31 @@ pub fn build_on(
     runtime: &str,
     extra: &[&str],
 ) -> Run {
+    let mut cmd = build_command(context, spec, tag, builder, runtime, extra);
+    // One build at a time on dockerd: Docker 20.10's BuildKit (v0.8) panics ("failed to get
+    // edge") and takes dockerd down when concurrent solves share a vertex with and without
+    // ignore-cache (moby/buildkit#2303, fixed in v0.12). shallot's graphs share base images,
+    // which never carry it, but a step before the context is copied (yarn classic's install,
+    // `packages:`) is shared as a Dockerfile's RUN would be. e2e_load builds at once on
+    // purpose. The current BuildKit has no such bug.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = (daemon() == Daemon::Dockerd).then(|| {
+        ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    });
+    run(&mut cmd)
+}
+
+/// The command [`build_on`] runs, for tests that start builds side by side or stop them.
+pub fn build_command(
+    context: &Path,
+    spec: &str,
+    tag: &str,
+    builder: Option<&str>,
+    runtime: &str,
+    extra: &[&str],
+) -> Command {
     let daemon = daemon();
     let image = |name: &str| match daemon {
         Daemon::Dockerd => name.to_string(),
@@ -320,16 +345,15 @@ pub fn build_on(
         ]);
     }
     cmd.args(extra).arg(context);
-    // One build at a time on dockerd: Docker 20.10's BuildKit (v0.8) can panic ("failed to get
-    // edge") and take dockerd down when concurrent solves share vertices, e.g. with --no-cache.
-    // The current BuildKit has no such bug.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = (daemon == Daemon::Dockerd).then(|| {
-        ONE_AT_A_TIME
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    });
-    run(&mut cmd)
+    cmd
+}
+
+/// buildkitd's address: `BUILDKIT_HOST`, else where scripts/buildkit-up starts it.
+pub fn buildkit_host() -> String {
+    std::env::var("BUILDKIT_HOST")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "unix:///run/buildkit/buildkitd.sock".to_string())
 }
 
 /// A copy of `examples/<name>` in a temporary directory (so tests can change files).

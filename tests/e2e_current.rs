@@ -9,14 +9,6 @@ use std::process::{Command, Stdio};
 
 use support::*;
 
-/// buildkitd's address: `BUILDKIT_HOST`, else where scripts/buildkit-up starts it.
-fn buildkit_host() -> String {
-    std::env::var("BUILDKIT_HOST")
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "unix:///run/buildkit/buildkitd.sock".to_string())
-}
-
 #[test]
 fn buildctl_gateway_build_loads_into_dockerd_runs_and_answers() {
     on(Daemon::Buildx, || {

@@ -111,7 +111,9 @@ e2e_tests!(
         assert_no_shell(tag);
     }
 
-    fn psycopg2_compiled_against_libpq_dev_runs_with_its_library_on_cc() {
+    // `--network host` needs the network.host entitlement, which the current BuildKit of
+    // scripts/buildkit-up does not grant; Docker's grants it.
+    fn psycopg2_compiled_against_libpq_dev_runs_with_its_library_on_cc() on [Dockerd] {
         let tag = "shallot-e2e/native:psycopg2";
         let r = build_on(
             &fixture("python-psycopg2"),
@@ -147,7 +149,9 @@ e2e_tests!(
         assert_no_shell(tag);
     }
 
-    fn a_library_the_builder_cannot_resolve_fails_the_build_naming_the_file() {
+    // `--network host` needs the network.host entitlement, which the current BuildKit of
+    // scripts/buildkit-up does not grant; Docker's grants it.
+    fn a_library_the_builder_cannot_resolve_fails_the_build_naming_the_file() on [Dockerd] {
         // psycopg2 compiled, then libpq removed from the builder: the extension needs a library
         // that is nowhere, which must stop the build rather than crash the app at start.
         let dir = fixture_copy("python-psycopg2");
@@ -178,7 +182,9 @@ e2e_tests!(
 );
 
 e2e_tests!(
-    fn a_node_addon_linking_a_debian_library_runs_on_a_carried_node_with_its_library() {
+    // `--network host` needs the network.host entitlement, which the current BuildKit of
+    // scripts/buildkit-up does not grant; Docker's grants it.
+    fn a_node_addon_linking_a_debian_library_runs_on_a_carried_node_with_its_library() on [Dockerd] {
         let tag = "shallot-e2e/native:node-addon";
         let r = build_on(
             &fixture("node-addon"),

@@ -23,6 +23,16 @@ e2e_tests!(
         );
     }
 
+    fn a_dangling_link_among_the_probed_files_is_no_file() {
+        // BuildKit cannot read a link whose target is missing; the build's steps could not
+        // either, so the frontend takes it as no file rather than failing the build.
+        let dir = example_copy("node");
+        std::os::unix::fs::symlink("/nonexistent/nvmrc", dir.path().join(".nvmrc"))
+            .expect("a link");
+        let r = build(dir.path(), "shallot.yaml", "shallot-e2e/node:dangling", &[]);
+        assert!(r.ok, "a dangling .nvmrc link failed the build:\n{}", r.text);
+    }
+
     fn failing_build_command_names_its_step() {
         let log = NODE.build_fails("failing", |dir| {
             edit(dir, "shallot.yaml", |spec| {

@@ -7,6 +7,7 @@ use shallot::formats::{pom::Pom, xml};
 
 fuzz_target!(|text: &str| {
     let _ = xml::leaves(text);
+    let _ = xml::declared_latin1(text.as_bytes()).map(|latin1| xml::leaves(&latin1));
     let Ok(pom) = Pom::parse(text) else {
         return;
     };

@@ -18,6 +18,8 @@ pub struct Replace {
     pub module: String,
     /// The directory replacing it, as written.
     pub path: String,
+    /// The 1-based line of go.mod it is written on.
+    pub line: usize,
 }
 
 impl GoMod {
@@ -26,7 +28,7 @@ impl GoMod {
     pub fn parse(text: &str) -> GoMod {
         let mut go_mod = GoMod::default();
         let mut block: Option<String> = None;
-        for line in text.lines() {
+        for (number, line) in text.lines().enumerate() {
             let line = line.split("//").next().unwrap_or("").trim();
             if line.is_empty() {
                 continue;
@@ -71,6 +73,7 @@ impl GoMod {
                         go_mod.replaces.push(Replace {
                             module: module.clone(),
                             path: path.clone(),
+                            line: number + 1,
                         });
                     }
                 }
@@ -149,17 +152,17 @@ replace (
         );
         assert_eq!(go_mod.module.as_deref(), Some("example.com/app"));
         assert_eq!(go_mod.go.as_deref(), Some("1.23.4"));
-        let replaced: Vec<(&str, &str)> = go_mod
+        let replaced: Vec<(&str, &str, usize)> = go_mod
             .replaces
             .iter()
-            .map(|r| (r.module.as_str(), r.path.as_str()))
+            .map(|r| (r.module.as_str(), r.path.as_str(), r.line))
             .collect();
         assert_eq!(
             replaced,
             vec![
-                ("example.com/a", "./third_party/a"),
-                ("example.com/b", "../outside/b"),
-                ("example.com/d", "./d/"),
+                ("example.com/a", "./third_party/a", 12),
+                ("example.com/b", "../outside/b", 14),
+                ("example.com/d", "./d/", 16),
             ]
         );
     }

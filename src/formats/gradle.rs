@@ -91,17 +91,19 @@ fn assignment<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     }
 }
 
-/// A quoted string with nothing to evaluate, or [`Stated::Computed`].
+/// A quoted string with nothing to evaluate, or [`Stated::Computed`]; a `;` and a `//`
+/// comment may follow it.
 fn literal(value: &str) -> Stated {
-    let value = value.trim().trim_end_matches(';').trim();
+    let value = value.trim();
     for quote in ['"', '\''] {
-        if let Some(inner) = value
-            .strip_prefix(quote)
-            .and_then(|v| v.strip_suffix(quote))
-        {
-            if !inner.contains(quote) && !inner.contains('$') {
-                return Stated::Literal(inner.to_string());
-            }
+        let Some((inner, after)) = value.strip_prefix(quote).and_then(|v| v.split_once(quote))
+        else {
+            continue;
+        };
+        let after = after.trim_start();
+        let after = after.strip_prefix(';').unwrap_or(after).trim_start();
+        if (after.is_empty() || after.starts_with("//")) && !inner.contains('$') {
+            return Stated::Literal(inner.to_string());
         }
     }
     Stated::Computed
@@ -192,6 +194,17 @@ mod tests {
             Some("g")
         );
         assert_eq!(settings_name("rootProject.name = providers.x\n"), None);
+        assert_eq!(
+            settings_name("rootProject.name = 'g' // the service\n").as_deref(),
+            Some("g")
+        );
+        for computed in ["'a' + 'b'", "\"1.$x\"", "'a\\'b'", "'''1.0'''"] {
+            assert_eq!(literal(computed), Stated::Computed, "{computed}");
+        }
+        assert_eq!(
+            literal("\"1.0\" ; // x"),
+            Stated::Literal("1.0".to_string())
+        );
         assert_eq!(
             properties_version("org.gradle.caching=true\nversion: 2.1\n"),
             Some(Stated::Literal("2.1".to_string()))

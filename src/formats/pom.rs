@@ -1,7 +1,7 @@
 //! Maven's `pom.xml`: the project's coordinates, packaging, final name, properties and modules,
 //! and `${…}` references resolved from them. Parents, profiles and plugins are not read.
 
-use super::xml::{self, XmlError};
+use super::xml::{self, Located};
 use std::collections::BTreeMap;
 
 /// What shallot reads from `pom.xml`.
@@ -29,7 +29,7 @@ pub struct Pom {
 
 impl Pom {
     /// Reads the elements above; values are trimmed.
-    pub fn parse(text: &str) -> Result<Pom, XmlError> {
+    pub fn parse(text: &str) -> Result<Pom, Located> {
         let mut pom = Pom::default();
         for (path, value) in xml::leaves(text)? {
             let value = value.trim().to_string();
@@ -117,7 +117,7 @@ mod tests {
             ("<project", "a tag is not closed"),
         ] {
             assert_eq!(
-                Pom::parse(text).map_err(|e| e.to_string()),
+                Pom::parse(text).map_err(|e| e.error.to_string()),
                 Err(why.to_string()),
                 "{text}"
             );
@@ -125,7 +125,7 @@ mod tests {
         let deep = "<a>".repeat(100);
         assert_eq!(
             Pom::parse(&deep).map_err(|e| e.to_string()),
-            Err("elements are nested too deeply".to_string())
+            Err("elements are nested too deeply at line 1, column 193".to_string())
         );
     }
 

@@ -1,33 +1,35 @@
 //! Lockfiles of Python package managers (`uv.lock`, `poetry.lock`), read line by line for the
 //! local sources they install from.
 
-/// Local paths in a `uv.lock`, in file order: `source = { path = "…" }`,
-/// `{ directory = "…" }` and `{ editable = "…" }`.
-pub fn uv_local_paths(text: &str) -> Vec<&str> {
+/// Local paths in a `uv.lock` with their 1-based line numbers, in file order:
+/// `source = { path = "…" }`, `{ directory = "…" }` and `{ editable = "…" }`.
+pub fn uv_local_paths(text: &str) -> Vec<(usize, &str)> {
     let mut paths = Vec::new();
-    for line in text.lines().map(str::trim) {
+    for (number, line) in text.lines().map(str::trim).enumerate() {
         let Some(source) = line.strip_prefix("source = {") else {
             continue;
         };
         for key in ["path", "directory", "editable"] {
-            paths.extend(quoted_after(source, &format!("{key} = ")));
+            let path = quoted_after(source, &format!("{key} = "));
+            paths.extend(path.map(|p| (number + 1, p)));
         }
     }
     paths
 }
 
-/// Local paths in a `poetry.lock`, in file order: the `url` of `[package.source]` tables of
-/// type `file` or `directory`.
-pub fn poetry_local_paths(text: &str) -> Vec<&str> {
+/// Local paths in a `poetry.lock` with their 1-based line numbers, in file order: the `url`
+/// of `[package.source]` tables of type `file` or `directory`.
+pub fn poetry_local_paths(text: &str) -> Vec<(usize, &str)> {
     let mut paths = Vec::new();
     let mut local = false;
-    for line in text.lines().map(str::trim) {
+    for (number, line) in text.lines().map(str::trim).enumerate() {
         if line.starts_with('[') {
             local = false;
         } else if let Some(kind) = quoted_after(line, "type = ") {
             local = kind == "file" || kind == "directory";
         } else if local {
-            paths.extend(quoted_after(line, "url = "));
+            let url = quoted_after(line, "url = ");
+            paths.extend(url.map(|p| (number + 1, p)));
         }
     }
     paths
@@ -50,7 +52,10 @@ mod tests {
             [[package]]\nname = \"a\"\nsource = { path = \"vendor/a.whl\" }\n\n\
             [[package]]\nname = \"b\"\nsource = { directory = \"libs/b\" }\n\n\
             [[package]]\nname = \"c\"\nsource = { registry = \"https://pypi.org/simple\" }\n";
-        assert_eq!(uv_local_paths(lock), vec![".", "vendor/a.whl", "libs/b"]);
+        assert_eq!(
+            uv_local_paths(lock),
+            vec![(3, "."), (7, "vendor/a.whl"), (11, "libs/b")]
+        );
     }
 
     #[test]
@@ -60,6 +65,9 @@ mod tests {
             type = \"legacy\"\nurl = \"https://example.com/simple\"\n\n[[package]]\n\
             name = \"c\"\nurl = \"not/a/source\"\n\n[package.source]\ntype = \"file\"\n\
             url = \"vendor/c.tar.gz\"\n";
-        assert_eq!(poetry_local_paths(lock), vec!["libs/a", "vendor/c.tar.gz"]);
+        assert_eq!(
+            poetry_local_paths(lock),
+            vec![(6, "libs/a"), (21, "vendor/c.tar.gz")]
+        );
     }
 }

@@ -1,13 +1,40 @@
 //! pip's `requirements.txt`: the local paths a file names (included requirement and
 //! constraint files, `--find-links` directories, editable and plain local requirements).
 
-/// Paths as written, in file order: `-r`/`-c`/`-e`/`-f` values (also `--requirement=x`,
-/// `-rx`) and requirements that are paths rather than names (`./pkg`, `vendor/x.whl`), with
-/// extras and markers cut off. URLs are left out. Only this file is read: paths named by
-/// included files are not followed.
-pub fn local_paths(text: &str) -> Vec<&str> {
+use std::borrow::Cow;
+
+/// The text of a requirements file as pip reads it: UTF-16 or UTF-32 by its byte-order mark
+/// (what a Windows editor's "Unicode" writes), else UTF-8, a byte that is not being replaced
+/// (pip decides about other encodings itself, e.g. by a `# -*- coding: … -*-` line).
+pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
+    let utf16 = |big: bool| {
+        let units = bytes.get(2..).unwrap_or_default().chunks_exact(2);
+        let units = units.map(|p| {
+            let pair = <[u8; 2]>::try_from(p).unwrap_or_default();
+            if big {
+                u16::from_be_bytes(pair)
+            } else {
+                u16::from_le_bytes(pair)
+            }
+        });
+        let text = char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER));
+        Cow::Owned(text.collect())
+    };
+    match bytes {
+        [0xff, 0xfe, 0, 0, ..] | [0, 0, 0xfe, 0xff, ..] => String::from_utf8_lossy(bytes),
+        [0xff, 0xfe, ..] => utf16(false),
+        [0xfe, 0xff, ..] => utf16(true),
+        _ => String::from_utf8_lossy(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)),
+    }
+}
+
+/// Paths as written, with their 1-based line numbers, in file order: `-r`/`-c`/`-e`/`-f`
+/// values (also `--requirement=x`, `-rx`) and requirements that are paths rather than names
+/// (`./pkg`, `vendor/x.whl`), with extras and markers cut off. URLs are left out. Only this
+/// file is read: paths named by included files are not followed.
+pub fn local_paths(text: &str) -> Vec<(usize, &str)> {
     let mut paths = Vec::new();
-    for line in text.lines() {
+    for (number, line) in text.lines().enumerate() {
         // pip's comments: a `#` at the start or after whitespace.
         let line = match line
             .find(" #")
@@ -40,7 +67,8 @@ pub fn local_paths(text: &str) -> Vec<&str> {
                     || req.ends_with(".zip"));
             local.then_some(req)
         };
-        paths.extend(path.filter(|p| !p.contains("://")));
+        let path = path.filter(|p| !p.contains("://"));
+        paths.extend(path.map(|p| (number + 1, p)));
     }
     paths
 }
@@ -72,16 +100,24 @@ mod tests {
         assert_eq!(
             local_paths(text),
             vec![
-                "base.txt",
-                "constraints.txt",
-                "other.txt",
-                "./libs/a",
-                "wheels",
-                "./pkg",
-                "vendor/x.whl",
-                "dist.tar.gz",
+                (3, "base.txt"),
+                (4, "constraints.txt"),
+                (5, "other.txt"),
+                (6, "./libs/a"),
+                (7, "wheels"),
+                (8, "./pkg"),
+                (9, "vendor/x.whl"),
+                (10, "dist.tar.gz"),
             ]
         );
         assert!(local_paths("requests\n#-r x.txt\n").is_empty());
+    }
+
+    #[test]
+    fn text_is_decoded_as_pip_decodes_it() {
+        assert_eq!(decode(b"\xef\xbb\xbf-e ./a\r\n"), "-e ./a\r\n");
+        assert_eq!(decode(b"\xff\xfe-\0e\0 \0.\0"), "-e .");
+        assert_eq!(decode(b"\xfe\xff\0-\0e"), "-e");
+        assert_eq!(decode(b"caf\xe9 -e ../x"), "caf\u{fffd} -e ../x");
     }
 }

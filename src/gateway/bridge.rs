@@ -28,6 +28,16 @@ pub struct CallError {
     pub status: tonic::Status,
 }
 
+impl CallError {
+    /// Whether BuildKit found no file at the path: a symbolic link whose target is missing or
+    /// outside the context (BuildKit resolves links inside it). Its answer carries no code for
+    /// this (`Unknown`), only the OS's words.
+    pub fn is_missing_file(&self) -> bool {
+        self.status.code() == tonic::Code::NotFound
+            || self.status.message().contains("no such file or directory")
+    }
+}
+
 /// What the daemon supports, from its Ping answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Caps {

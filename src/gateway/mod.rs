@@ -459,8 +459,14 @@ impl Context for GatewayContext {
                     .any(|(name, is_dir, _)| name == file && !is_dir)
             });
             if exists {
-                let data = self.bridge.read_file(&id, path, limit).await?;
-                files.insert(path.to_string(), data);
+                match self.bridge.read_file(&id, path, limit).await {
+                    Ok(data) => {
+                        files.insert(path.to_string(), data);
+                    }
+                    // A dangling link: the build's steps would not find the file either.
+                    Err(e) if e.is_missing_file() => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(files)

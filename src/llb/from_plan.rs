@@ -112,7 +112,7 @@ fn runtime_base(plan: &Plan, env: &BuildEnv) -> State {
         &plan.runtime_stage.image,
         env.platform.as_ref(),
         env.resolve_mode.attr(),
-        named(env, &step_name("runtime", 1, total, &from), None),
+        source_meta(&step_name("runtime", 1, total, &from)),
     )
 }
 
@@ -133,7 +133,7 @@ fn context_state(plan: &Plan, env: &BuildEnv) -> State {
                 shared_key_hint: Some("context".to_string()),
                 ..Default::default()
             },
-            named(env, "[internal] load build context", None),
+            source_meta("[internal] load build context"),
         )
     })
 }
@@ -296,7 +296,7 @@ fn builder_base(plan: &Builder, env: &BuildEnv, total: usize) -> State {
         &plan.image,
         platform,
         env.resolve_mode.attr(),
-        named(env, &step_name("builder", 1, total, &from), None),
+        source_meta(&step_name("builder", 1, total, &from)),
     );
     for (key, value) in env.builder_env.iter().chain(&plan.env).chain(&target_env) {
         builder = builder.env(key, value);
@@ -384,6 +384,7 @@ pub fn builder_platform(plan: &Plan, env: &BuildEnv) -> Option<pb::Platform> {
     }
 }
 
+/// A step's progress name and spec lines; `--no-cache` runs it again.
 fn named(env: &BuildEnv, name: &str, span: Option<Span>) -> Meta {
     Meta {
         name: Some(name.to_string()),
@@ -394,5 +395,18 @@ fn named(env: &BuildEnv, name: &str, span: Option<Span>) -> Meta {
             end_col: s.end_col,
         }),
         ignore_cache: env.no_cache,
+    }
+}
+
+/// A source's (image, local directory) progress name. `--no-cache` leaves sources alone, as
+/// the Dockerfile frontend does: it re-runs the steps, it does not re-pull bases (`--pull`
+/// does). It also keeps a shared base from differing in ignore-cache between concurrent builds,
+/// which BuildKit before v0.12 cannot take: the solver merges such vertices under a second
+/// digest and can lose the first, panicking with "failed to get edge" (moby/buildkit#2303,
+/// fixed by #3953), which takes Docker 20.10's dockerd down.
+fn source_meta(name: &str) -> Meta {
+    Meta {
+        name: Some(name.to_string()),
+        ..Meta::default()
     }
 }

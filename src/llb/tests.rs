@@ -1088,3 +1088,34 @@ fn the_library_run_sees_the_runtime_base_read_only_and_the_staged_root_lands_at_
         other => panic!("not a copy: {other:?}"),
     }
 }
+
+#[test]
+fn no_cache_reruns_every_step_and_leaves_the_sources_shared() {
+    let env = BuildEnv {
+        no_cache: true,
+        ..build_env(EXAMPLE_SPEC)
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Runtime);
+    let cached = example(Stage::Runtime);
+    let mut steps = 0;
+    for (digest, op) in def.ops() {
+        let Some(meta) = def.pb.metadata.get(digest.as_str()) else {
+            continue; // the terminal op
+        };
+        match op.op {
+            // Sources are what concurrent builds share: the same digest must carry the same
+            // ignore-cache, or BuildKit before v0.12 panics ("failed to get edge").
+            Some(pb::op::Op::Source(_)) => {
+                assert!(!meta.ignore_cache, "{:?}", custom_name(&def, &digest));
+                assert!(cached.pb.metadata.contains_key(digest.as_str()));
+            }
+            Some(_) => {
+                assert!(meta.ignore_cache, "{:?}", custom_name(&def, &digest));
+                steps += 1;
+            }
+            None => {}
+        }
+    }
+    assert!(steps > 0);
+    assert!(def.caps.contains("meta.ignorecache"));
+}

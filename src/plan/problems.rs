@@ -18,6 +18,11 @@ impl Problems {
         self.0.push(problem);
     }
 
+    /// Keeps every problem of `problems`.
+    pub fn extend(&mut self, problems: impl IntoIterator<Item = Diagnostic>) {
+        self.0.extend(problems);
+    }
+
     /// The value, or `None` with its problem kept.
     pub fn ok<T>(&mut self, result: Result<T, Diagnostic>) -> Option<T> {
         result.map_err(|problem| self.push(problem)).ok()
@@ -62,6 +67,7 @@ mod tests {
         assert_eq!(problems.or(Ok(1), 0), 1);
         assert_eq!(problems.or(Err(problem("a")), 0), 0);
         assert_eq!(problems.ok::<u8>(Err(problem("b"))), None);
+        problems.extend([problem("c")]);
         assert!(!problems.is_empty());
         let messages: Vec<String> = problems
             .check()
@@ -70,7 +76,7 @@ mod tests {
             .into_iter()
             .map(|d| d.message)
             .collect();
-        assert_eq!(messages, ["a", "b"]);
+        assert_eq!(messages, ["a", "b", "c"]);
         assert_eq!(Problems::new().check(), Ok(()));
     }
 }

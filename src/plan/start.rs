@@ -23,6 +23,31 @@ use std::fmt;
 use std::iter::Peekable;
 use std::str::Chars;
 
+/// Why a script a start command runs (written `path`, `relative` in the context) is not in
+/// what the build is sent, and what to do: it is not in the context, or `.dockerignore` or the
+/// spec's `exclude` leaves it out (`hint` is for the former). `from` follows the path in the
+/// message, e.g. `` (from Procfile `web:`)``.
+pub fn not_sent(
+    facts: &super::Facts,
+    path: &str,
+    relative: &str,
+    from: &str,
+    hint: String,
+) -> (String, String) {
+    if facts.is_excluded(relative) {
+        (
+            format!(
+                "`{path}`{from} is in the build context, but .dockerignore or the spec's `exclude` leaves it out of the build"
+            ),
+            format!(
+                "re-include it (a `!{relative}` line after the pattern that matches it in .dockerignore), or start another file"
+            ),
+        )
+    } else {
+        (format!("`{path}`{from} is not in the build context"), hint)
+    }
+}
+
 /// Where a start command came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
@@ -140,6 +165,9 @@ pub enum StartError {
     Unclosed(char),
     /// No command at all.
     Empty,
+    /// A control character (an escape sequence's ESC, a bell) other than a tab or line end:
+    /// no command or argument has one, and a terminal would interpret it.
+    Control(char),
 }
 
 /// What to write instead of a list of commands.
@@ -189,6 +217,13 @@ impl StartError {
             StartError::Empty => (
                 format!("the start command{from} is empty"),
                 format!("write one, e.g. {example}"),
+            ),
+            StartError::Control(c) => (
+                format!(
+                    "`{command}`{from} holds the control character U+{:04X}, which no command has",
+                    u32::from(*c)
+                ),
+                format!("remove it (an editor or a paste may have left it), or write {example}"),
             ),
         };
         Diagnostic::new(at, message, Some(hint))
@@ -253,6 +288,10 @@ impl Word {
 /// `text` as the words a POSIX shell makes of a simple command, before expansion; anything
 /// that needs a shell is refused.
 pub fn parse(text: &str) -> Result<Vec<Word>, StartError> {
+    let control = |c: &char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if let Some(c) = text.chars().find(control) {
+        return Err(StartError::Control(c));
+    }
     let mut words: Vec<Word> = Vec::new();
     let mut word: Option<Word> = None;
     let mut chars = text.chars().peekable();

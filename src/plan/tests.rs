@@ -502,11 +502,17 @@ fn invalid_package_json_is_reported_at_runtime() {
 
 #[test]
 fn non_utf8_package_json_is_reported() {
-    let facts = facts(&[("package.json", [0xff, 0xfe, b'{'])], None);
-    let d = diagnostics("runtime: node\nentrypoint: server.js\n", &facts);
+    let utf16 = facts(&[("package.json", [0xff, 0xfe, b'{'])], None);
+    let d = diagnostics("runtime: node\nentrypoint: server.js\n", &utf16);
     assert_eq!(
         d.short("shallot.yaml"),
-        "shallot.yaml:1:10: package.json in the build context is not UTF-8 text"
+        "shallot.yaml:1:10: package.json in the build context is UTF-16 text (it starts with a UTF-16 byte-order mark) (hint: save it as UTF-8)"
+    );
+    let latin1 = facts(&[("package.json", b"{\n\"a\": \"\xe9\"}".as_slice())], None);
+    let d = diagnostics("runtime: node\nentrypoint: server.js\n", &latin1);
+    assert_eq!(
+        d.short("shallot.yaml"),
+        "shallot.yaml:1:10: package.json in the build context is not UTF-8 text: the first bad byte (0xe9) is at line 2, column 7 (hint: save it as UTF-8)"
     );
 }
 

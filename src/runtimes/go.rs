@@ -104,6 +104,11 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
 fn go_mod(spec: &Spec, facts: &Facts) -> Result<GoMod, Diagnostic> {
     match facts.read_text("go.mod", spec.runtime.span)? {
         Some(text) => Ok(GoMod::parse(text)),
+        None if facts.is_excluded("go.mod") => Err(error_at(
+            &spec.runtime,
+            "runtime `go` needs go.mod, and .dockerignore or the spec's `exclude` leaves it out of the build".to_string(),
+            Some("re-include it (a `!go.mod` line after the pattern that matches it in .dockerignore)".to_string()),
+        )),
         None => Err(error_at(
             &spec.runtime,
             "runtime `go` needs go.mod at the root of the build context".to_string(),
@@ -126,8 +131,8 @@ fn manifests(spec: &Spec, facts: &Facts, go_mod: &GoMod, problems: &mut Problems
             problems.push(error_at(
                 &spec.runtime,
                 format!(
-                    "go.mod replaces `{}` with `{}`, which is outside the build context",
-                    replace.module, replace.path
+                    "go.mod line {} replaces `{}` with `{}`, which is outside the build context",
+                    replace.line, replace.module, replace.path
                 ),
                 Some(
                     "only the build context reaches the build: move the module into it, or run `go mod vendor`"
@@ -180,7 +185,7 @@ fn cross(cgo: bool) -> CrossCompile {
 fn version(spec: &Spec, facts: &Facts, go_mod: &GoMod) -> Result<&'static str, Diagnostic> {
     let needed = go_mod.go.as_deref().map(|line| (line, minor_of(line)));
     let tool = facts
-        .text(".tool-versions")
+        .read_text(".tool-versions", spec.runtime.span)?
         .and_then(|t| tool_version(t, &["golang", "go"]));
     if let (None, Some(tool)) = (&spec.runtime_version, tool) {
         return tool_go_version(spec, tool, needed);

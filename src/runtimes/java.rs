@@ -27,6 +27,7 @@ use crate::formats::gradle::{BuildFile, Stated, properties_version, settings_nam
 use crate::formats::java_version::feature_release;
 use crate::formats::pom::Pom;
 use crate::formats::tool_versions::tool_version;
+use crate::formats::xml::declared_latin1;
 use crate::plan::facts::unreadable;
 use crate::plan::shell::quote;
 use crate::plan::{
@@ -122,6 +123,17 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         fallback,
     );
     let jar = problems.or(jar(spec, tool, pom.as_ref(), gradle.as_ref()), None);
+    let modules = pom.iter().flat_map(|p| &p.modules);
+    for module in modules.filter(|m| super::context_path(m).is_none()) {
+        problems.push(error_at(
+            &spec.runtime,
+            format!("pom.xml's module `{module}` is outside the build context"),
+            Some(
+                "only the build context reaches the build: build from the directory that holds every module (the reactor's root)"
+                    .to_string(),
+            ),
+        ));
+    }
     problems.check()?;
     let (Some(tool), Some(jar)) = (tool, jar) else {
         // Without a build tool, its own problem was reported and there is no jar to name.
@@ -214,10 +226,18 @@ impl Tool {
 
 /// The context's pom.xml, read.
 fn pom(spec: &Spec, facts: &Facts) -> Result<Pom, Diagnostic> {
-    let text = facts
-        .read_text("pom.xml", spec.runtime.span)?
-        .unwrap_or_default();
-    Pom::parse(text).map_err(|why| {
+    let text = match facts.read_text("pom.xml", spec.runtime.span) {
+        Ok(text) => std::borrow::Cow::Borrowed(text.unwrap_or_default()),
+        // Maven reads a pom in the encoding its XML declaration names.
+        Err(problem) => facts
+            .files
+            .get("pom.xml")
+            .filter(|_| !facts.oversized.contains("pom.xml"))
+            .and_then(|bytes| declared_latin1(bytes))
+            .map(std::borrow::Cow::Owned)
+            .ok_or(problem)?,
+    };
+    Pom::parse(&text).map_err(|why| {
         unreadable(
             "pom.xml",
             spec.runtime.span,
@@ -420,7 +440,7 @@ struct Chosen {
 /// (`java temurin-21.0.2+13.0.LTS`), if it has one.
 fn tool_java_version(spec: &Spec, facts: &Facts) -> Result<Option<String>, Diagnostic> {
     let Some(line) = facts
-        .text(".tool-versions")
+        .read_text(".tool-versions", spec.runtime.span)?
         .and_then(|t| tool_version(t, &["java"]))
     else {
         return Ok(None);
@@ -451,15 +471,16 @@ fn version(
             from: None,
         });
     }
-    let stated = if facts.has(".java-version") {
-        let line = version_line(facts.text(".java-version").unwrap_or_default());
+    // An empty .java-version says nothing, as an empty .nvmrc does.
+    let java_version = facts
+        .read_text(".java-version", spec.runtime.span)?
+        .map(version_line)
+        .filter(|line| !line.is_empty());
+    let stated = if let Some(line) = java_version {
         let Some(v) = feature_release(line) else {
             return Err(error_at(
                 &spec.runtime,
-                format!(
-                    "cannot read a Java version from .java-version: `{}`",
-                    line.escape_default()
-                ),
+                format!("cannot read a Java version from .java-version: `{line}`"),
                 Some(format!(
                     "write a feature release such as {0}, or say `runtime: java@{0}` \
                      ({1} or newer)",
@@ -472,7 +493,16 @@ fn version(
     } else if let Some(v) = tool_java_version(spec, facts)? {
         Some((v, ".tool-versions".to_string()))
     } else if let Some(pom) = pom {
-        pom_java_version(pom)
+        pom_java_version(pom).map_err(|(key, value)| {
+            error_at(
+                &spec.runtime,
+                format!("cannot read a Java version from pom.xml <{key}>: `{value}`"),
+                Some(format!(
+                    "write a feature release such as {0} there, or say `runtime: java@{0}`",
+                    VERSIONS.default
+                )),
+            )
+        })?
     } else {
         gradle.and_then(Gradle::java_version)
     };
@@ -532,24 +562,41 @@ fn maven_jar(pom: &Pom) -> Result<String, String> {
         }
     };
     match pom.resolve(&name) {
-        Some(resolved)
-            if super::inside_context(&resolved).as_deref() == Some(resolved.as_str()) =>
-        {
-            Ok(format!("target/{resolved}.jar"))
-        }
-        _ => Err(format!(
+        Some(resolved) if is_file_name(&resolved) => Ok(format!("target/{resolved}.jar")),
+        Some(resolved) => Err(format!(
+            "pom.xml names the jar `{resolved}.jar`, which is not a file name in target/"
+        )),
+        None => Err(format!(
             "cannot tell the jar's name from pom.xml: `{name}` uses a property defined elsewhere"
         )),
     }
 }
 
-/// The Java version the pom asks for, with where it says so.
-fn pom_java_version(pom: &Pom) -> Option<(String, String)> {
-    POM_VERSION_PROPERTIES.iter().find_map(|key| {
-        let value = pom.properties.get(*key)?;
-        let version = feature_release(&pom.resolve(value)?)?;
-        Some((version, format!("pom.xml <{key}>")))
-    })
+/// The Java version the pom asks for, with where it says so: the first of the properties
+/// that is set. One that refers to a property defined elsewhere (a parent) is passed over; one
+/// that is no version is an error, as the property and its value.
+fn pom_java_version(pom: &Pom) -> Result<Option<(String, String)>, (&'static str, String)> {
+    for key in POM_VERSION_PROPERTIES {
+        let Some(value) = pom.properties.get(key) else {
+            continue;
+        };
+        let Some(resolved) = pom.resolve(value) else {
+            continue;
+        };
+        return match feature_release(&resolved) {
+            Some(version) => Ok(Some((version, format!("pom.xml <{key}>")))),
+            None => Err((key, resolved)),
+        };
+    }
+    Ok(None)
+}
+
+/// Whether a jar's name (without `.jar`) names a file in the build tool's output directory:
+/// no directories, no climbing out, nothing a terminal would interpret.
+fn is_file_name(name: &str) -> bool {
+    super::inside_context(name).as_deref() == Some(name)
+        && !name.contains('/')
+        && !name.chars().any(char::is_control)
 }
 
 // ---- Gradle -------------------------------------------------------------------------------------
@@ -570,22 +617,32 @@ struct Gradle {
 }
 
 impl Gradle {
+    /// Reads the build as Gradle does: scripts as UTF-8 (a byte that is not is replaced, as in
+    /// a comment it changes nothing), `gradle.properties` as ISO-8859-1, Java's encoding for
+    /// properties files.
     fn read(facts: &Facts) -> Gradle {
+        let script = |file: &str| {
+            facts
+                .files
+                .get(file)
+                .map(|bytes| String::from_utf8_lossy(bytes))
+        };
         let mut gradle = Gradle::default();
         for settings in ["settings.gradle.kts", "settings.gradle"] {
-            if let Some(text) = facts.text(settings) {
-                gradle.name = settings_name(text);
+            if let Some(text) = script(settings) {
+                gradle.name = settings_name(&text);
                 break;
             }
         }
-        if let Some(text) = facts.text("gradle.properties") {
-            gradle.version = properties_version(text);
+        if let Some(bytes) = facts.files.get("gradle.properties") {
+            let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+            gradle.version = properties_version(&text);
         }
         for build in ["build.gradle.kts", "build.gradle"] {
-            let Some(text) = facts.text(build) else {
+            let Some(text) = script(build) else {
                 continue;
             };
-            let file = BuildFile::read(text);
+            let file = BuildFile::read(&text);
             if file.version.is_some() {
                 gradle.version = file.version;
             }
@@ -631,9 +688,10 @@ impl Gradle {
                 );
             }
         };
-        match super::inside_context(&file) {
-            Some(f) if f == file && !name.is_empty() => Ok(format!("build/libs/{file}")),
-            _ => Err(format!("`{file}` is not a usable jar name")),
+        if is_file_name(&file) && !name.is_empty() {
+            Ok(format!("build/libs/{file}"))
+        } else {
+            Err(format!("`{file}` is not a usable jar name"))
         }
     }
 }

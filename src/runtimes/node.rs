@@ -96,18 +96,17 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let RecipeInput { spec, facts, .. } = input;
     let at = spec.runtime.span;
     let mut problems = Problems::new();
-    let package = problems.or(facts.read_json("package.json", at), None);
+    let package = read_package(facts, at, &mut problems);
     let version = problems.or(
         version(spec, facts, package.as_ref()),
         Version::distroless(VERSIONS.default),
     );
     let carried = version.distroless.is_none();
     let tooling = problems.ok(tooling(facts, package.as_ref(), at));
+    let berry = tooling.as_ref().map(|t| t.manager) == Some(Manager::YarnBerry);
+    problems.extend(yarnrc_outside(facts, at).into_iter().filter(|_| berry));
     let standalone = lean::standalone_config(facts);
-    let env: Vec<(String, String)> = [("NODE_ENV".to_string(), "production".to_string())]
-        .into_iter()
-        .chain(lean::env(standalone.is_some()))
-        .collect();
+    let env = runtime_env(standalone.is_some());
     let builds = !spec.build.is_empty() || build_script(spec, package.as_ref()).is_some();
     let start = problems.ok(match standalone {
         Some(config) => lean::standalone_start(spec, config),
@@ -150,6 +149,24 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         start: Some(start.plan),
         ..runtime(&version)
     })
+}
+
+/// package.json, when the context has it and it is an object; its problems (unreadable, not
+/// an object, local packages outside the context) are kept in `problems`.
+fn read_package(facts: &Facts, at: Span, problems: &mut Problems) -> Option<serde_json::Value> {
+    let package = problems.or(facts.read_json("package.json", at), None)?;
+    problems.ok(is_object(&package, at))?;
+    problems.extend(outside_packages(&package, at));
+    Some(package)
+}
+
+/// The runtime image's environment: production mode, and for a standalone Next.js server
+/// what it needs ([`lean::env`]).
+fn runtime_env(standalone: bool) -> Vec<(String, String)> {
+    [("NODE_ENV".to_string(), "production".to_string())]
+        .into_iter()
+        .chain(lean::env(standalone))
+        .collect()
 }
 
 /// The major of a version, which names the images.
@@ -407,7 +424,16 @@ fn package_manager_field(
     value: &serde_json::Value,
     at: Span,
 ) -> Result<(&'static str, String), Diagnostic> {
-    let text = value.as_str().unwrap_or_default();
+    let Some(text) = value.as_str() else {
+        return Err(Diagnostic::new(
+            at,
+            format!(
+                "package.json's packageManager is {}, not a string",
+                json_kind(value)
+            ),
+            Some("write it as corepack does, e.g. \"pnpm@9.15.9\" or \"yarn@1.22.22\"".to_string()),
+        ));
+    };
     let bad = |why: &str| {
         Diagnostic::new(
             at,
@@ -515,16 +541,7 @@ impl Tooling {
             paths.extend(self.yarn_path.clone());
             // Plugins listed in .yarnrc.yml (`- path: .yarn/plugins/…`) load before installing.
             if let Some(rc) = facts.text(".yarnrc.yml") {
-                let plugins = rc
-                    .lines()
-                    .filter_map(|l| {
-                        l.trim_start()
-                            .trim_start_matches("- ")
-                            .strip_prefix("path:")
-                    })
-                    .map(|p| p.trim().trim_matches(|c| c == '"' || c == '\''))
-                    .filter_map(super::inside_context);
-                paths.extend(plugins);
+                paths.extend(yarn_plugins(rc).filter_map(super::inside_context));
             }
         }
         // Repeats among the files above are kept as they were; a local package is added once.
@@ -685,43 +702,144 @@ fn npm_cache() -> Cache {
     cache("/root/.npm", "shallot-npm", false)
 }
 
-/// Local packages (`file:` / `link:` / `portal:` dependencies inside the context) and pnpm's
-/// patch files: the install needs them, so they are copied with the manifests.
-fn local_packages(package: &serde_json::Value) -> Vec<String> {
-    let mut paths = Vec::new();
-    for section in [
-        "dependencies",
-        "devDependencies",
-        "optionalDependencies",
-        "peerDependencies",
-    ] {
+/// The sections of package.json whose dependencies are installed.
+const DEPENDENCY_SECTIONS: [&str; 4] = [
+    "dependencies",
+    "devDependencies",
+    "optionalDependencies",
+    "peerDependencies",
+];
+
+/// Local packages package.json names, as `(field, written, path)`: `file:` / `link:` /
+/// `portal:` dependencies and bare paths (`./x`, `../x`, `/x`, `~/x`, as npm reads them), and
+/// pnpm's patch files. The field is where it is written, e.g. `dependencies.shared`.
+fn local_specs(package: &serde_json::Value) -> Vec<(String, &str, &str)> {
+    let mut specs = Vec::new();
+    for section in DEPENDENCY_SECTIONS {
         let Some(deps) = package.get(section).and_then(|d| d.as_object()) else {
             continue;
         };
-        for spec in deps.values().filter_map(|v| v.as_str()) {
+        for (name, spec) in deps {
+            let Some(spec) = spec.as_str() else { continue };
             let path = spec
                 .strip_prefix("file:")
                 .or_else(|| spec.strip_prefix("link:"))
                 .or_else(|| spec.strip_prefix("portal:"))
-                .or_else(|| spec.starts_with("./").then_some(spec));
-            paths.extend(path.and_then(super::inside_context));
+                .or_else(|| {
+                    ["./", "../", "/", "~/"]
+                        .iter()
+                        .any(|p| spec.starts_with(p))
+                        .then_some(spec)
+                });
+            specs.extend(path.map(|p| (format!("{section}.{name}"), spec, p)));
         }
     }
     let patches = package
         .get("pnpm")
         .and_then(|p| p.get("patchedDependencies"))
         .and_then(|p| p.as_object());
-    paths.extend(
-        patches
-            .into_iter()
-            .flat_map(|p| p.values())
-            .filter_map(|v| v.as_str())
-            .filter_map(super::inside_context),
-    );
+    for (name, patch) in patches.into_iter().flatten() {
+        if let Some(path) = patch.as_str() {
+            specs.push((format!("pnpm.patchedDependencies.{name}"), path, path));
+        }
+    }
+    specs
+}
+
+/// Local packages (`file:` / `link:` / `portal:` dependencies inside the context) and pnpm's
+/// patch files: the install needs them, so they are copied with the manifests.
+fn local_packages(package: &serde_json::Value) -> Vec<String> {
+    let mut paths: Vec<String> = local_specs(package)
+        .into_iter()
+        .filter_map(|(_, _, path)| super::inside_context(path))
+        .collect();
     // Sorted, then once each (a scan per path was quadratic in a manifest's thousands).
     paths.sort_unstable();
     paths.dedup();
     paths
+}
+
+/// A problem for each local package package.json names outside the context: the install
+/// would look for it where the build has nothing.
+fn outside_packages(package: &serde_json::Value, at: Span) -> Vec<Diagnostic> {
+    local_specs(package)
+        .into_iter()
+        .filter(|(_, _, path)| super::context_path(path).is_none())
+        .map(|(field, written, _)| {
+            Diagnostic::new(
+                at,
+                format!(
+                    "package.json's `{field}` is `{written}`, which is outside the build context"
+                ),
+                Some(
+                    "only the build context reaches the build: move the package into it and name it by a relative path (e.g. `file:./packages/shared`), or install it from a registry"
+                        .to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// package.json as an object, which every field read here is in.
+fn is_object(package: &serde_json::Value, at: Span) -> Result<(), Diagnostic> {
+    let kind = json_kind(package);
+    if kind == "an object" {
+        return Ok(());
+    }
+    Err(Diagnostic::new(
+        at,
+        format!("package.json in the build context holds {kind}, not an object"),
+        Some("write the package's fields in one object, e.g. {\"name\": \"app\"}".to_string()),
+    ))
+}
+
+/// What a JSON value is, for messages.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// The plugin paths listed in `.yarnrc.yml` (`- path: .yarn/plugins/…`), unquoted.
+fn yarn_plugins(rc: &str) -> impl Iterator<Item = &str> {
+    rc.lines()
+        .filter_map(|l| {
+            l.trim_start()
+                .trim_start_matches("- ")
+                .strip_prefix("path:")
+        })
+        .map(|p| p.trim().trim_matches(|c| c == '"' || c == '\''))
+}
+
+/// A problem for `yarnPath` or a plugin of `.yarnrc.yml` outside the context: yarn berry runs
+/// them before it installs anything.
+fn yarnrc_outside(facts: &Facts, at: Span) -> Vec<Diagnostic> {
+    let Some(rc) = facts.text(".yarnrc.yml") else {
+        return Vec::new();
+    };
+    let yarn_path = yarnrc_value(rc, "yarnPath");
+    let named = yarn_path
+        .iter()
+        .map(|p| ("yarnPath", p.as_str()))
+        .chain(yarn_plugins(rc).map(|p| ("plugin", p)));
+    named
+        .filter(|(_, path)| !path.is_empty() && super::context_path(path).is_none())
+        .map(|(what, path)| {
+            Diagnostic::new(
+                at,
+                format!(".yarnrc.yml's {what} `{path}` is outside the build context"),
+                Some(
+                    "only the build context reaches the build: commit the file under .yarn/ (`yarn set version` and `yarn plugin import` put it there)"
+                        .to_string(),
+                ),
+            )
+        })
+        .collect()
 }
 
 // ---- node versions ------------------------------------------------------------------------------
@@ -736,7 +854,7 @@ fn app_version(
     at: Span,
 ) -> Result<Version, Diagnostic> {
     for file in [".nvmrc", ".node-version", ".tool-versions"] {
-        let Some(text) = facts.text(file) else {
+        let Some(text) = facts.read_text(file, at)? else {
             continue;
         };
         let wish = match file {

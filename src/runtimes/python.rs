@@ -38,7 +38,7 @@ use crate::plan::{
     RecipeInput, RecipePlan, Run, STAGED_ROOT, Version, Versions, error_at, image_env, join,
     version_line,
 };
-use crate::spec::{Diagnostic, Diagnostics, Spec};
+use crate::spec::{Diagnostic, Diagnostics, Span, Spec};
 
 /// The python recipe.
 pub const PYTHON: Recipe = Recipe {
@@ -109,6 +109,10 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         builds: !spec.build.is_empty(),
     }));
     problems.or(lock_has_its_project(spec, facts, manager), ());
+    // A lockfile without its pyproject.toml is refused above, whatever else it says.
+    if manager == Some(Manager::Pip) || facts.has("pyproject.toml") {
+        problems.extend(manifest_problems(facts, manager, spec.runtime.span));
+    }
     problems.check()?;
     let Some(start) = start else {
         return Err(Diagnostics(Vec::new()));
@@ -280,11 +284,12 @@ fn stated_version<'a>(
     spec: &Spec,
     facts: &'a Facts,
 ) -> Result<Option<(&'a str, &'static str)>, Diagnostic> {
-    let line = facts.text(".python-version").map(version_line);
+    let at = spec.runtime.span;
+    let line = facts.read_text(".python-version", at)?.map(version_line);
     if let Some(line) = line.filter(|l| !l.is_empty()) {
         return Ok(Some((line, ".python-version")));
     }
-    if let Some(text) = facts.text("runtime.txt") {
+    if let Some(text) = facts.read_text("runtime.txt", at)? {
         match runtime_line(text) {
             Some(("python", version)) => return Ok(Some((version, "runtime.txt"))),
             None if version_line(text).is_empty() => {}
@@ -303,7 +308,7 @@ fn stated_version<'a>(
             }
         }
     }
-    let tool = facts.text(".tool-versions");
+    let tool = facts.read_text(".tool-versions", at)?;
     Ok(tool
         .and_then(|t| tool_version(t, &["python"]))
         .map(|v| (v, ".tool-versions")))
@@ -430,8 +435,9 @@ fn deps(spec: &Spec, facts: &Facts, manager: Manager, interpreter: &str) -> Deps
     };
     let local = match manager {
         Manager::Pip => facts
-            .text("requirements.txt")
-            .map(requirements_paths)
+            .files
+            .get("requirements.txt")
+            .map(|bytes| requirements_paths(&requirements::decode(bytes)))
             .unwrap_or_default(),
         Manager::Poetry => facts
             .text("poetry.lock")
@@ -487,9 +493,81 @@ fn poetry_paths(text: &str) -> Vec<String> {
     in_context(poetry_local_paths(text))
 }
 
+/// What the package manager's files say that it could not install from: a manifest or lockfile
+/// it cannot read, a local path outside the context. Lockfiles larger than shallot reads are
+/// not checked (their beginning is no TOML document).
+fn manifest_problems(facts: &Facts, manager: Option<Manager>, at: Span) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let (file, paths) = match manager {
+        None => return problems,
+        Some(Manager::Pip) => {
+            let Some(bytes) = facts.files.get("requirements.txt") else {
+                return problems;
+            };
+            let text = requirements::decode(bytes);
+            let paths: Vec<(usize, String)> = requirements::local_paths(&text)
+                .into_iter()
+                .map(|(line, path)| (line, path.to_string()))
+                .collect();
+            ("requirements.txt", paths)
+        }
+        Some(manager @ (Manager::Uv | Manager::Poetry)) => {
+            if let Err(problem) = facts.read_toml("pyproject.toml", at) {
+                problems.push(problem);
+            }
+            let lock = if manager == Manager::Uv {
+                "uv.lock"
+            } else {
+                "poetry.lock"
+            };
+            let text = match facts.read_text(lock, at) {
+                Ok(text) => text.unwrap_or_default(),
+                Err(problem) => {
+                    if !facts.oversized.contains(lock) {
+                        problems.push(problem);
+                    }
+                    return problems;
+                }
+            };
+            if let Err(why) = crate::plan::facts::parse_toml(text) {
+                problems.push(crate::plan::facts::unreadable(
+                    lock,
+                    at,
+                    format!("is not valid TOML: {why}"),
+                ));
+                return problems;
+            }
+            let paths = if manager == Manager::Uv {
+                uv_local_paths(text)
+            } else {
+                poetry_local_paths(text)
+            };
+            let paths = paths.into_iter().map(|(l, p)| (l, p.to_string())).collect();
+            (lock, paths)
+        }
+    };
+    for (line, path) in paths {
+        let bare = path.strip_prefix("file:").unwrap_or(&path);
+        if super::context_path(bare).is_none() {
+            problems.push(Diagnostic::new(
+                at,
+                format!("{file} line {line} names `{path}`, which is outside the build context"),
+                Some(
+                    "only the build context reaches the build: move the package into it and name it by a path relative to the context, or install it from an index"
+                        .to_string(),
+                ),
+            ));
+        }
+    }
+    problems
+}
+
 /// The paths that stay inside the context, normalized, once each, sorted.
-fn in_context<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut paths: Vec<String> = paths.into_iter().filter_map(inside_context).collect();
+fn in_context<'a>(paths: impl IntoIterator<Item = (usize, &'a str)>) -> Vec<String> {
+    let mut paths: Vec<String> = paths
+        .into_iter()
+        .filter_map(|(_, path)| inside_context(path))
+        .collect();
     paths.sort();
     paths.dedup();
     paths

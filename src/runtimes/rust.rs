@@ -22,7 +22,7 @@ use crate::plan::{
     Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
     RecipeInput, RecipePlan, Run, Source, error_at, join,
 };
-use crate::spec::{Diagnostic, Diagnostics, Spec};
+use crate::spec::{Diagnostic, Diagnostics, Span, Spec};
 use std::collections::BTreeSet;
 
 /// The rust recipe.
@@ -63,6 +63,9 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
     let mut problems = Problems::new();
     let version = problems.or(version(spec, facts), DEFAULT_VERSION.to_string());
     let manifest = problems.ok(manifest(spec, facts));
+    if let Some(manifest) = &manifest {
+        problems.extend(outside_paths(manifest, facts, spec.runtime.span));
+    }
     let binary = problems.ok(binary(spec, facts, manifest.as_ref()));
     problems.check()?;
     let (Some(manifest), Some(Some(binary))) = (manifest, binary) else {
@@ -134,6 +137,13 @@ fn build(binary: &str, lock_flag: &str) -> (String, String) {
 
 /// The context's Cargo.toml, parsed.
 fn manifest(spec: &Spec, facts: &Facts) -> Result<toml::Table, Diagnostic> {
+    if facts.is_excluded("Cargo.toml") {
+        return Err(error_at(
+            &spec.runtime,
+            "runtime `rust` needs Cargo.toml, and .dockerignore or the spec's `exclude` leaves it out of the build".to_string(),
+            Some("re-include it (a `!Cargo.toml` line after the pattern that matches it in .dockerignore)".to_string()),
+        ));
+    }
     facts
         .read_toml("Cargo.toml", spec.runtime.span)?
         .ok_or_else(|| {
@@ -231,11 +241,13 @@ fn version(spec: &Spec, facts: &crate::plan::Facts) -> Result<String, Diagnostic
             )
         });
     }
-    for file in ["rust-toolchain.toml", "rust-toolchain"] {
-        let Some(bytes) = facts.files.get(file) else {
+    // rustup reads the legacy file when both are there ("both … exist. Using
+    // `rust-toolchain`"), and so does the builder's rustup.
+    for file in ["rust-toolchain", "rust-toolchain.toml"] {
+        let Some(text) = facts.read_text(file, spec.runtime.span)? else {
             continue;
         };
-        let channel = std::str::from_utf8(bytes).ok().and_then(toolchain_channel);
+        let channel = toolchain_channel(text);
         let Some(channel) = channel else {
             return Err(error_at(
                 &spec.runtime,
@@ -261,7 +273,7 @@ fn version(spec: &Spec, facts: &crate::plan::Facts) -> Result<String, Diagnostic
         });
     }
     let tool = facts
-        .text(".tool-versions")
+        .read_text(".tool-versions", spec.runtime.span)?
         .and_then(|t| tool_version(t, &["rust"]));
     let Some(tool) = tool else {
         return Ok(DEFAULT_VERSION.to_string());
@@ -409,6 +421,134 @@ fn dependency_files(manifest: &toml::Table, facts: &crate::plan::Facts) -> Optio
         stubs.push(format!("{dir}/src/lib.rs"));
     }
     Some(DependencyFiles { copy, stubs })
+}
+
+/// Where a crate or vendored directory named outside the context leaves the build nothing to
+/// read, a problem for each: workspace members, the package's own workspace, path
+/// dependencies and patches ([`cargo_files`]: vendored sources, and the cargo files cargo
+/// would fail to read).
+fn outside_paths(manifest: &toml::Table, facts: &Facts, at: Span) -> Vec<Diagnostic> {
+    let hint = || {
+        Some(
+            "only the build context reaches the build: build from a directory that holds it too (e.g. the workspace's root), or depend on the crate by version or git"
+                .to_string(),
+        )
+    };
+    let outside = |path: &str| super::context_path(path).is_none();
+    let mut problems = Vec::new();
+    let workspace = table(manifest, "workspace");
+    let members = workspace
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array());
+    for member in members.into_iter().flatten().filter_map(|m| m.as_str()) {
+        if !member.contains(['*', '?', '[']) && outside(member) {
+            problems.push(Diagnostic::new(
+                at,
+                format!("Cargo.toml's `workspace.members` lists `{member}`, which is outside the build context"),
+                hint(),
+            ));
+        }
+    }
+    let root = table(manifest, "package").and_then(|p| p.get("workspace"));
+    if let Some(root) = root.and_then(|w| w.as_str()).filter(|w| outside(w)) {
+        problems.push(Diagnostic::new(
+            at,
+            format!(
+                "Cargo.toml's `package.workspace` is `{root}`, which is outside the build context"
+            ),
+            hint(),
+        ));
+    }
+    for (section, deps) in dependency_tables(manifest) {
+        for (name, dep) in deps {
+            let path = dep.get("path").and_then(|p| p.as_str());
+            if let Some(path) = path.filter(|p| outside(p)) {
+                problems.push(Diagnostic::new(
+                    at,
+                    format!(
+                        "Cargo.toml's `{section}.{name}` has `path = \"{path}\"`, which is outside the build context"
+                    ),
+                    hint(),
+                ));
+            }
+        }
+    }
+    problems.extend(cargo_files(facts, at));
+    problems
+}
+
+/// The problems of the cargo files beside the manifest: a config that is no TOML or vendors
+/// sources from outside the context, a lockfile that is no TOML.
+fn cargo_files(facts: &Facts, at: Span) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    for file in [".cargo/config.toml", ".cargo/config"] {
+        let config = match facts.read_toml(file, at) {
+            Ok(config) => config,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        let sources = config.as_ref().and_then(|c| table(c, "source"));
+        for (name, source) in sources.into_iter().flatten() {
+            let dir = source.get("directory").and_then(|d| d.as_str());
+            if let Some(dir) = dir.filter(|d| super::context_path(d).is_none()) {
+                problems.push(Diagnostic::new(
+                    at,
+                    format!(
+                        "{file}'s `source.{name}.directory` is `{dir}`, which is outside the build context"
+                    ),
+                    Some("only the build context reaches the build: vendor into it (`cargo vendor vendor`)".to_string()),
+                ));
+            }
+        }
+    }
+    // A lockfile larger than shallot reads is left to cargo.
+    if !facts.oversized.contains("Cargo.lock") {
+        match facts.read_text("Cargo.lock", at) {
+            Ok(Some(lock)) => {
+                if let Err(why) = crate::plan::facts::parse_toml(lock) {
+                    let mut problem = crate::plan::facts::unreadable(
+                        "Cargo.lock",
+                        at,
+                        format!("is not valid TOML: {why}"),
+                    );
+                    problem.hint = Some(
+                        "resolve it, or delete it and run `cargo generate-lockfile`".to_string(),
+                    );
+                    problems.push(problem);
+                }
+            }
+            Ok(None) => {}
+            Err(problem) => problems.push(problem),
+        }
+    }
+    problems
+}
+
+/// The dependency tables of a manifest, each with where it is written: `dependencies`,
+/// `dev-dependencies`, `build-dependencies` (also under `target.<cfg>`),
+/// `workspace.dependencies` and each `patch.<registry>`.
+fn dependency_tables(manifest: &toml::Table) -> Vec<(String, &toml::Table)> {
+    let sections = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let mut tables: Vec<(String, &toml::Table)> = sections
+        .iter()
+        .filter_map(|s| table(manifest, s).map(|t| (s.to_string(), t)))
+        .collect();
+    for (cfg, target) in table(manifest, "target").into_iter().flatten() {
+        let Some(target) = target.as_table() else {
+            continue;
+        };
+        for s in sections {
+            tables.extend(table(target, s).map(|t| (format!("target.{cfg}.{s}"), t)));
+        }
+    }
+    let workspace = table(manifest, "workspace").and_then(|w| table(w, "dependencies"));
+    tables.extend(workspace.map(|t| ("workspace.dependencies".to_string(), t)));
+    for (registry, patch) in table(manifest, "patch").into_iter().flatten() {
+        tables.extend(patch.as_table().map(|t| (format!("patch.{registry}"), t)));
+    }
+    tables
 }
 
 /// Directories of local crates other than the root package: workspace members and path

@@ -138,6 +138,17 @@ fn binary(
         ));
     };
     let Some(header) = facts.files.get(&path) else {
+        if facts.is_excluded(&path) {
+            return Err(error_at(
+                entrypoint,
+                format!(
+                    "`{path}` is in the build context, but .dockerignore or the spec's `exclude` leaves it out of the build"
+                ),
+                Some(format!(
+                    "re-include it (a `!{path}` line after the pattern that matches it in .dockerignore)"
+                )),
+            ));
+        }
         return Err(error_at(
             entrypoint,
             format!("`{path}`{for_platform} is not a file in the build context"),

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::Command;
 use std::sync::Mutex;
 
 use super::*;
@@ -194,6 +195,18 @@ impl Case {
     /// `docker build` of `context` on this case's stand-ins.
     pub fn build(&self, context: &Path, tag: &str, extra: &[&str]) -> Run {
         build_on(
+            context,
+            "shallot.yaml",
+            tag,
+            self.builder,
+            self.runtime,
+            extra,
+        )
+    }
+
+    /// The command of [`Case::build`], to start it beside others or stop it.
+    pub fn build_command(&self, context: &Path, tag: &str, extra: &[&str]) -> Command {
+        build_command(
             context,
             "shallot.yaml",
             tag,

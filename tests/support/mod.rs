@@ -193,21 +193,40 @@ fn script(name: &str, arg: Option<&str>) -> Result<(), Setup> {
     Ok(())
 }
 
-/// `#[test]` functions that need the harness: each skips (outside CI) or fails (in CI) as
-/// [`ready`] says, before its body runs.
+/// `#[test]` functions that need the harness, each run on both daemons as a module of two
+/// tests (`name::dockerd`, `name::buildx`); `fn name() on [Dockerd] { … }` runs on those named
+/// only (say why beside it). Each skips (outside CI) or fails (in CI) as [`ready_on`] says.
 #[allow(unused_macros)] // each test binary uses part of the kit
 macro_rules! e2e_tests {
-    ($($(#[$meta:meta])* fn $name:ident() $body:block)*) => {
-        $(
-            $(#[$meta])*
-            #[test]
-            fn $name() {
-                if !$crate::support::ready() {
-                    return;
-                }
-                $body
-            }
-        )*
+    (@one Dockerd $body:block) => {
+        #[test]
+        fn dockerd() {
+            $crate::support::on($crate::support::Daemon::Dockerd, || $body);
+        }
+    };
+    (@one Buildx $body:block) => {
+        #[test]
+        fn buildx() {
+            $crate::support::on($crate::support::Daemon::Buildx, || $body);
+        }
+    };
+    (@each $(#[$meta:meta])* fn $name:ident() [$($daemon:ident),+] $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $($crate::support::e2e_tests!(@one $daemon $body);)+
+        }
+    };
+    () => {};
+    ($(#[$meta:meta])* fn $name:ident() on [$($daemon:ident),+ $(,)?] $body:block $($rest:tt)*) => {
+        $crate::support::e2e_tests!(@each $(#[$meta])* fn $name() [$($daemon),+] $body);
+        $crate::support::e2e_tests!($($rest)*);
+    };
+    ($(#[$meta:meta])* fn $name:ident() $body:block $($rest:tt)*) => {
+        $crate::support::e2e_tests!(@each $(#[$meta])* fn $name() [Dockerd, Buildx] $body);
+        $crate::support::e2e_tests!($($rest)*);
     };
 }
 #[allow(unused_imports)]
@@ -269,6 +288,31 @@ pub fn build_on(
     runtime: &str,
     extra: &[&str],
 ) -> Run {
+    let mut cmd = build_command(context, spec, tag, builder, runtime, extra);
+    // One build at a time on dockerd: Docker 20.10's BuildKit (v0.8) panics ("failed to get
+    // edge") and takes dockerd down when concurrent solves share a vertex with and without
+    // ignore-cache (moby/buildkit#2303, fixed in v0.12). shallot's graphs share base images,
+    // which never carry it, but a step before the context is copied (yarn classic's install,
+    // `packages:`) is shared as a Dockerfile's RUN would be. e2e_load builds at once on
+    // purpose. The current BuildKit has no such bug.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = (daemon() == Daemon::Dockerd).then(|| {
+        ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    });
+    run(&mut cmd)
+}
+
+/// The command [`build_on`] runs, for tests that start builds side by side or stop them.
+pub fn build_command(
+    context: &Path,
+    spec: &str,
+    tag: &str,
+    builder: Option<&str>,
+    runtime: &str,
+    extra: &[&str],
+) -> Command {
     let daemon = daemon();
     let image = |name: &str| match daemon {
         Daemon::Dockerd => name.to_string(),
@@ -301,16 +345,15 @@ pub fn build_on(
         ]);
     }
     cmd.args(extra).arg(context);
-    // One build at a time on dockerd: Docker 20.10's BuildKit (v0.8) can panic ("failed to get
-    // edge") and take dockerd down when concurrent solves share vertices, e.g. with --no-cache.
-    // The current BuildKit has no such bug.
-    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _turn = (daemon == Daemon::Dockerd).then(|| {
-        ONE_AT_A_TIME
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    });
-    run(&mut cmd)
+    cmd
+}
+
+/// buildkitd's address: `BUILDKIT_HOST`, else where scripts/buildkit-up starts it.
+pub fn buildkit_host() -> String {
+    std::env::var("BUILDKIT_HOST")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "unix:///run/buildkit/buildkitd.sock".to_string())
 }
 
 /// A copy of `examples/<name>` in a temporary directory (so tests can change files).
@@ -426,6 +469,21 @@ pub fn step_cached(log: &str, step: &str) -> Option<bool> {
         (num.starts_with('#') && rest.trim_end() == step).then(|| num.to_string())
     })?;
     Some(log.lines().any(|l| l.trim_end() == format!("{id} CACHED")))
+}
+
+/// Whether the step named `step` ran its command in a plain progress log: its process wrote
+/// output (`#N 1.234 text`). A step whose result came from the cache is `CACHED`, or, with a
+/// cache imported from a registry, only downloads and extracts its layer (`#N sha256:…`,
+/// `#N extracting …`) when a later step needs it. `None` when the log has no such step.
+pub fn step_ran(log: &str, step: &str) -> Option<bool> {
+    let id = log.lines().find_map(|l| {
+        let (num, rest) = l.split_once(' ')?;
+        (num.starts_with('#') && rest.trim_end() == step).then(|| num.to_string())
+    })?;
+    Some(log.lines().any(|l| {
+        let mut words = l.split_whitespace();
+        words.next() == Some(id.as_str()) && words.next().is_some_and(|w| w.parse::<f64>().is_ok())
+    }))
 }
 
 /// The files of an image as `tar -tv --numeric-owner` lists them.

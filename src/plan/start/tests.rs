@@ -140,6 +140,14 @@ fn exec_in_front_is_dropped_and_nothing_is_an_error() {
     assert_eq!(words("node 'x", &env()), Err(StartError::Unclosed('\'')));
     assert_eq!(words("node \"x", &env()), Err(StartError::Unclosed('"')));
     assert_eq!(words("node ${X", &env()), Err(StartError::Unclosed('{')));
+    assert_eq!(
+        words("\u{1b}[2Jserve", &env()),
+        Err(StartError::Control('\u{1b}'))
+    );
+    assert_eq!(
+        words("node 'a\u{7}b'", &env()),
+        Err(StartError::Control('\u{7}'))
+    );
 }
 
 #[test]

@@ -400,7 +400,9 @@ fn replacement_outside_the_context_is_an_error() {
         assert_eq!(errors.len(), 1, "{target}");
         assert_eq!(
             errors[0].message,
-            format!("go.mod replaces `a` with `{target}`, which is outside the build context")
+            format!(
+                "go.mod line 3 replaces `a` with `{target}`, which is outside the build context"
+            )
         );
     }
 }

@@ -378,7 +378,7 @@ fn maven_is_preferred_when_both_build_files_exist() {
 fn maven_copies_mvn_config_and_module_poms_first() {
     let text = pom(
         "<artifactId>parent</artifactId><version>1.0</version><packaging>pom</packaging>\
-         <modules><module>api</module><module>./app/</module><module>../escape</module></modules>",
+         <modules><module>api</module><module>./app/</module></modules>",
     );
     let plan = plan(
         "runtime: java\nentrypoint: app/target/app-1.0.jar\n",
@@ -444,7 +444,7 @@ fn maven_jar_name_problems_point_at_runtime() {
             pom(
                 "<artifactId>w</artifactId><version>1</version><build><finalName>../x</finalName></build>",
             ),
-            "cannot tell the jar's name from pom.xml: `../x` uses a property defined elsewhere",
+            "pom.xml names the jar `../x.jar`, which is not a file name in target/",
         ),
     ];
     for (text, message) in cases {
@@ -469,7 +469,7 @@ fn unreadable_pom_is_an_error() {
     );
     assert_eq!(
         d.0[0].message,
-        "pom.xml in the build context cannot be read: `<artifactId>` is closed by `</project>`"
+        "pom.xml in the build context cannot be read: `<artifactId>` is closed by `</project>` at line 1, column 23"
     );
     let d = diagnostics(
         "runtime: java\n",
@@ -481,7 +481,45 @@ fn unreadable_pom_is_an_error() {
             None,
         ),
     );
-    assert!(d.0[0].message.ends_with("a DOCTYPE or DTD is not accepted"));
+    assert!(
+        d.0[0]
+            .message
+            .ends_with("a DOCTYPE or DTD is not accepted at line 1, column 1")
+    );
+}
+
+#[test]
+fn modules_outside_the_context_and_unreadable_pom_versions_are_errors() {
+    let text = pom("<artifactId>a</artifactId><version>1</version>\
+         <modules><module>../shared</module><module>/abs</module><module>in</module></modules>\
+         <properties><maven.compiler.release>twenty-one</maven.compiler.release></properties>");
+    let d = diagnostics("runtime: java\n", &facts(&[("pom.xml", &text)], None));
+    let messages: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "cannot read a Java version from pom.xml <maven.compiler.release>: `twenty-one`",
+            "pom.xml's module `../shared` is outside the build context",
+            "pom.xml's module `/abs` is outside the build context",
+        ]
+    );
+    // A version from a parent's property is the parent's business: the default is used.
+    let parent = pom("<artifactId>a</artifactId><version>1</version>\
+         <properties><java.version>${parent.java}</java.version></properties>");
+    let plan = plan("runtime: java\n", &facts(&[("pom.xml", &parent)], None));
+    assert!(
+        plan.runtime_stage.image.contains("java21"),
+        "{}",
+        plan.runtime_stage.image
+    );
+}
+
+#[test]
+fn a_latin1_pom_is_read_when_its_declaration_says_so() {
+    let mut text = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><project>".to_vec();
+    text.extend(b"<artifactId>caf\xe9</artifactId><version>1</version></project>");
+    let plan = plan("runtime: java\n", &facts(&[("pom.xml", &text)], None));
+    assert_eq!(jar(&plan).1, "/app/caf\u{e9}-1.jar");
 }
 
 #[test]

@@ -120,7 +120,7 @@ fn written(cx: &Context<'_>) -> Result<(String, Origin, Span), Diagnostic> {
     if let Some(e) = &cx.spec.entrypoint {
         return Ok((e.value.clone(), Origin::Entrypoint, e.span));
     }
-    if let Some(web) = cx.facts.text("Procfile").and_then(web_command) {
+    if let Some(web) = cx.facts.read_text("Procfile", at)?.and_then(web_command) {
         return Ok((web.to_string(), Origin::Procfile, at));
     }
     let field = |path: &[&str]| {
@@ -424,13 +424,13 @@ fn script_check(
     let Some(relative) = crate::runtimes::context_path(path) else {
         return Err(leaves_the_app(span, path));
     };
-    let message = format!("`{path}`{} is not in the build context", from(origin));
     let hint = "check the path (relative to the context's root), make the file in `build`, and keep it out of `exclude` and .dockerignore".to_string();
     let looked_for = cx.facts.lacks(&relative);
     if cx.facts.has(&relative) {
         return Ok(None);
     }
     if looked_for && !cx.builds {
+        let (message, hint) = start::not_sent(cx.facts, path, &relative, &from(origin), hint);
         return Err(Diagnostic::new(span, message, Some(hint)));
     }
     // The loader looks for every script the spec names; one it did not look for leaves the

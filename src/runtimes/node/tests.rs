@@ -9,8 +9,8 @@ use crate::spec::Span;
 /// Where problems found in the app's files are reported: the spec's `runtime` value.
 const AT: Span = Span::point(1, 10);
 use crate::testkit::{
-    build_env, builder, commands, dump, env, facts, node_lean_run, parse, plan, plan_err,
-    runtime_snapshots,
+    build_env, builder, commands, diagnostics, dump, env, facts, node_lean_run, parse, plan,
+    plan_err, runtime_snapshots,
 };
 
 const YARN_SPEC: &str = include_str!("../../../examples/node-yarn/shallot.yaml");
@@ -342,7 +342,7 @@ fn bad_package_manager_fields_are_errors() {
         ),
         (
             "9",
-            "package.json's packageManager `` has no version (hint: write it as corepack does, e.g. \"pnpm@9.15.9\" or \"yarn@1.22.22\")",
+            "package.json's packageManager is a number, not a string (hint: write it as corepack does, e.g. \"pnpm@9.15.9\" or \"yarn@1.22.22\")",
         ),
     ];
     for (field, message) in cases {
@@ -446,7 +446,7 @@ fn yarn_berry_uses_node_modules_and_its_global_cache() {
 
 #[test]
 fn yarn_berry_release_and_plugins_are_copied_first() {
-    let rc = "yarnPath: .yarn/releases/yarn-4.5.0.cjs\nplugins:\n  - path: .yarn/plugins/@yarnpkg/plugin-foo.cjs\n    spec: foo\n  - path: \"../outside.cjs\"\n";
+    let rc = "yarnPath: .yarn/releases/yarn-4.5.0.cjs\nplugins:\n  - path: .yarn/plugins/@yarnpkg/plugin-foo.cjs\n    spec: foo\n";
     let f = facts(
         &[
             ("package.json", PACKAGE),
@@ -470,6 +470,77 @@ fn yarn_berry_release_and_plugins_are_copied_first() {
     assert_eq!(
         commands(&plan)[0],
         "command -v yarn >/dev/null 2>&1 || npm install -g yarn@1"
+    );
+}
+
+#[test]
+fn yarn_berry_files_outside_the_context_are_errors() {
+    let rc = "yarnPath: ../yarn.cjs\nplugins:\n  - path: .yarn/plugins/in.cjs\n  - path: \"/abs/out.cjs\"\n";
+    let f = facts(
+        &[
+            ("package.json", PACKAGE),
+            ("yarn.lock", BERRY_LOCK),
+            (".yarnrc.yml", rc),
+        ],
+        None,
+    );
+    let d = diagnostics(SPEC, &f);
+    let messages: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            ".yarnrc.yml's yarnPath `../yarn.cjs` is outside the build context",
+            ".yarnrc.yml's plugin `/abs/out.cjs` is outside the build context",
+        ]
+    );
+    // yarn classic does not read .yarnrc.yml.
+    let classic = facts(
+        &[
+            ("package.json", r#"{"packageManager": "yarn@1.22.22"}"#),
+            (".yarnrc.yml", rc),
+        ],
+        None,
+    );
+    plan(SPEC, &classic);
+}
+
+#[test]
+fn local_packages_outside_the_context_are_errors_naming_their_field() {
+    let package = r#"{"dependencies": {"a": "file:../a", "in": "file:./libs/../in", "b": "../b"},
+        "devDependencies": {"c": "link:/home/dev/c", "d": "~/d"},
+        "pnpm": {"patchedDependencies": {"e@1.0.0": "../patches/e.patch"}}}"#;
+    let d = diagnostics(SPEC, &facts(&[("package.json", package)], None));
+    let messages: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "package.json's `dependencies.a` is `file:../a`, which is outside the build context",
+            "package.json's `dependencies.b` is `../b`, which is outside the build context",
+            "package.json's `devDependencies.c` is `link:/home/dev/c`, which is outside the build context",
+            "package.json's `devDependencies.d` is `~/d`, which is outside the build context",
+            "package.json's `pnpm.patchedDependencies.e@1.0.0` is `../patches/e.patch`, which is outside the build context",
+        ]
+    );
+}
+
+#[test]
+fn package_json_must_be_an_object_and_version_files_text() {
+    for (text, kind) in [
+        ("[]", "an array"),
+        ("\"app\"", "a string"),
+        ("null", "null"),
+    ] {
+        assert_eq!(
+            plan_err(SPEC, &facts(&[("package.json", text)], None)),
+            format!(
+                "shallot.yaml:1:10: package.json in the build context holds {kind}, not an object (hint: write the package's fields in one object, e.g. {{\"name\": \"app\"}})"
+            )
+        );
+    }
+    let nvmrc = facts(&[(".nvmrc", b"2\xff".as_slice())], None);
+    assert_eq!(
+        plan_err(SPEC, &nvmrc),
+        "shallot.yaml:1:10: .nvmrc in the build context is not UTF-8 text: the first bad byte (0xff) is at line 1, column 2 (hint: save it as UTF-8)"
     );
 }
 
@@ -1347,5 +1418,16 @@ fn a_twenty_thousand_line_dockerignore_keeps_order_and_decides_the_facts() {
     assert_eq!(
         builder(&plan).image,
         format!("node:{}-trixie-slim", VERSIONS.default)
+    );
+}
+
+#[test]
+fn a_start_script_left_out_by_dockerignore_is_an_error_naming_it() {
+    let mut f = facts(&[("server.js", "")], Some("*.js\n"));
+    f.absent.clear();
+    let d = diagnostics("runtime: node\nentrypoint: server.js\n", &f);
+    assert_eq!(
+        d.0[0].message,
+        "`server.js` is in the build context, but .dockerignore or the spec's `exclude` leaves it out of the build"
     );
 }

@@ -102,7 +102,7 @@ fn written(cx: &Context<'_>) -> Result<(String, Origin, Span), Diagnostic> {
         return Ok((e.value.clone(), Origin::Entrypoint, e.span));
     }
     let at = cx.spec.runtime.span;
-    if let Some(web) = cx.facts.text("Procfile").and_then(web_command) {
+    if let Some(web) = cx.facts.read_text("Procfile", at)?.and_then(web_command) {
         return Ok((web.to_string(), Origin::Procfile, at));
     }
     Err(Diagnostic::new(
@@ -280,7 +280,7 @@ fn script_check(
         return Ok(None);
     }
     if looked_for && !cx.builds {
-        let message = format!("`{path}`{from} is not in the build context");
+        let (message, hint) = start::not_sent(cx.facts, path, &relative, from, hint);
         return Err(Diagnostic::new(span, message, Some(hint)));
     }
     Ok(Some(Check {

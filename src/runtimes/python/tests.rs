@@ -5,7 +5,7 @@ use super::*;
 use crate::llb::{Definition, Stage, from_plan};
 use crate::plan::{Plan, Source, Step};
 use crate::testkit::{
-    build_env, builder, commands, dump, env, facts, plan, plan_err, runtime_snapshots,
+    build_env, builder, commands, diagnostics, dump, env, facts, plan, plan_err, runtime_snapshots,
 };
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/python/shallot.yaml");
@@ -723,4 +723,100 @@ fn an_old_gunicorn_is_checked_for_pkg_resources_at_build_time() {
     let label = "check that gunicorn finds pkg_resources when it starts".to_string();
     assert!(runs("Django==4.0\ngunicorn==20.1.0\n").contains(&label));
     assert!(!runs("flask==3.0.3\n").contains(&label));
+}
+
+// ------------------------------------------------------------ files the install cannot use
+
+#[test]
+fn local_paths_outside_the_context_are_errors_naming_their_line() {
+    let requirements = "flask\n-e ../libs/a\n-r /home/dev/base.txt\nfile:../w.whl\n-e ./in\n";
+    let d = diagnostics(SPEC, &facts(&[("requirements.txt", requirements)], None));
+    let messages: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "requirements.txt line 2 names `../libs/a`, which is outside the build context",
+            "requirements.txt line 3 names `/home/dev/base.txt`, which is outside the build context",
+            "requirements.txt line 4 names `file:../w.whl`, which is outside the build context",
+        ]
+    );
+    let pyproject = "[project]\nname = \"app\"\n";
+    let uv = "version = 1\n[[package]]\nname = \"app\"\nsource = { editable = \".\" }\n\
+        [[package]]\nname = \"b\"\nsource = { directory = \"../b\" }\n";
+    let d = diagnostics(
+        SPEC,
+        &facts(&[("pyproject.toml", pyproject), ("uv.lock", uv)], None),
+    );
+    assert_eq!(
+        d.0[0].message,
+        "uv.lock line 7 names `../b`, which is outside the build context"
+    );
+    assert_eq!(d.0.len(), 1, "the project itself (`.`) is inside");
+}
+
+#[test]
+fn manifests_uv_and_poetry_cannot_read_are_errors_at_their_place() {
+    let d = diagnostics(
+        SPEC,
+        &facts(
+            &[("pyproject.toml", "[project\n"), ("poetry.lock", "x = \n")],
+            None,
+        ),
+    );
+    let messages: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "pyproject.toml in the build context is not valid TOML: unclosed table, expected `]` at line 1, column 9",
+            "poetry.lock in the build context is not valid TOML: string values must be quoted, expected literal string at line 1, column 5",
+        ]
+    );
+    // pip never reads pyproject.toml for `-r requirements.txt`.
+    plan(
+        SPEC,
+        &facts(
+            &[
+                ("pyproject.toml", "[project\n"),
+                ("requirements.txt", "flask\n"),
+            ],
+            None,
+        ),
+    );
+    // A lockfile larger than shallot reads is uv's to judge.
+    let mut big = facts(
+        &[
+            ("pyproject.toml", "[project]\n"),
+            ("uv.lock", "version = 1\n[[pack"),
+        ],
+        None,
+    );
+    big.oversized.insert("uv.lock".to_string());
+    plan(SPEC, &big);
+}
+
+#[test]
+fn a_utf16_requirements_file_is_read_as_pip_reads_it() {
+    let mut utf16 = vec![0xff, 0xfe];
+    for unit in "flask\n-e ./libs/a\n".encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    let plan = plan(SPEC, &facts(&[("requirements.txt", utf16)], None));
+    assert_eq!(copied(&plan), vec!["requirements.txt", "libs/a"]);
+}
+
+#[test]
+fn version_files_and_procfile_must_be_text() {
+    let f = facts(&[(".python-version", b"3.1\xff".as_slice())], None);
+    assert_eq!(
+        plan_err(SPEC, &f),
+        "shallot.yaml:1:10: .python-version in the build context is not UTF-8 text: the first bad byte (0xff) is at line 1, column 4 (hint: save it as UTF-8)"
+    );
+    let f = facts(
+        &[("Procfile", b"web: python app.py # caf\xe9".as_slice())],
+        None,
+    );
+    assert_eq!(
+        plan_err("runtime: python\n", &f),
+        "shallot.yaml:1:10: Procfile in the build context is not UTF-8 text: the first bad byte (0xe9) is at line 1, column 25 (hint: save it as UTF-8)"
+    );
 }

@@ -253,7 +253,8 @@ fn toolchain_file_picks_the_version() {
         &[("rust-toolchain", "[toolchain]\nchannel = \"stable\"\n")],
     );
     assert_eq!(builder_image(SPEC, &legacy_toml), "rust:1-trixie");
-    // The .toml file wins over the legacy one, as with rustup.
+    // The legacy file wins when both are there, as with rustup ("both `rust-toolchain` and
+    // `rust-toolchain.toml` exist. Using `rust-toolchain`"), whose choice the builder makes.
     let both = app(
         MANIFEST,
         &[
@@ -261,7 +262,7 @@ fn toolchain_file_picks_the_version() {
             ("rust-toolchain", "1.90"),
         ],
     );
-    assert_eq!(builder_image(SPEC, &both), "rust:1.91-trixie");
+    assert_eq!(builder_image(SPEC, &both), "rust:1.90-trixie");
 }
 
 #[test]
@@ -463,14 +464,11 @@ foo = { path = "patched/foo" }
 #[test]
 fn unlocatable_local_crates_skip_the_dependency_step() {
     let glob = "[workspace]\nmembers = [\"crates/*\"]\n";
-    let outside =
-        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nx = { path = \"../x\" }\n";
     // The lockfile names a local crate the root manifest does not (a nested path dependency).
     let nested_lock = "version = 4\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"greeting\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"words\"\nversion = \"0.1.0\"\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
     let nested = "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\ngreeting = { path = \"greeting\" }\n";
     for (manifest, extra, src) in [
         (glob, vec![], "runtime: rust\nentrypoint: app\n"),
-        (outside, vec![], SPEC),
         (nested, vec![("Cargo.lock", nested_lock)], SPEC),
     ] {
         let plan = plan(src, &app(manifest, &extra));
@@ -482,6 +480,55 @@ fn unlocatable_local_crates_skip_the_dependency_step() {
     let two = format!("{nested}greeting2 = {{ path = \"greeting2\" }}\n");
     let plan = plan(SPEC, &app(&two, &[("Cargo.lock", &lock_ok)]));
     assert!(copied_first(&plan).is_some());
+}
+
+#[test]
+fn crates_and_sources_outside_the_context_are_errors_naming_their_field() {
+    let manifest = "[package]\nname = \"app\"\nversion = \"0.1.0\"\nworkspace = \"..\"\n\
+        [dependencies]\nx = { path = \"../x\" }\nin = { path = \"crates/../in\" }\n\
+        [target.'cfg(unix)'.build-dependencies]\ny = { path = \"/abs/y\" }\n\
+        [patch.crates-io]\nserde = { path = \"../../serde\" }\n\
+        [workspace]\nmembers = [\"crates/*\", \"../tools\"]\n";
+    let config = "[source.vendored]\ndirectory = \"../vendor\"\n";
+    let d = diagnostics(SPEC, &app(manifest, &[(".cargo/config.toml", config)]));
+    let messages: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            "Cargo.toml's `workspace.members` lists `../tools`, which is outside the build context",
+            "Cargo.toml's `package.workspace` is `..`, which is outside the build context",
+            "Cargo.toml's `dependencies.x` has `path = \"../x\"`, which is outside the build context",
+            "Cargo.toml's `target.cfg(unix).build-dependencies.y` has `path = \"/abs/y\"`, which is outside the build context",
+            "Cargo.toml's `patch.crates-io.serde` has `path = \"../../serde\"`, which is outside the build context",
+            ".cargo/config.toml's `source.vendored.directory` is `../vendor`, which is outside the build context",
+        ]
+    );
+}
+
+#[test]
+fn unreadable_cargo_config_and_lockfile_are_errors_at_their_place() {
+    let d = diagnostics(
+        SPEC,
+        &app(
+            MANIFEST,
+            &[
+                (".cargo/config.toml", "[build\n"),
+                ("Cargo.lock", "version = 4\n<<<<<<< HEAD\n"),
+            ],
+        ),
+    );
+    let messages: Vec<&str> = d.0.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        vec![
+            ".cargo/config.toml in the build context is not valid TOML: unclosed table, expected `]` at line 1, column 7",
+            "Cargo.lock in the build context is not valid TOML: key with no value, expected `=` at line 2, column 9",
+        ]
+    );
+    // A lockfile larger than shallot reads is cargo's to judge.
+    let mut big = app(MANIFEST, &[("Cargo.lock", "version = 4\n[[package")]);
+    big.oversized.insert("Cargo.lock".to_string());
+    plan(SPEC, &big);
 }
 
 #[test]

@@ -309,6 +309,20 @@ fn versions_and_build_commands_are_refused_together() {
     );
 }
 
+#[test]
+fn a_binary_left_out_by_dockerignore_is_named_so() {
+    let mut f = static_server();
+    f.dockerignore = Some("*\n".to_string());
+    let d = diagnostics(SPEC, &f);
+    assert_eq!(
+        d.0[0].message,
+        "`server` is in the build context, but .dockerignore or the spec's `exclude` leaves it out of the build"
+    );
+    // Re-included, it is the binary again.
+    f.dockerignore = Some("*\n!server\n".to_string());
+    plan(SPEC, &f);
+}
+
 // ---- platforms -----------------------------------------------------------------------------------
 
 /// The plan of `src` for `platform` (`os/arch[/variant]`).
@@ -320,7 +334,7 @@ fn plan_for(src: &str, facts: &Facts, platform: &str) -> Result<Plan, Diagnostic
     plan_of(&parse(src), facts, &options)
 }
 
-/// A context with an amd64 and an arm64 server, laid out as goreleaser lays them out.
+/// A context with an amd64 and an arm64 server, in a directory per platform.
 fn both_servers() -> Facts {
     facts(
         &[

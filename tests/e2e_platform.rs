@@ -1,9 +1,9 @@
 //! Multi-platform builds on the current BuildKit: `--platform linux/amd64,linux/arm64` returns
 //! one image per platform, and the program in each is built for its platform, read from the
 //! ELF header of the app's binary or of the interpreter (`e_machine`: x86-64 is 62, aarch64
-//! 183). go cross-compiles on the build platform; node's builder runs on the target platform
-//! (arm64 under qemu), so it keeps that platform's native package; static takes each
-//! platform's binary from the spec's `${TARGETPLATFORM}`, or refuses one binary for two.
+//! 183). go cross-compiles on the build platform; node's and python's builders run on the target
+//! platform (arm64 under qemu), and node keeps that platform's native package; static takes
+//! each platform's binary from the spec's `${TARGETPLATFORM}`, or refuses one binary for two.
 //!
 //! Each build is exported as an OCI tarball (`-o type=oci`, no attestations) and read here with
 //! `tar`: the index, each platform's manifest and config, and files of its layers. The arm64
@@ -304,6 +304,34 @@ fn node_runs_its_builder_on_each_platform() {
             log.contains("removed node_modules/@fake/swc-linux-x64-gnu: for linux x64 glibc, not linux arm64 glibc"),
             "the arm64 builder did not prune as arm64:\n{log}"
         );
+    });
+}
+
+#[test]
+fn python_runs_its_builder_on_each_platform() {
+    with_arm64(|| {
+        let dir = example_copy("python");
+        let out = tempfile::tempdir().expect("tempdir");
+        let (images, log) =
+            build_platforms(dir.path(), Some(PYTHON_BUILDER), PYTHON_RUNTIME, out.path())
+                .unwrap_or_else(|log| panic!("the python build failed:\n{log}"));
+        // The interpreter the venv's python3 (the entrypoint) runs, and the venv the builder
+        // made with the example's package in it.
+        one_per_platform(&images, "/usr/bin/python3.11");
+        for image in &images {
+            assert_eq!(
+                image.config["config"]["Entrypoint"],
+                serde_json::json!(["/app/.venv/bin/python3"]),
+                "{}",
+                image.platform
+            );
+            let venv = "app/.venv/lib/python3.11/site-packages/greeting";
+            assert!(
+                image.files().iter().any(|f| f == venv),
+                "no {venv} in the {} image:\n{log}",
+                image.platform
+            );
+        }
     });
 }
 

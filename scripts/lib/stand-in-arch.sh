@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Stand-ins for another architecture than the host's, for multi-platform builds: sourced by a
 # stand-in-images* script after scripts/lib/stand-in.sh when it can build them (today
-# scripts/stand-in-images, node, and scripts/stand-in-images-static). Scripts that do not
+# scripts/stand-in-images, node, scripts/stand-in-images-static and -python). Scripts that do not
 # source it build for the host only.
 #
 # SHALLOT_STAND_IN_ARCH (default: the host's, amd64) is the architecture to build for; arm64
@@ -20,7 +20,7 @@
 # Besides those, a script uses: FOREIGN (1 for another architecture), STAND_IN_ARCH,
 # ARCH_LOADER (the dynamic loader's path), HOST_BUSYBOX (runs here: applet lists) and
 # BUSYBOX (the architecture's, for the images), foreign_root, foreign_deb_names, copy_tree,
-# and stand_in_arch_hash in its hash inputs.
+# runs_here (before a smoke test) and stand_in_arch_hash in its hash inputs.
 
 STAND_IN_ARCH_LIB=$(readlink -f "${BASH_SOURCE[0]}")
 HOST_ARCH=$(dpkg --print-architecture 2>/dev/null || echo amd64)
@@ -36,6 +36,12 @@ FOREIGN=0
 REGISTRY=${SHALLOT_E2E_REGISTRY:-127.0.0.1:5000}
 FOREIGN_DEBS=${SHALLOT_STAND_IN_CACHE:-/var/cache/shallot-stand-in}/debs-$STAND_IN_ARCH
 HOST_BUSYBOX=$BUSYBOX
+
+# runs_here: whether STAND_IN_ARCH programs run on this host (its own, or another under a
+# qemu binfmt handler), for the scripts' smoke tests.
+runs_here() {
+    ((FOREIGN == 0)) || [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 && $STAND_IN_ARCH == arm64 ]]
+}
 
 # stand_in_arch_hash: a hash input: this library and the architecture.
 stand_in_arch_hash() {

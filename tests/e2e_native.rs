@@ -111,8 +111,8 @@ e2e_tests!(
         assert_no_shell(tag);
     }
 
-    // `--network host` needs the network.host entitlement, which the current BuildKit of
-    // scripts/buildkit-up does not grant; Docker's grants it.
+    // Docker's only: `--network host` needs the network.host entitlement, which the current
+    // BuildKit of scripts/buildkit-up does not grant.
     fn psycopg2_compiled_against_libpq_dev_runs_with_its_library_on_cc() on [Dockerd] {
         let tag = "shallot-e2e/native:psycopg2";
         let r = build_on(
@@ -149,8 +149,8 @@ e2e_tests!(
         assert_no_shell(tag);
     }
 
-    // `--network host` needs the network.host entitlement, which the current BuildKit of
-    // scripts/buildkit-up does not grant; Docker's grants it.
+    // Docker's only: `--network host` needs the network.host entitlement, which the current
+    // BuildKit of scripts/buildkit-up does not grant.
     fn a_library_the_builder_cannot_resolve_fails_the_build_naming_the_file() on [Dockerd] {
         // psycopg2 compiled, then libpq removed from the builder: the extension needs a library
         // that is nowhere, which must stop the build rather than crash the app at start.
@@ -182,8 +182,8 @@ e2e_tests!(
 );
 
 e2e_tests!(
-    // `--network host` needs the network.host entitlement, which the current BuildKit of
-    // scripts/buildkit-up does not grant; Docker's grants it.
+    // Docker's only: `--network host` needs the network.host entitlement, which the current
+    // BuildKit of scripts/buildkit-up does not grant.
     fn a_node_addon_linking_a_debian_library_runs_on_a_carried_node_with_its_library() on [Dockerd] {
         let tag = "shallot-e2e/native:node-addon";
         let r = build_on(

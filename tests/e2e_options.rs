@@ -18,7 +18,7 @@ fn with_preinstall(package: String, script: &str) -> String {
 }
 
 e2e_tests!(
-    fn a_secret_reaches_the_install_step_only() {
+    fn a_secret_reaches_the_install_step_only() on [Dockerd, Buildx] {
         let dir = example_copy("node");
         let secret = "s3cr3t-value-that-must-not-leak";
         let secret_file = dir.path().join("token.txt");
@@ -68,7 +68,7 @@ e2e_tests!(
         assert!(r.text.contains("npm_token"), "{}", r.text);
     }
 
-    fn ssh_agent_reaches_the_install_step() {
+    fn ssh_agent_reaches_the_install_step() on [Dockerd, Buildx] {
         if !std::path::Path::new("/usr/bin/ssh-agent").exists() {
             panic!("ssh-agent is missing: apt-get install openssh-client");
         }
@@ -108,7 +108,7 @@ e2e_tests!(
         );
     }
 
-    fn labels_build_args_and_source_date_epoch() {
+    fn labels_build_args_and_source_date_epoch() on [Dockerd, Buildx] {
         let dir = example_copy("node");
         edit(dir.path(), "shallot.yaml", |t| {
             format!(
@@ -161,7 +161,7 @@ e2e_tests!(
         );
     }
 
-    fn no_cache_reruns_the_install_and_exclude_keeps_files_out() {
+    fn no_cache_reruns_the_install_and_exclude_keeps_files_out() on [Dockerd, Buildx] {
         let dir = example_copy("node");
         std::fs::write(dir.path().join("notes.txt"), "not for the image").expect("notes");
         edit(dir.path(), "shallot.yaml", |t| {
@@ -190,7 +190,7 @@ e2e_tests!(
         );
     }
 
-    fn builder_target_is_the_builder_stage() {
+    fn builder_target_is_the_builder_stage() on [Dockerd, Buildx] {
         let dir = example_copy("node");
         let r = build(
             dir.path(),
@@ -210,8 +210,8 @@ e2e_tests!(
         assert!(out.contains("build-info.json"), "{out}");
     }
 
-    // `--network host` needs the network.host entitlement, which the current BuildKit of
-    // scripts/buildkit-up does not grant; Docker's grants it.
+    // Docker's only: `--network host` needs the network.host entitlement, which the current
+    // BuildKit of scripts/buildkit-up does not grant.
     fn host_network_is_used_only_when_asked() on [Dockerd] {
         // A server on the host's loopback: a run reaches it only on the host's network.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");

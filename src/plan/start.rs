@@ -168,7 +168,13 @@ pub enum StartError {
     /// A control character (an escape sequence's ESC, a bell) other than a tab or line end:
     /// no command or argument has one, and a terminal would interpret it.
     Control(char),
+    /// Longer than [`MAX_COMMAND_BYTES`]: its length in bytes.
+    TooLong(usize),
 }
+
+/// The longest start command shallot takes. Real ones are a line; a megabyte-long one would
+/// become an image config of that size, and its words cost memory many times over.
+pub const MAX_COMMAND_BYTES: usize = 16 << 10;
 
 /// What to write instead of a list of commands.
 const ONE_COMMAND: &str =
@@ -217,6 +223,13 @@ impl StartError {
             StartError::Empty => (
                 format!("the start command{from} is empty"),
                 format!("write one, e.g. {example}"),
+            ),
+            StartError::TooLong(len) => (
+                format!(
+                    "the start command{from} is {len} bytes long; shallot takes at most \
+                     {MAX_COMMAND_BYTES}"
+                ),
+                format!("start the app with one short command, e.g. {example}"),
             ),
             StartError::Control(c) => (
                 format!(
@@ -288,6 +301,9 @@ impl Word {
 /// `text` as the words a POSIX shell makes of a simple command, before expansion; anything
 /// that needs a shell is refused.
 pub fn parse(text: &str) -> Result<Vec<Word>, StartError> {
+    if text.len() > MAX_COMMAND_BYTES {
+        return Err(StartError::TooLong(text.len()));
+    }
     let control = |c: &char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
     if let Some(c) = text.chars().find(control) {
         return Err(StartError::Control(c));

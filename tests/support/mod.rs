@@ -193,9 +193,11 @@ fn script(name: &str, arg: Option<&str>) -> Result<(), Setup> {
     Ok(())
 }
 
-/// `#[test]` functions that need the harness, each run on both daemons as a module of two
-/// tests (`name::dockerd`, `name::buildx`); `fn name() on [Dockerd] { … }` runs on those named
-/// only (say why beside it). Each skips (outside CI) or fails (in CI) as [`ready_on`] says.
+/// `#[test]` functions that need the harness, each a module with one test per daemon:
+/// `fn name() on [Dockerd, Buildx] { … }` runs as `name::dockerd` and `name::buildx`; without
+/// `on`, on dockerd only (the runtime table covers every runtime on both; a file moves its tests
+/// to both once they are proven there). Each skips (outside CI) or fails (in CI) as
+/// [`ready_on`] says.
 #[allow(unused_macros)] // each test binary uses part of the kit
 macro_rules! e2e_tests {
     (@one Dockerd $body:block) => {
@@ -225,7 +227,7 @@ macro_rules! e2e_tests {
         $crate::support::e2e_tests!($($rest)*);
     };
     ($(#[$meta:meta])* fn $name:ident() $body:block $($rest:tt)*) => {
-        $crate::support::e2e_tests!(@each $(#[$meta])* fn $name() [Dockerd, Buildx] $body);
+        $crate::support::e2e_tests!(@each $(#[$meta])* fn $name() [Dockerd] $body);
         $crate::support::e2e_tests!($($rest)*);
     };
 }

@@ -23,24 +23,23 @@ const PLATFORMS: &str = "linux/amd64,linux/arm64";
 /// Each platform's architecture and its executables' `e_machine`.
 const MACHINES: [(&str, u16); 2] = [("amd64", 62), ("arm64", 183)];
 
-/// Runs `test` on the current BuildKit when it can build for linux/arm64 (qemu's binfmt
-/// handler); else skips loudly, or fails in CI.
+/// Runs `test` (on the current BuildKit, which [`e2e_tests!`] has made ready) when it can
+/// build for linux/arm64 (qemu's binfmt handler); else skips loudly, or fails in CI.
 fn with_arm64(test: impl FnOnce()) {
-    on(Daemon::Buildx, || {
-        let inspect = docker(&["buildx", "inspect", BUILDX_BUILDER]);
-        if inspect.text.contains("linux/arm64") {
-            test();
-        } else if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!(
-                "the builder `{BUILDX_BUILDER}` cannot build for linux/arm64 in CI:\n{}",
-                inspect.text
-            );
-        } else {
-            eprintln!(
-                "\n!!! SKIPPING: the builder `{BUILDX_BUILDER}` has no linux/arm64 (qemu-user-static, binfmt_misc) !!!\n"
-            );
-        }
-    });
+    let inspect = docker(&["buildx", "inspect", BUILDX_BUILDER]);
+    if inspect.text.contains("linux/arm64") {
+        test();
+    } else if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!(
+            "the builder `{BUILDX_BUILDER}` cannot build for linux/arm64 in CI:\n{}",
+            inspect.text
+        );
+    } else {
+        eprintln!(
+            "\n!!! SKIPPING: the builder `{BUILDX_BUILDER}` has no linux/arm64 \
+             (qemu-user-static, binfmt_misc) !!!\n"
+        );
+    }
 }
 
 /// One platform's image in an exported OCI layout.
@@ -257,155 +256,156 @@ fn compile(compiler: &str, source: &Path, out: &Path) {
     );
 }
 
-#[test]
-fn go_cross_compiles_one_binary_per_platform() {
-    with_arm64(|| {
-        let dir = example_copy("go");
-        let out = tempfile::tempdir().expect("tempdir");
-        let (images, log) =
-            build_platforms(dir.path(), Some(GO_BUILDER), STATIC_RUNTIME, out.path())
-                .unwrap_or_else(|log| panic!("the go build failed:\n{log}"));
-        one_per_platform(&images, "/app/hello");
-        assert!(log.contains("RUN go build"), "{log}");
-    });
-}
+e2e_tests!(
+    fn go_cross_compiles_one_binary_per_platform() on [Buildx] {
+        with_arm64(|| {
+            let dir = example_copy("go");
+            let out = tempfile::tempdir().expect("tempdir");
+            let (images, log) =
+                build_platforms(dir.path(), Some(GO_BUILDER), STATIC_RUNTIME, out.path())
+                    .unwrap_or_else(|log| panic!("the go build failed:\n{log}"));
+            one_per_platform(&images, "/app/hello");
+            assert!(log.contains("RUN go build"), "{log}");
+        });
+    }
 
-#[test]
-fn node_runs_its_builder_on_each_platform() {
-    with_arm64(|| {
-        // The fixture ships a native package per platform; each builder keeps its own platform's
-        // (it asks node where it runs), so the arm64 one shows that it ran as arm64.
-        let dir = fixture_copy("node-native");
-        std::fs::write(dir.path().join("run-id.txt"), unique().to_string()).expect("run id");
-        let out = tempfile::tempdir().expect("tempdir");
-        let (images, log) =
-            build_platforms(dir.path(), Some(NODE_BUILDER), NODE_RUNTIME, out.path())
-                .unwrap_or_else(|log| panic!("the node build failed:\n{log}"));
-        one_per_platform(&images, "/nodejs/bin/node");
-        for (image, (kept, dropped)) in images.iter().zip([("x64", "arm64"), ("arm64", "x64")]) {
-            let files = image.files();
-            let has = |package: &str| {
-                files.iter().any(|f| {
-                    f == &format!("app/node_modules/@fake/swc-linux-{package}-gnu/binding.node")
-                })
+    fn node_runs_its_builder_on_each_platform() on [Buildx] {
+        with_arm64(|| {
+            // The fixture ships a native package per platform; each builder keeps its own
+            // platform's (it asks node where it runs), so the arm64 one shows it ran as arm64.
+            let dir = fixture_copy("node-native");
+            std::fs::write(dir.path().join("run-id.txt"), unique().to_string()).expect("run id");
+            let out = tempfile::tempdir().expect("tempdir");
+            let (images, log) =
+                build_platforms(dir.path(), Some(NODE_BUILDER), NODE_RUNTIME, out.path())
+                    .unwrap_or_else(|log| panic!("the node build failed:\n{log}"));
+            one_per_platform(&images, "/nodejs/bin/node");
+            let packages = [("x64", "arm64"), ("arm64", "x64")];
+            for (image, (kept, dropped)) in images.iter().zip(packages) {
+                let files = image.files();
+                let has = |package: &str| {
+                    files.iter().any(|f| {
+                        f == &format!("app/node_modules/@fake/swc-linux-{package}-gnu/binding.node")
+                    })
+                };
+                assert!(
+                    has(kept),
+                    "the {} image lacks swc-linux-{kept}-gnu:\n{log}",
+                    image.platform
+                );
+                assert!(
+                    !has(dropped),
+                    "the {} image has swc-linux-{dropped}-gnu",
+                    image.platform
+                );
+            }
+            let pruned = "removed node_modules/@fake/swc-linux-x64-gnu: \
+                          for linux x64 glibc, not linux arm64 glibc";
+            assert!(
+                log.contains(pruned),
+                "the arm64 builder did not prune as arm64:\n{log}"
+            );
+        });
+    }
+
+    fn python_runs_its_builder_on_each_platform() on [Buildx] {
+        with_arm64(|| {
+            let dir = example_copy("python");
+            let out = tempfile::tempdir().expect("tempdir");
+            let (images, log) =
+                build_platforms(dir.path(), Some(PYTHON_BUILDER), PYTHON_RUNTIME, out.path())
+                    .unwrap_or_else(|log| panic!("the python build failed:\n{log}"));
+            // The interpreter the venv's python3 (the entrypoint) runs, and the venv the builder
+            // made with the example's package in it.
+            one_per_platform(&images, "/usr/bin/python3.11");
+            for image in &images {
+                assert_eq!(
+                    image.config["config"]["Entrypoint"],
+                    serde_json::json!(["/app/.venv/bin/python3"]),
+                    "{}",
+                    image.platform
+                );
+                let venv = "app/.venv/lib/python3.11/site-packages/greeting";
+                assert!(
+                    image.files().iter().any(|f| f == venv),
+                    "no {venv} in the {} image:\n{log}",
+                    image.platform
+                );
+            }
+        });
+    }
+
+    fn static_takes_each_platforms_binary_from_the_spec() on [Buildx] {
+        with_arm64(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let source = repo().join("examples/static/server.c");
+            compile("gcc", &source, &dir.path().join("dist/linux/amd64/server"));
+            compile(
+                "aarch64-linux-gnu-gcc",
+                &source,
+                &dir.path().join("dist/linux/arm64/server"),
+            );
+            std::fs::write(
+                dir.path().join("shallot.yaml"),
+                "runtime: static\nentrypoint: dist/${TARGETPLATFORM}/server\nport: 8080\n",
+            )
+            .expect("spec");
+            let out = tempfile::tempdir().expect("tempdir");
+            let (images, _) = build_platforms(dir.path(), None, STATIC_RUNTIME, out.path())
+                .unwrap_or_else(|log| panic!("the static build failed:\n{log}"));
+            one_per_platform(&images, "/app/server");
+            for image in &images {
+                assert_eq!(
+                    image.config["config"]["Entrypoint"],
+                    serde_json::json!(["/app/server"])
+                );
+            }
+            // The arm64 image's server is a working program: run it here under qemu.
+            let arm64 = out.path().join("server-arm64");
+            let (image, member) = (&images[1], "app/server");
+            let status = Command::new("sh")
+                .arg("-c")
+                .arg(r#"for l in "$@"; do tar -xzOf "$l" "$0" 2>/dev/null && exit 0; done; exit 1"#)
+                .arg(member)
+                .args(image.layers.iter().rev())
+                .stdout(std::fs::File::create(&arm64).expect("create"))
+                .status()
+                .expect("tar");
+            assert!(status.success(), "no {member} in the arm64 image");
+            std::fs::set_permissions(&arm64, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+            let port = free_port();
+            let server = Running(
+                Command::new(&arm64)
+                    .env("PORT", port.to_string())
+                    .spawn()
+                    .expect("run the arm64 server"),
+            );
+            let body = http_get(port);
+            drop(server);
+            assert!(body.contains("hello from shallot"), "{body}");
+        });
+    }
+
+    fn static_refuses_one_binary_for_two_platforms() on [Buildx] {
+        with_arm64(|| {
+            let dir = example_copy("static");
+            compile_server(dir.path(), true);
+            let out = tempfile::tempdir().expect("tempdir");
+            let log = match build_platforms(dir.path(), None, STATIC_RUNTIME, out.path()) {
+                Ok(_) => panic!("one x86-64 binary built for linux/arm64 too"),
+                Err(log) => log,
             };
             assert!(
-                has(kept),
-                "the {} image lacks swc-linux-{kept}-gnu:\n{log}",
-                image.platform
+                log.contains(
+                    "shallot.yaml:4:13: `server` is built for x86-64 (amd64), not for linux/arm64"
+                ),
+                "{log}"
             );
             assert!(
-                !has(dropped),
-                "the {} image has swc-linux-{dropped}-gnu",
-                image.platform
+                log.contains("name each one's binary: `entrypoint: dist/${TARGETARCH}/server`"),
+                "{log}"
             );
-        }
-        assert!(
-            log.contains("removed node_modules/@fake/swc-linux-x64-gnu: for linux x64 glibc, not linux arm64 glibc"),
-            "the arm64 builder did not prune as arm64:\n{log}"
-        );
-    });
-}
-
-#[test]
-fn python_runs_its_builder_on_each_platform() {
-    with_arm64(|| {
-        let dir = example_copy("python");
-        let out = tempfile::tempdir().expect("tempdir");
-        let (images, log) =
-            build_platforms(dir.path(), Some(PYTHON_BUILDER), PYTHON_RUNTIME, out.path())
-                .unwrap_or_else(|log| panic!("the python build failed:\n{log}"));
-        // The interpreter the venv's python3 (the entrypoint) runs, and the venv the builder
-        // made with the example's package in it.
-        one_per_platform(&images, "/usr/bin/python3.11");
-        for image in &images {
-            assert_eq!(
-                image.config["config"]["Entrypoint"],
-                serde_json::json!(["/app/.venv/bin/python3"]),
-                "{}",
-                image.platform
-            );
-            let venv = "app/.venv/lib/python3.11/site-packages/greeting";
-            assert!(
-                image.files().iter().any(|f| f == venv),
-                "no {venv} in the {} image:\n{log}",
-                image.platform
-            );
-        }
-    });
-}
-
-#[test]
-fn static_takes_each_platforms_binary_from_the_spec() {
-    with_arm64(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let source = repo().join("examples/static/server.c");
-        compile("gcc", &source, &dir.path().join("dist/linux/amd64/server"));
-        compile(
-            "aarch64-linux-gnu-gcc",
-            &source,
-            &dir.path().join("dist/linux/arm64/server"),
-        );
-        std::fs::write(
-            dir.path().join("shallot.yaml"),
-            "runtime: static\nentrypoint: dist/${TARGETPLATFORM}/server\nport: 8080\n",
-        )
-        .expect("spec");
-        let out = tempfile::tempdir().expect("tempdir");
-        let (images, _) = build_platforms(dir.path(), None, STATIC_RUNTIME, out.path())
-            .unwrap_or_else(|log| panic!("the static build failed:\n{log}"));
-        one_per_platform(&images, "/app/server");
-        for image in &images {
-            assert_eq!(
-                image.config["config"]["Entrypoint"],
-                serde_json::json!(["/app/server"])
-            );
-        }
-        // The arm64 image's server is a working program: run it here under qemu.
-        let arm64 = out.path().join("server-arm64");
-        let (image, member) = (&images[1], "app/server");
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(r#"for l in "$@"; do tar -xzOf "$l" "$0" 2>/dev/null && exit 0; done; exit 1"#)
-            .arg(member)
-            .args(image.layers.iter().rev())
-            .stdout(std::fs::File::create(&arm64).expect("create"))
-            .status()
-            .expect("tar");
-        assert!(status.success(), "no {member} in the arm64 image");
-        std::fs::set_permissions(&arm64, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        let port = free_port();
-        let server = Running(
-            Command::new(&arm64)
-                .env("PORT", port.to_string())
-                .spawn()
-                .expect("run the arm64 server"),
-        );
-        let body = http_get(port);
-        drop(server);
-        assert!(body.contains("hello from shallot"), "{body}");
-    });
-}
-
-#[test]
-fn static_refuses_one_binary_for_two_platforms() {
-    with_arm64(|| {
-        let dir = example_copy("static");
-        compile_server(dir.path(), true);
-        let out = tempfile::tempdir().expect("tempdir");
-        let log = match build_platforms(dir.path(), None, STATIC_RUNTIME, out.path()) {
-            Ok(_) => panic!("one x86-64 binary built for linux/arm64 too"),
-            Err(log) => log,
-        };
-        assert!(
-            log.contains(
-                "shallot.yaml:4:13: `server` is built for x86-64 (amd64), not for linux/arm64"
-            ),
-            "{log}"
-        );
-        assert!(
-            log.contains("name each one's binary: `entrypoint: dist/${TARGETARCH}/server`"),
-            "{log}"
-        );
-    });
-}
+        });
+    }
+);

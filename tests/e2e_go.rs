@@ -6,7 +6,7 @@ mod support;
 use support::*;
 
 e2e_tests!(
-    fn entrypoint_selects_another_main_package() {
+    fn entrypoint_selects_another_main_package() on [Dockerd, Buildx] {
         let dir = GO.copy();
         let cmd = dir.path().join("cmd/hi");
         std::fs::create_dir_all(&cmd).expect("mkdir");
@@ -32,7 +32,7 @@ e2e_tests!(
         assert!(out.contains("hi from cmd/hi"), "{out}");
     }
 
-    fn go_mod_newer_than_every_builder_fails_with_the_known_versions() {
+    fn go_mod_newer_than_every_builder_fails_with_the_known_versions() on [Dockerd, Buildx] {
         let log = GO.build_fails("too-new", |dir| {
             edit(dir, "go.mod", |m| m.replace("go 1.19", "go 1.99"))
         });
@@ -43,7 +43,7 @@ e2e_tests!(
         );
     }
 
-    fn compile_errors_name_the_build_step() {
+    fn compile_errors_name_the_build_step() on [Dockerd, Buildx] {
         let log = GO.build_fails("broken", |dir| {
             edit(dir, "main.go", |s| s.replace("port := ", "port = "))
         });

@@ -22,7 +22,7 @@ fn image_file(image: &str, path: &str) -> String {
 }
 
 e2e_tests!(
-    fn jvm_options_reach_the_jvm_through_java_tool_options() {
+    fn jvm_options_reach_the_jvm_through_java_tool_options() on [Dockerd, Buildx] {
         let dir = JAVA.copy();
         edit(dir.path(), "shallot.yaml", |spec| {
             format!("{spec}jvm_options: -Xmx64m -Dshallot.check=yes\n")
@@ -55,7 +55,7 @@ e2e_tests!(
         );
     }
 
-    fn unsupported_java_version_fails_the_build_with_its_file() {
+    fn unsupported_java_version_fails_the_build_with_its_file() on [Dockerd, Buildx] {
         let log = JAVA.build_fails("bad", |dir| {
             std::fs::write(dir.join(".java-version"), "1.8.0_402\n").expect("write")
         });
@@ -72,7 +72,7 @@ e2e_tests!(
         );
     }
 
-    fn java_11_runs_on_a_jlinked_runtime_with_only_its_modules() {
+    fn java_11_runs_on_a_jlinked_runtime_with_only_its_modules() on [Dockerd, Buildx] {
         let dir = JAVA.copy();
         edit(dir.path(), "shallot.yaml", |spec| {
             spec.replace("runtime: java\n", "runtime: java@11\n")

@@ -48,9 +48,17 @@ impl Invocation {
     }
 }
 
+/// The first platform of the first worker in `BUILDKIT_WORKERS`. BuildKit v0.8 (Docker 20.10)
+/// writes the worker's fields as `Platforms`, current BuildKit as `platforms`; without it the
+/// frontend would fall back to its own architecture, which under emulation (an arm64 frontend
+/// image on an amd64 daemon) is not the daemon's.
 fn first_worker_platform(json: &str) -> Option<pb::Platform> {
     let workers: serde_json::Value = serde_json::from_str(json).ok()?;
-    let p = workers.get(0)?.get("Platforms")?.get(0)?;
+    let worker = workers.get(0)?;
+    let p = worker
+        .get("platforms")
+        .or_else(|| worker.get("Platforms"))?
+        .get(0)?;
     let field = |name: &str| {
         p.get(name)
             .and_then(|v| v.as_str())
@@ -128,6 +136,15 @@ mod tests {
         assert_eq!(inv.session_id.as_deref(), Some("s1"));
         let p = inv.worker_platform.unwrap_or_default();
         assert_eq!(platform_id(&p), "linux/arm64/v8");
+    }
+
+    #[test]
+    fn reads_current_buildkits_workers() {
+        // As BuildKit v0.32 writes them: lowercase fields, the native platform first.
+        let workers = r#"[{"id":"q","labels":{},"platforms":[{"architecture":"amd64","os":"linux"},{"architecture":"arm64","os":"linux"}]}]"#;
+        let inv = Invocation::from_env([("BUILDKIT_WORKERS".to_string(), workers.to_string())]);
+        let p = inv.worker_platform.unwrap_or_default();
+        assert_eq!(platform_id(&p), "linux/amd64");
     }
 
     #[test]

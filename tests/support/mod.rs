@@ -290,7 +290,21 @@ pub fn build_on(
     runtime: &str,
     extra: &[&str],
 ) -> Run {
-    let mut cmd = build_command(context, spec, tag, builder, runtime, extra);
+    build_through(&frontend_ref(), context, spec, tag, builder, runtime, extra)
+}
+
+/// [`build_on`] through the frontend image `frontend`, named as the test's [`daemon`] finds it
+/// (a local name on dockerd, or a registry reference, possibly `…@sha256:…`, on either).
+pub fn build_through(
+    frontend: &str,
+    context: &Path,
+    spec: &str,
+    tag: &str,
+    builder: Option<&str>,
+    runtime: &str,
+    extra: &[&str],
+) -> Run {
+    let mut cmd = build_command_through(frontend, context, spec, tag, builder, runtime, extra);
     // One build at a time on dockerd: Docker 20.10's BuildKit (v0.8) panics ("failed to get
     // edge") and takes dockerd down when concurrent solves share a vertex with and without
     // ignore-cache (moby/buildkit#2303, fixed in v0.12). shallot's graphs share base images,
@@ -306,8 +320,30 @@ pub fn build_on(
     run(&mut cmd)
 }
 
+/// The frontend under test as the test's [`daemon`] finds it: [`frontend`] in dockerd's image
+/// store, or pulled from [`REGISTRY`] by the current BuildKit.
+fn frontend_ref() -> String {
+    match daemon() {
+        Daemon::Dockerd => frontend(),
+        Daemon::Buildx => pulled(&frontend()),
+    }
+}
+
 /// The command [`build_on`] runs, for tests that start builds side by side or stop them.
 pub fn build_command(
+    context: &Path,
+    spec: &str,
+    tag: &str,
+    builder: Option<&str>,
+    runtime: &str,
+    extra: &[&str],
+) -> Command {
+    build_command_through(&frontend_ref(), context, spec, tag, builder, runtime, extra)
+}
+
+/// [`build_command`] through the frontend image `frontend` (see [`build_through`]).
+fn build_command_through(
+    frontend: &str,
     context: &Path,
     spec: &str,
     tag: &str,
@@ -332,10 +368,7 @@ pub fn build_command(
     cmd.args(["--progress=plain", "-f"])
         .arg(context.join(spec))
         .args(["-t", tag])
-        .args([
-            "--build-arg",
-            &format!("BUILDKIT_SYNTAX={}", image(&frontend())),
-        ])
+        .args(["--build-arg", &format!("BUILDKIT_SYNTAX={frontend}")])
         .args([
             "--build-arg",
             &format!("SHALLOT_RUNTIME_IMAGE={}", image(runtime)),

@@ -161,6 +161,39 @@ fn reads_only_the_spec_and_the_manifests_before_the_build() {
 }
 
 #[test]
+fn shallot_trace_shows_a_span_per_call_as_vertex_names_and_changes_no_result() {
+    let plain = run(app(Setup::v0_8(), SPEC), &[]);
+    let traced = run(
+        app(Setup::v0_8(), SPEC),
+        &[("build-arg:SHALLOT_TRACE", "1")],
+    );
+    assert_eq!(traced.result(), plain.result(), "the same image");
+    assert_eq!(
+        traced.solves.len(),
+        plain.solves.len() + 1,
+        "one more solve"
+    );
+    let names: Vec<String> = traced
+        .solves
+        .last()
+        .map(|def| def.metadata.values().cloned().collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|meta| meta.description.get("llb.customname").cloned())
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("[shallot trace]")),
+        "{names:?}"
+    );
+    for call in ["ping", "solve", "read file", "resolve image config", "llb"] {
+        assert!(
+            names.iter().any(|n| n.contains(&format!("  {call}"))),
+            "{call}: {names:?}"
+        );
+    }
+}
+
+#[test]
 fn a_bad_spec_returns_its_location_as_a_buildkit_source_detail() {
     let spec = "# syntax=shallot:dev\nruntime: node\nentrypoint: server.js\nport: 70000\n";
     let recorded = run(app(Setup::v0_8(), spec), &[]);

@@ -14,12 +14,14 @@ mod stdio;
 mod subrequests;
 #[cfg(feature = "testbridge")]
 pub mod testbridge;
+mod trace;
 
 pub use bridge::{Bridge, CallError, Caps};
 pub use errors::{Failure, source_detail};
 pub use opts::{Invocation, host_platform, parse_platform, platform_id};
 pub use request::{BUILD_ARGS, Request};
 pub use stdio::{Stream, channel, stdio};
+pub use trace::{Span, SpanGuard, TRACE_ARG, TRACE_TITLE, Trace};
 
 use crate::context::Context;
 use crate::llb::{self, BuildEnv, LocalOptions, Meta, SourceFile, State};
@@ -42,14 +44,17 @@ pub async fn serve<S: Stream + 'static>(
     stream: S,
     invocation: Invocation,
 ) -> Result<(), CallError> {
+    let trace = Trace::for_build_arg(invocation.build_arg(TRACE_ARG));
     let unreachable = |message: String| CallError {
         call: "connect",
         status: tonic::Status::unavailable(message),
     };
+    let connecting = trace.span("connect", String::new);
     let channel = channel(stream)
         .await
         .map_err(|e| unreachable(format!("cannot talk to BuildKit over stdio: {e}")))?;
-    let bridge = tokio::time::timeout(PING_TIMEOUT, Bridge::connect(channel))
+    drop(connecting);
+    let bridge = tokio::time::timeout(PING_TIMEOUT, Bridge::connect(channel, trace.clone()))
         .await
         .map_err(|_| unreachable("BuildKit did not answer ping within 15 s".to_string()))??;
 
@@ -74,7 +79,53 @@ pub async fn serve<S: Stream + 'static>(
         }
     };
     let mut bridge = bridge;
-    bridge.r#return(request).await
+    if trace.is_on() {
+        show_trace(&mut bridge).await;
+    }
+    let returned = bridge.r#return(request).await;
+    if trace.is_on() {
+        eprintln!("{}", trace.render());
+    }
+    returned
+}
+
+/// Puts the trace into the build's progress, where `--progress=plain` shows it: each line is
+/// the name of a vertex that makes an empty directory (`/0`, `/1`, … each on the one before,
+/// from scratch), solved and evaluated now, since a lazy solve shows nothing. The vertices
+/// ignore the cache: run one after the other, they are shown in order (cached ones are shown
+/// in any order), for a few milliseconds each, after every span was timed. A daemon that
+/// cannot evaluate a solve (`gateway.solve.evaluate`) gets none; the trace is in its log, from
+/// stderr, all the same.
+async fn show_trace(bridge: &mut Bridge) {
+    if !bridge.caps.gateway("gateway.solve.evaluate") {
+        return;
+    }
+    let mut state = State::scratch();
+    for (i, line) in bridge.trace().lines().into_iter().enumerate() {
+        let mkdir = llb::FileAction::Mkdir {
+            path: format!("/{i}"),
+            mode: 0o755,
+            owner: None,
+            timestamp: None,
+        };
+        let meta = Meta {
+            name: Some(line),
+            ignore_cache: true,
+            ..Default::default()
+        };
+        state = state.file(vec![mkdir], meta);
+    }
+    let solved = bridge
+        .solve_request(gw::SolveRequest {
+            definition: Some(state.marshal(None).pb),
+            evaluate: true,
+            ..Default::default()
+        })
+        .await;
+    // The trace never fails a build.
+    if let Err(e) = solved {
+        eprintln!("shallot: the trace was not shown: {e}");
+    }
 }
 
 /// Runs the build and returns the result to hand back to BuildKit.
@@ -106,7 +157,11 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         read = Some((file, definition));
         text
     };
+    let loading = bridge.trace().span("load", || {
+        "spec and context read, parsed, planned".to_string()
+    });
     let loaded = load::load(&mut reader, read_spec, &request.options).await;
+    drop(loading);
     let (spec_file, spec_definition) = read.unwrap_or_default();
     let loaded = match loaded {
         Ok(loaded) => loaded,
@@ -167,7 +222,9 @@ async fn build_platform(
     let mut env = build_env(bridge, inv, on);
     let (builder_config, base_config) = resolve_bases(bridge, request, plan, &env).await?;
     env.builder_env = builder_config.as_ref().map(config_env).unwrap_or_default();
+    let marshalling = bridge.trace().span("llb", String::new);
     let definition = llb::from_plan(plan, &env, stage);
+    drop(marshalling);
     let missing = bridge.caps.missing_llb(&definition.caps);
     if !missing.is_empty() {
         return Err(Failure::MissingCaps(missing));

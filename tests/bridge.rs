@@ -146,13 +146,31 @@ fn reads_only_the_spec_and_the_manifests_before_the_build() {
     assert_eq!(spec_follow, r#"["shallot.yaml"]"#);
     let (context_source, probes) = follow(&recorded.solves[1]).expect("probe source");
     assert_eq!(context_source, "local://context");
+    // The start files specs name most (node's server.js and index.js) are read with the
+    // manifests: the start script this spec names needs no second read of the context.
     assert!(
-        probes.contains("package.json") && probes.contains(".dockerignore"),
+        probes.contains("package.json")
+            && probes.contains(".dockerignore")
+            && probes.contains("server.js"),
         "{probes}"
     );
-    // The start script the spec names is looked for, so a missing one is a spec error.
-    let (_, named) = follow(&recorded.solves[2]).expect("named files source");
-    assert_eq!(named, r#"["server.js"]"#);
+    assert_eq!(recorded.solves.len(), 3, "spec, probes, build");
+}
+
+#[test]
+fn a_start_script_the_probes_did_not_read_is_read_before_the_build() {
+    let spec = "# syntax=shallot:dev\nruntime: node\nentrypoint: app/main.js\nport: 8080\n";
+    let setup = app(Setup::v0_8(), spec).file("context", "app/main.js", "require('http')");
+    let recorded = run(setup, &[]);
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    // It is looked for, so that a missing one is a spec error.
+    let named = ops(&recorded.solves[2])
+        .into_iter()
+        .find_map(|op| match op.op {
+            Some(pb::op::Op::Source(s)) => s.attrs.get("local.followpaths").cloned(),
+            _ => None,
+        });
+    assert_eq!(named.as_deref(), Some(r#"["app/main.js"]"#));
     assert_eq!(
         recorded.solves.len(),
         4,

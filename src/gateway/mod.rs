@@ -29,7 +29,7 @@ use crate::plan::{Plan, Stage};
 use crate::proto::{gateway as gw, pb};
 use crate::{image, lint, load, spec};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use subrequests::Query;
 
@@ -178,20 +178,25 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         return Ok(subrequests::answer(query, &answered));
     }
     let warnings = lint::lint(&loaded.spec, &loaded.plan, loaded.recipe);
-    subrequests::send_warnings(bridge, &warnings, &spec_file, &spec_definition).await;
-
-    let mut images = Vec::new();
-    for platform in &request.platforms {
-        let on = PlatformBuild {
-            request: &request,
-            plan: &loaded.plan,
-            spec_file: &spec_file,
-            context_source: &context_source,
-            platform,
-        };
-        images.push(build_platform(bridge, inv, &on).await?);
-    }
-    Ok(result(bridge, &request, images))
+    // The warnings go while the images are resolved: neither waits for the other.
+    let mut warner = bridge.clone();
+    let warned = subrequests::send_warnings(&mut warner, &warnings, &spec_file, &spec_definition);
+    let built = async {
+        let mut images = Vec::new();
+        for platform in &request.platforms {
+            let on = PlatformBuild {
+                request: &request,
+                plan: &loaded.plan,
+                spec_file: &spec_file,
+                context_source: &context_source,
+                platform,
+            };
+            images.push(build_platform(bridge, inv, &on).await?);
+        }
+        Ok::<_, Failure>(images)
+    };
+    let ((), images) = tokio::join!(warned, built);
+    Ok(result(bridge, &request, images?))
 }
 
 /// One platform's image: its ref, its definition and its config.
@@ -467,6 +472,35 @@ struct GatewayContext {
     session: Option<String>,
 }
 
+impl GatewayContext {
+    /// Runs `call` for each key at once, each on its own clone of the bridge, and collects the
+    /// answers by key.
+    async fn all<K, V, F, Fut>(&self, id: &str, keys: BTreeSet<K>, call: F) -> BTreeMap<K, V>
+    where
+        K: Ord + Send + 'static,
+        V: Send + 'static,
+        F: Fn(Bridge, String, K) -> Fut,
+        Fut: std::future::Future<Output = (K, V)> + Send + 'static,
+    {
+        let mut calls = tokio::task::JoinSet::new();
+        for key in keys {
+            calls.spawn(call(self.bridge.clone(), id.to_string(), key));
+        }
+        let mut answers = BTreeMap::new();
+        while let Some(answer) = calls.join_next().await {
+            match answer {
+                Ok((key, value)) => {
+                    answers.insert(key, value);
+                }
+                // A panic goes on up, to be answered as one (see `serve`); nothing cancels.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
+            }
+        }
+        answers
+    }
+}
+
 impl Context for GatewayContext {
     type Error = CallError;
 
@@ -493,35 +527,49 @@ impl Context for GatewayContext {
             }
         };
         let id = self.bridge.solve(definition).await?;
-        let mut listings: BTreeMap<String, Vec<(String, bool, i64)>> = BTreeMap::new();
-        let mut files = BTreeMap::new();
-        for path in paths {
-            let (dir, file) = match path.rsplit_once('/') {
-                Some((dir, file)) => (dir.to_string(), file),
-                None => (String::new(), *path),
-            };
-            if !listings.contains_key(&dir) {
+        // Every directory is listed, then every file there read, each batch at once: a call
+        // waits for BuildKit, never for the call before it.
+        let split = |path: &str| match path.rsplit_once('/') {
+            Some((dir, file)) => (dir.to_string(), file.to_string()),
+            None => (String::new(), path.to_string()),
+        };
+        let dirs: BTreeSet<String> = paths.iter().map(|p| split(p).0).collect();
+        let listings = self
+            .all(&id, dirs, |mut bridge, id, dir| async move {
+                let at = if dir.is_empty() { "/" } else { dir.as_str() };
                 // A missing directory simply has no entries.
-                let entries = self
-                    .bridge
-                    .read_dir(&id, if dir.is_empty() { "/" } else { &dir })
-                    .await;
-                listings.insert(dir.clone(), entries.unwrap_or_default());
-            }
-            let exists = listings.get(&dir).is_some_and(|entries| {
-                entries
-                    .iter()
-                    .any(|(name, is_dir, _)| name == file && !is_dir)
-            });
-            if exists {
-                match self.bridge.read_file(&id, path, limit).await {
-                    Ok(data) => {
-                        files.insert(path.to_string(), data);
-                    }
-                    // A dangling link: the build's steps would not find the file either.
-                    Err(e) if e.is_missing_file() => {}
-                    Err(e) => return Err(e),
+                let entries = bridge.read_dir(&id, at).await.unwrap_or_default();
+                (dir, entries)
+            })
+            .await;
+        let existing: BTreeSet<String> = paths
+            .iter()
+            .filter(|path| {
+                let (dir, file) = split(path);
+                listings.get(&dir).is_some_and(|entries| {
+                    entries
+                        .iter()
+                        .any(|(name, is_dir, _)| *name == file && !is_dir)
+                })
+            })
+            .map(|path| path.to_string())
+            .collect();
+        let reads = self
+            .all(&id, existing, move |mut bridge, id, path| async move {
+                let read = bridge.read_file(&id, &path, limit).await;
+                (path, read)
+            })
+            .await;
+        let mut files = BTreeMap::new();
+        // In path order, so that the error reported is the same whichever call ends first.
+        for (path, read) in reads {
+            match read {
+                Ok(data) => {
+                    files.insert(path, data);
                 }
+                // A dangling link: the build's steps would not find the file either.
+                Err(e) if e.is_missing_file() => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(files)

@@ -186,23 +186,20 @@ fn shallot_trace_shows_a_span_per_call_as_vertex_names_and_changes_no_result() {
         &[("build-arg:SHALLOT_TRACE", "1")],
     );
     assert_eq!(traced.result(), plain.result(), "the same image");
-    assert_eq!(
-        traced.solves.len(),
-        plain.solves.len() + 1,
-        "one more solve"
-    );
-    let names: Vec<String> = traced
-        .solves
-        .last()
-        .map(|def| def.metadata.values().cloned().collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
+    assert_eq!(traced.solves[..plain.solves.len()], plain.solves[..]);
+    // Then one solve a line, in order.
+    let names: Vec<String> = traced.solves[plain.solves.len()..]
+        .iter()
+        .flat_map(|def| def.metadata.values().cloned().collect::<Vec<_>>())
         .filter_map(|meta| meta.description.get("llb.customname").cloned())
         .collect();
+    assert_eq!(names.len(), traced.solves.len() - plain.solves.len());
     assert!(
         names.iter().all(|n| n.starts_with("[shallot trace]")),
         "{names:?}"
     );
+    assert!(names[0].ends_with("call (ms from the frontend's start)"));
+    assert!(names[names.len() - 1].ends_with("so far"));
     for call in ["ping", "solve", "read file", "resolve image config", "llb"] {
         assert!(
             names.iter().any(|n| n.contains(&format!("  {call}"))),

@@ -90,17 +90,16 @@ pub async fn serve<S: Stream + 'static>(
 }
 
 /// Puts the trace into the build's progress, where `--progress=plain` shows it: each line is
-/// the name of a vertex that makes an empty directory (`/0`, `/1`, … each on the one before,
-/// from scratch), solved and evaluated now, since a lazy solve shows nothing. The vertices
-/// ignore the cache: run one after the other, they are shown in order (cached ones are shown
-/// in any order), for a few milliseconds each, after every span was timed. A daemon that
-/// cannot evaluate a solve (`gateway.solve.evaluate`) gets none; the trace is in its log, from
-/// stderr, all the same.
+/// the name of a vertex that makes an empty directory (`/0`, `/1`, … on scratch, so cached
+/// after the first traced build), solved and evaluated now, since a lazy solve shows nothing.
+/// One solve a line, one after the other, so that the lines are shown in order (BuildKit
+/// reports the cached vertices of one graph in any order): a millisecond or two a line, after
+/// every span was timed. A daemon that cannot evaluate a solve (`gateway.solve.evaluate`) gets
+/// none; the trace is in its log, from stderr, all the same.
 async fn show_trace(bridge: &mut Bridge) {
     if !bridge.caps.gateway("gateway.solve.evaluate") {
         return;
     }
-    let mut state = State::scratch();
     for (i, line) in bridge.trace().lines().into_iter().enumerate() {
         let mkdir = llb::FileAction::Mkdir {
             path: format!("/{i}"),
@@ -110,21 +109,21 @@ async fn show_trace(bridge: &mut Bridge) {
         };
         let meta = Meta {
             name: Some(line),
-            ignore_cache: true,
             ..Default::default()
         };
-        state = state.file(vec![mkdir], meta);
-    }
-    let solved = bridge
-        .solve_request(gw::SolveRequest {
-            definition: Some(state.marshal(None).pb),
-            evaluate: true,
-            ..Default::default()
-        })
-        .await;
-    // The trace never fails a build.
-    if let Err(e) = solved {
-        eprintln!("shallot: the trace was not shown: {e}");
+        let definition = State::scratch().file(vec![mkdir], meta).marshal(None).pb;
+        let solved = bridge
+            .solve_request(gw::SolveRequest {
+                definition: Some(definition),
+                evaluate: true,
+                ..Default::default()
+            })
+            .await;
+        // The trace never fails a build.
+        if let Err(e) = solved {
+            eprintln!("shallot: the trace was not shown: {e}");
+            return;
+        }
     }
 }
 

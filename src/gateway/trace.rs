@@ -8,10 +8,10 @@
 //! log (dockerd's or buildkitd's), never to the client, so the trace is shown in the build's
 //! progress instead: each of its lines is the name of a vertex (names are one line: the graph
 //! escapes line breaks), which `--progress=plain` prints as `#N [shallot trace] …`. The
-//! vertices make empty directories on scratch, one on the other, uncached so that they run and
-//! are shown in order: one more solve, a few milliseconds a line, after every span was timed.
-//! They are solved before the answer; the `return` span, which ends after that, is only in the
-//! copy written to stderr.
+//! vertices make empty directories on scratch, cached after the first traced build, and are
+//! solved one by one so that they are shown in order: a millisecond or two a line, after every
+//! span was timed. They are solved before the answer; the `return` span, which ends after
+//! that, is only in the copy written to stderr.
 
 use crate::proto::pb;
 use std::sync::{Arc, Mutex};
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 /// The build arg that turns the trace on (`1` or `true`).
 pub const TRACE_ARG: &str = "SHALLOT_TRACE";
 
-/// The first line of a rendered trace, and so the progress line of its vertex.
+/// What every line of a trace starts with, so that its vertices stand out in the progress.
 pub const TRACE_TITLE: &str = "[shallot trace]";
 
 /// One timed step of the frontend.

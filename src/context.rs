@@ -76,6 +76,20 @@ pub async fn gather_headers<C: Context>(
     Ok(())
 }
 
+/// What [`gather_headers`] would add for `paths` when [`gather`] has already looked for them:
+/// each file's first [`HEADER_BYTES`] (in place of its contents), and those the context lacks
+/// to [`Facts::absent`]. No second read of the context is needed.
+pub fn headers_read(paths: &[String], facts: &mut Facts) {
+    for path in paths {
+        match facts.files.get_mut(path) {
+            Some(bytes) => bytes.truncate(HEADER_BYTES),
+            None => {
+                facts.absent.insert(path.clone());
+            }
+        }
+    }
+}
+
 /// A build context on the local disk.
 #[derive(Clone, Debug)]
 pub struct LocalDir {

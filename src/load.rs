@@ -82,26 +82,39 @@ where
 {
     // The runtime is not known before the spec is, so every recipe's manifests are read while
     // the spec is: two transfers overlap instead of following each other.
-    // The spec file itself is read too: only a context that holds it can ship it.
+    // The spec file itself is read too: only a context that holds it can ship it. So are the
+    // files specs name most often (`guesses`): a spec naming only those needs no second read.
     let mut probes: Vec<&str> = runtimes::all_probes();
+    let guesses = runtimes::default_spec_probes();
+    probes.extend(guesses.iter().map(String::as_str));
     let spec_file = options
         .spec_file
         .as_deref()
         .and_then(crate::runtimes::inside_context);
     probes.extend(spec_file.as_deref());
+    probes.sort_unstable();
+    probes.dedup();
     let (text, facts) = tokio::join!(spec, context::gather(context, &probes));
     let text = text.map_err(LoadError::Read)?;
     let spec = spec::parse(&text, &runtimes::names())?;
     let recipe = runtimes::find(&spec.runtime.value)
         .ok_or_else(|| LoadError::NoRecipe(spec.runtime.value.clone()))?;
     let mut facts = facts.map_err(|e| LoadError::Read(e.into()))?;
-    let options = &spec_in_context(options, spec_file, &text, &mut facts);
+    let options = &spec_in_context(options, spec_file.clone(), &text, &mut facts);
     let platforms = match platforms {
         [] => std::slice::from_ref(&options.platform),
         some => some,
     };
     let named = spec_probes(recipe, &spec, platforms);
-    context::gather_headers(context, &named, &mut facts)
+    // The spec file is left to `spec_in_context`: one named by the spec is read again.
+    let read = |path: &String| {
+        spec_file.as_ref() != Some(path)
+            && (guesses.contains(path) || runtimes::all_probes().contains(&path.as_str()))
+    };
+    let (seen, unseen): (Vec<String>, Vec<String>) = named.iter().cloned().partition(read);
+    context::headers_read(&seen, &mut facts);
+    settle_guesses(&guesses, &named, spec_file.as_deref(), &mut facts);
+    context::gather_headers(context, &unseen, &mut facts)
         .await
         .map_err(|e| LoadError::Read(e.into()))?;
     let plans = plan_each(recipe, &spec, &facts, options, platforms)?;
@@ -175,6 +188,22 @@ fn plan_each<E>(
     }
 }
 
+/// Makes the guessed files' facts what they would be had the guesses not been read with the
+/// manifests: a named one holds its header ([`context::headers_read`]) and is never oversized,
+/// an unnamed one is gone. Manifests and the spec file (`spec_in_context`'s) are left alone.
+fn settle_guesses(guesses: &[String], named: &[String], spec: Option<&str>, facts: &mut Facts) {
+    let manifests = runtimes::all_probes();
+    for guess in guesses {
+        if manifests.contains(&guess.as_str()) || spec == Some(guess.as_str()) {
+            continue;
+        }
+        facts.oversized.remove(guess);
+        if !named.contains(guess) {
+            facts.files.remove(guess);
+        }
+    }
+}
+
 /// `options` with the spec file's path only when the context holds that file with the spec's
 /// contents (the `filename` option names it in the spec's own directory, which need not be the
 /// context); the file's contents are dropped from the facts unless a recipe asked for it.
@@ -234,16 +263,36 @@ mod tests {
         ]))
     }
 
-    fn load_with(
-        files: &mut Files,
+    /// A context that records what each read asked for.
+    struct Recording {
+        files: Files,
+        reads: Vec<Vec<String>>,
+    }
+
+    impl Context for Recording {
+        type Error = std::io::Error;
+
+        async fn read_existing(
+            &mut self,
+            paths: &[&str],
+            limit: usize,
+        ) -> Result<BTreeMap<String, Vec<u8>>, std::io::Error> {
+            self.reads
+                .push(paths.iter().map(|p| p.to_string()).collect());
+            self.files.read_existing(paths, limit).await
+        }
+    }
+
+    fn load_with<C: Context<Error = std::io::Error>>(
+        files: &mut C,
         spec: &str,
         options: &Options,
     ) -> Result<Loaded, LoadError<std::io::Error>> {
         load_for(files, spec, options, &[])
     }
 
-    fn load_for(
-        files: &mut Files,
+    fn load_for<C: Context<Error = std::io::Error>>(
+        files: &mut C,
         spec: &str,
         options: &Options,
         platforms: &[Platform],
@@ -321,6 +370,66 @@ mod tests {
         assert_eq!(loaded.facts.dockerignore.as_deref(), Some("node_modules\n"));
         assert_eq!(loaded.plan.runtime, "node");
         assert_eq!(loaded.text, NODE_SPEC);
+    }
+
+    #[test]
+    fn a_guessed_start_file_needs_no_second_read_and_is_only_its_header() {
+        let mut files = node_app();
+        files
+            .0
+            .insert("server.js".to_string(), vec![b'x'; (1 << 20) + 10]);
+        let mut context = Recording {
+            files,
+            reads: Vec::new(),
+        };
+        let loaded = load_with(&mut context, NODE_SPEC, &Options::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(context.reads.len(), 1, "{:?}", context.reads);
+        assert!(context.reads[0].contains(&"server.js".to_string()));
+        // What a read of its header alone would have given.
+        assert_eq!(loaded.facts.files["server.js"].len(), context::HEADER_BYTES);
+        assert!(!loaded.facts.oversized.contains("server.js"));
+    }
+
+    #[test]
+    fn guessed_files_the_spec_does_not_name_are_no_facts_and_others_are_read_after() {
+        let files = Files(BTreeMap::from([
+            ("requirements.txt".to_string(), b"flask\n".to_vec()),
+            ("web.py".to_string(), b"".to_vec()),
+            ("index.js".to_string(), b"//".to_vec()),
+            ("src/main.rs".to_string(), b"fn main() {}".to_vec()),
+        ]));
+        let mut context = Recording {
+            files,
+            reads: Vec::new(),
+        };
+        let spec = "runtime: python\nentrypoint: web.py\n";
+        let loaded =
+            load_with(&mut context, spec, &Options::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!loaded.facts.has("index.js") && !loaded.facts.has("src/main.rs"));
+        assert!(!loaded.facts.lacks("index.js"));
+        assert_eq!(context.reads.len(), 2, "{:?}", context.reads);
+        assert_eq!(context.reads[1], ["web.py"]);
+        assert!(loaded.facts.has("web.py"));
+    }
+
+    #[test]
+    fn a_named_guess_the_context_lacks_is_absent() {
+        let mut files = node_app();
+        files.0.remove("server.js");
+        let mut context = Recording {
+            files,
+            reads: Vec::new(),
+        };
+        let e = load_with(&mut context, NODE_SPEC, &Options::default())
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("shallot.yaml:2:13: `server.js` is not in the build context"),
+            "{e}"
+        );
+        assert_eq!(context.reads.len(), 1);
     }
 
     #[test]

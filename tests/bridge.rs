@@ -146,18 +146,66 @@ fn reads_only_the_spec_and_the_manifests_before_the_build() {
     assert_eq!(spec_follow, r#"["shallot.yaml"]"#);
     let (context_source, probes) = follow(&recorded.solves[1]).expect("probe source");
     assert_eq!(context_source, "local://context");
+    // The start files specs name most (node's server.js and index.js) are read with the
+    // manifests: the start script this spec names needs no second read of the context.
     assert!(
-        probes.contains("package.json") && probes.contains(".dockerignore"),
+        probes.contains("package.json")
+            && probes.contains(".dockerignore")
+            && probes.contains("server.js"),
         "{probes}"
     );
-    // The start script the spec names is looked for, so a missing one is a spec error.
-    let (_, named) = follow(&recorded.solves[2]).expect("named files source");
-    assert_eq!(named, r#"["server.js"]"#);
+    assert_eq!(recorded.solves.len(), 3, "spec, probes, build");
+}
+
+#[test]
+fn a_start_script_the_probes_did_not_read_is_read_before_the_build() {
+    let spec = "# syntax=shallot:dev\nruntime: node\nentrypoint: app/main.js\nport: 8080\n";
+    let setup = app(Setup::v0_8(), spec).file("context", "app/main.js", "require('http')");
+    let recorded = run(setup, &[]);
+    assert!(recorded.result().is_some(), "{:?}", recorded.error());
+    // It is looked for, so that a missing one is a spec error.
+    let named = ops(&recorded.solves[2])
+        .into_iter()
+        .find_map(|op| match op.op {
+            Some(pb::op::Op::Source(s)) => s.attrs.get("local.followpaths").cloned(),
+            _ => None,
+        });
+    assert_eq!(named.as_deref(), Some(r#"["app/main.js"]"#));
     assert_eq!(
         recorded.solves.len(),
         4,
         "spec, probes, the files the spec names, build"
     );
+}
+
+#[test]
+fn shallot_trace_shows_a_span_per_call_as_vertex_names_and_changes_no_result() {
+    let plain = run(app(Setup::v0_8(), SPEC), &[]);
+    let traced = run(
+        app(Setup::v0_8(), SPEC),
+        &[("build-arg:SHALLOT_TRACE", "1")],
+    );
+    assert_eq!(traced.result(), plain.result(), "the same image");
+    assert_eq!(traced.solves[..plain.solves.len()], plain.solves[..]);
+    // Then one solve a line, in order.
+    let names: Vec<String> = traced.solves[plain.solves.len()..]
+        .iter()
+        .flat_map(|def| def.metadata.values().cloned().collect::<Vec<_>>())
+        .filter_map(|meta| meta.description.get("llb.customname").cloned())
+        .collect();
+    assert_eq!(names.len(), traced.solves.len() - plain.solves.len());
+    assert!(
+        names.iter().all(|n| n.starts_with("[shallot trace]")),
+        "{names:?}"
+    );
+    assert!(names[0].ends_with("call (ms from the frontend's start)"));
+    assert!(names[names.len() - 1].ends_with("so far"));
+    for call in ["ping", "solve", "read file", "resolve image config", "llb"] {
+        assert!(
+            names.iter().any(|n| n.contains(&format!("  {call}"))),
+            "{call}: {names:?}"
+        );
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! The LLBBridge client: the calls shallot makes to BuildKit, with the daemon's capabilities.
 
+use super::trace::{Trace, definition_label};
 use crate::llb::ResolveMode;
 use crate::proto::gateway as gw;
 use crate::proto::gateway::llb_bridge_client::LlbBridgeClient;
@@ -74,14 +75,17 @@ pub struct Bridge {
     client: LlbBridgeClient<Channel>,
     /// The daemon's capabilities.
     pub caps: Caps,
+    /// Where each call is timed (off unless `SHALLOT_TRACE` asks).
+    trace: Trace,
 }
 
 impl Bridge {
-    /// Pings the daemon and records its capabilities.
-    pub async fn connect(channel: Channel) -> Result<Bridge, CallError> {
+    /// Pings the daemon and records its capabilities; each call is timed into `trace`.
+    pub async fn connect(channel: Channel, trace: Trace) -> Result<Bridge, CallError> {
         let mut client = LlbBridgeClient::new(channel)
             .max_decoding_message_size(MAX_MESSAGE)
             .max_encoding_message_size(MAX_MESSAGE);
+        let span = trace.span("ping", String::new);
         let pong = client
             .ping(gw::PingRequest {})
             .await
@@ -90,6 +94,7 @@ impl Bridge {
                 status,
             })?
             .into_inner();
+        drop(span);
         let enabled = |caps: Vec<crate::proto::apicaps::ApiCap>| -> BTreeSet<String> {
             caps.into_iter()
                 .filter(|c| c.enabled)
@@ -106,7 +111,16 @@ impl Bridge {
             llb: enabled(pong.llb_caps),
             llb_listed,
         };
-        Ok(Bridge { client, caps })
+        Ok(Bridge {
+            client,
+            caps,
+            trace,
+        })
+    }
+
+    /// The trace the calls are timed into.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
     }
 
     /// Solves a definition and returns the result's ref id (solves are lazy: nothing runs
@@ -126,6 +140,13 @@ impl Bridge {
     ) -> Result<String, CallError> {
         request.allow_result_return = true;
         request.allow_result_array_ref = self.caps.gateway("proto.refarray");
+        let _span = self.trace.span("solve", || {
+            request
+                .definition
+                .as_ref()
+                .map(definition_label)
+                .unwrap_or_default()
+        });
         let response = self
             .client
             .solve(request)
@@ -150,6 +171,7 @@ impl Bridge {
         path: &str,
         limit: usize,
     ) -> Result<Vec<u8>, CallError> {
+        let _span = self.trace.span("read file", || path.to_string());
         let request = gw::ReadFileRequest {
             r#ref: reference.to_string(),
             file_path: path.to_string(),
@@ -175,6 +197,7 @@ impl Bridge {
         reference: &str,
         path: &str,
     ) -> Result<Vec<(String, bool, i64)>, CallError> {
+        let _span = self.trace.span("read dir", || path.to_string());
         let request = gw::ReadDirRequest {
             r#ref: reference.to_string(),
             dir_path: path.to_string(),
@@ -206,6 +229,9 @@ impl Bridge {
         resolve_mode: ResolveMode,
         log_name: &str,
     ) -> Result<serde_json::Value, CallError> {
+        let _span = self
+            .trace
+            .span("resolve image config", || reference.to_string());
         let request = gw::ResolveImageConfigRequest {
             r#ref: reference.to_string(),
             platform: Some(platform.clone()),
@@ -234,6 +260,7 @@ impl Bridge {
         if !self.caps.gateway("frontend.inputs") {
             return Ok(BTreeMap::new());
         }
+        let _span = self.trace.span("inputs", String::new);
         let response = self
             .client
             .inputs(gw::InputsRequest {})
@@ -251,6 +278,9 @@ impl Bridge {
         if !self.caps.gateway("gateway.warnings") {
             return Ok(());
         }
+        let _span = self.trace.span("warn", || {
+            String::from_utf8_lossy(&request.short).into_owned()
+        });
         self.client
             .warn(request)
             .await
@@ -263,6 +293,7 @@ impl Bridge {
 
     /// Answers the build: a result or an error, exactly once.
     pub async fn r#return(&mut self, request: gw::ReturnRequest) -> Result<(), CallError> {
+        let _span = self.trace.span("return", String::new);
         self.client
             .r#return(request)
             .await

@@ -14,12 +14,14 @@ mod stdio;
 mod subrequests;
 #[cfg(feature = "testbridge")]
 pub mod testbridge;
+mod trace;
 
 pub use bridge::{Bridge, CallError, Caps};
 pub use errors::{Failure, source_detail};
 pub use opts::{Invocation, host_platform, parse_platform, plan_platform, platform_id};
 pub use request::{BUILD_ARGS, Request};
 pub use stdio::{Stream, channel, stdio};
+pub use trace::{Span, SpanGuard, TRACE_ARG, TRACE_TITLE, Trace};
 
 use crate::context::Context;
 use crate::llb::{self, BuildEnv, LocalOptions, Meta, SourceFile, State};
@@ -27,7 +29,7 @@ use crate::plan::{Plan, Platform, Stage};
 use crate::proto::{gateway as gw, pb};
 use crate::{image, lint, load, spec};
 use serde_json::json;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 use subrequests::Query;
 
@@ -42,14 +44,17 @@ pub async fn serve<S: Stream + 'static>(
     stream: S,
     invocation: Invocation,
 ) -> Result<(), CallError> {
+    let trace = Trace::for_build_arg(invocation.build_arg(TRACE_ARG));
     let unreachable = |message: String| CallError {
         call: "connect",
         status: tonic::Status::unavailable(message),
     };
+    let connecting = trace.span("connect", String::new);
     let channel = channel(stream)
         .await
         .map_err(|e| unreachable(format!("cannot talk to BuildKit over stdio: {e}")))?;
-    let bridge = tokio::time::timeout(PING_TIMEOUT, Bridge::connect(channel))
+    drop(connecting);
+    let bridge = tokio::time::timeout(PING_TIMEOUT, Bridge::connect(channel, trace.clone()))
         .await
         .map_err(|_| unreachable("BuildKit did not answer ping within 15 s".to_string()))??;
 
@@ -74,7 +79,52 @@ pub async fn serve<S: Stream + 'static>(
         }
     };
     let mut bridge = bridge;
-    bridge.r#return(request).await
+    if trace.is_on() {
+        show_trace(&mut bridge).await;
+    }
+    let returned = bridge.r#return(request).await;
+    if trace.is_on() {
+        eprintln!("{}", trace.render());
+    }
+    returned
+}
+
+/// Puts the trace into the build's progress, where `--progress=plain` shows it: each line is
+/// the name of a vertex that makes an empty directory (`/0`, `/1`, … on scratch, so cached
+/// after the first traced build), solved and evaluated now, since a lazy solve shows nothing.
+/// One solve a line, one after the other, so that the lines are shown in order (BuildKit
+/// reports the cached vertices of one graph in any order): a millisecond or two a line, after
+/// every span was timed. A daemon that cannot evaluate a solve (`gateway.solve.evaluate`) gets
+/// none; the trace is in its log, from stderr, all the same.
+async fn show_trace(bridge: &mut Bridge) {
+    if !bridge.caps.gateway("gateway.solve.evaluate") {
+        return;
+    }
+    for (i, line) in bridge.trace().lines().into_iter().enumerate() {
+        let mkdir = llb::FileAction::Mkdir {
+            path: format!("/{i}"),
+            mode: 0o755,
+            owner: None,
+            timestamp: None,
+        };
+        let meta = Meta {
+            name: Some(line),
+            ..Default::default()
+        };
+        let definition = State::scratch().file(vec![mkdir], meta).marshal(None).pb;
+        let solved = bridge
+            .solve_request(gw::SolveRequest {
+                definition: Some(definition),
+                evaluate: true,
+                ..Default::default()
+            })
+            .await;
+        // The trace never fails a build.
+        if let Err(e) = solved {
+            eprintln!("shallot: the trace was not shown: {e}");
+            return;
+        }
+    }
 }
 
 /// Runs the build and returns the result to hand back to BuildKit.
@@ -107,7 +157,11 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         text
     };
     let platforms: Vec<Platform> = request.platforms.iter().map(plan_platform).collect();
+    let loading = bridge.trace().span("load", || {
+        "spec and context read, parsed, planned".to_string()
+    });
     let loaded = load::load(&mut reader, read_spec, &request.options, &platforms).await;
+    drop(loading);
     let (spec_file, spec_definition) = read.unwrap_or_default();
     let loaded = match loaded {
         Ok(loaded) => loaded,
@@ -124,21 +178,26 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         return Ok(subrequests::answer(query, &answered));
     }
     let warnings = lint::lint(&loaded.spec, &loaded.plan, loaded.recipe);
-    subrequests::send_warnings(bridge, &warnings, &spec_file, &spec_definition).await;
-
-    let mut images = Vec::new();
-    // The loader planned each platform, in the request's order.
-    for (platform, (_, plan)) in request.platforms.iter().zip(&loaded.plans) {
-        let on = PlatformBuild {
-            request: &request,
-            plan,
-            spec_file: &spec_file,
-            context_source: &context_source,
-            platform,
-        };
-        images.push(build_platform(bridge, inv, &on).await?);
-    }
-    Ok(result(bridge, &request, images))
+    // The warnings go while the images are resolved: neither waits for the other.
+    let mut warner = bridge.clone();
+    let warned = subrequests::send_warnings(&mut warner, &warnings, &spec_file, &spec_definition);
+    let built = async {
+        let mut images = Vec::new();
+        // The loader planned each platform, in the request's order.
+        for (platform, (_, plan)) in request.platforms.iter().zip(&loaded.plans) {
+            let on = PlatformBuild {
+                request: &request,
+                plan,
+                spec_file: &spec_file,
+                context_source: &context_source,
+                platform,
+            };
+            images.push(build_platform(bridge, inv, &on).await?);
+        }
+        Ok::<_, Failure>(images)
+    };
+    let ((), images) = tokio::join!(warned, built);
+    Ok(result(bridge, &request, images?))
 }
 
 /// One platform's image: its ref, its definition and its config.
@@ -169,7 +228,9 @@ async fn build_platform(
     let mut env = build_env(bridge, inv, on);
     let (builder_config, base_config) = resolve_bases(bridge, request, plan, &env).await?;
     env.builder_env = builder_config.as_ref().map(config_env).unwrap_or_default();
+    let marshalling = bridge.trace().span("llb", String::new);
     let definition = llb::from_plan(plan, &env, stage);
+    drop(marshalling);
     let missing = bridge.caps.missing_llb(&definition.caps);
     if !missing.is_empty() {
         return Err(Failure::MissingCaps(missing));
@@ -412,6 +473,35 @@ struct GatewayContext {
     session: Option<String>,
 }
 
+impl GatewayContext {
+    /// Runs `call` for each key at once, each on its own clone of the bridge, and collects the
+    /// answers by key.
+    async fn all<K, V, F, Fut>(&self, id: &str, keys: BTreeSet<K>, call: F) -> BTreeMap<K, V>
+    where
+        K: Ord + Send + 'static,
+        V: Send + 'static,
+        F: Fn(Bridge, String, K) -> Fut,
+        Fut: std::future::Future<Output = (K, V)> + Send + 'static,
+    {
+        let mut calls = tokio::task::JoinSet::new();
+        for key in keys {
+            calls.spawn(call(self.bridge.clone(), id.to_string(), key));
+        }
+        let mut answers = BTreeMap::new();
+        while let Some(answer) = calls.join_next().await {
+            match answer {
+                Ok((key, value)) => {
+                    answers.insert(key, value);
+                }
+                // A panic goes on up, to be answered as one (see `serve`); nothing cancels.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
+            }
+        }
+        answers
+    }
+}
+
 impl Context for GatewayContext {
     type Error = CallError;
 
@@ -438,35 +528,49 @@ impl Context for GatewayContext {
             }
         };
         let id = self.bridge.solve(definition).await?;
-        let mut listings: BTreeMap<String, Vec<(String, bool, i64)>> = BTreeMap::new();
-        let mut files = BTreeMap::new();
-        for path in paths {
-            let (dir, file) = match path.rsplit_once('/') {
-                Some((dir, file)) => (dir.to_string(), file),
-                None => (String::new(), *path),
-            };
-            if !listings.contains_key(&dir) {
+        // Every directory is listed, then every file there read, each batch at once: a call
+        // waits for BuildKit, never for the call before it.
+        let split = |path: &str| match path.rsplit_once('/') {
+            Some((dir, file)) => (dir.to_string(), file.to_string()),
+            None => (String::new(), path.to_string()),
+        };
+        let dirs: BTreeSet<String> = paths.iter().map(|p| split(p).0).collect();
+        let listings = self
+            .all(&id, dirs, |mut bridge, id, dir| async move {
+                let at = if dir.is_empty() { "/" } else { dir.as_str() };
                 // A missing directory simply has no entries.
-                let entries = self
-                    .bridge
-                    .read_dir(&id, if dir.is_empty() { "/" } else { &dir })
-                    .await;
-                listings.insert(dir.clone(), entries.unwrap_or_default());
-            }
-            let exists = listings.get(&dir).is_some_and(|entries| {
-                entries
-                    .iter()
-                    .any(|(name, is_dir, _)| name == file && !is_dir)
-            });
-            if exists {
-                match self.bridge.read_file(&id, path, limit).await {
-                    Ok(data) => {
-                        files.insert(path.to_string(), data);
-                    }
-                    // A dangling link: the build's steps would not find the file either.
-                    Err(e) if e.is_missing_file() => {}
-                    Err(e) => return Err(e),
+                let entries = bridge.read_dir(&id, at).await.unwrap_or_default();
+                (dir, entries)
+            })
+            .await;
+        let existing: BTreeSet<String> = paths
+            .iter()
+            .filter(|path| {
+                let (dir, file) = split(path);
+                listings.get(&dir).is_some_and(|entries| {
+                    entries
+                        .iter()
+                        .any(|(name, is_dir, _)| *name == file && !is_dir)
+                })
+            })
+            .map(|path| path.to_string())
+            .collect();
+        let reads = self
+            .all(&id, existing, move |mut bridge, id, path| async move {
+                let read = bridge.read_file(&id, &path, limit).await;
+                (path, read)
+            })
+            .await;
+        let mut files = BTreeMap::new();
+        // In path order, so that the error reported is the same whichever call ends first.
+        for (path, read) in reads {
+            match read {
+                Ok(data) => {
+                    files.insert(path, data);
                 }
+                // A dangling link: the build's steps would not find the file either.
+                Err(e) if e.is_missing_file() => {}
+                Err(e) => return Err(e),
             }
         }
         Ok(files)

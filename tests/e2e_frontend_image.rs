@@ -243,7 +243,7 @@ e2e_tests! {
     /// build loads that image, the daemon runs its binary through qemu-aarch64, and the image
     /// it makes is the daemon's platform's (the worker's, not the emulated frontend's own) and
     /// answers.
-    fn arm64_frontend_under_qemu_builds_the_node_example() {
+    fn arm64_frontend_under_qemu_builds_the_node_example() on [Dockerd, Buildx] {
         let Some(multi) = multiarch() else { return };
         let frontend = multi.by_digest("arm64");
         let digest = &multi.images["arm64"].digest;

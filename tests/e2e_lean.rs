@@ -33,7 +33,7 @@ fn size(tag: &str) -> String {
 }
 
 e2e_tests!(
-    fn node_image_keeps_this_platforms_native_package_and_drops_the_rest() {
+    fn node_image_keeps_this_platforms_native_package_and_drops_the_rest() on [Dockerd, Buildx] {
         // A copy with new content on every run, so the pruning step runs (and prints what it
         // removes) instead of coming from an earlier run's cache.
         let dir = fixture_copy("node-native");
@@ -77,7 +77,7 @@ e2e_tests!(
         println!("node-native image: {}", size(tag));
     }
 
-    fn next_standalone_ships_the_standalone_tree_and_serves_its_assets() {
+    fn next_standalone_ships_the_standalone_tree_and_serves_its_assets() on [Dockerd, Buildx] {
         let dir = fixture_copy("node-next-standalone");
         let tag = "shallot-e2e/lean:standalone";
         built(dir.path(), tag, NODE_BUILDER, NODE_RUNTIME);
@@ -137,7 +137,7 @@ e2e_tests!(
         println!("node-next-standalone image: {}", size(tag));
     }
 
-    fn go_files_ship_next_to_the_binary_and_are_served() {
+    fn go_files_ship_next_to_the_binary_and_are_served() on [Dockerd, Buildx] {
         let dir = fixture_copy("go-templates");
         let tag = "shallot-e2e/lean:go-files";
         let log = built(dir.path(), tag, GO_BUILDER, STATIC_RUNTIME);
@@ -173,7 +173,7 @@ e2e_tests!(
         println!("go-templates image: {}", size(tag));
     }
 
-    fn go_without_files_fails_at_start_as_before() {
+    fn go_without_files_fails_at_start_as_before() on [Dockerd, Buildx] {
         // The same app without `files`: the binary alone, so the template is missing at start.
         let dir = fixture_copy("go-templates");
         edit(dir.path(), "shallot.yaml", |s| {

@@ -6,7 +6,7 @@ mod support;
 use support::*;
 
 e2e_tests!(
-    fn bad_spec_fails_the_build_with_its_line() {
+    fn bad_spec_fails_the_build_with_its_line() on [Dockerd, Buildx] {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("shallot.yaml"),
@@ -33,7 +33,7 @@ e2e_tests!(
         assert!(r.ok, "a dangling .nvmrc link failed the build:\n{}", r.text);
     }
 
-    fn failing_build_command_names_its_step() {
+    fn failing_build_command_names_its_step() on [Dockerd, Buildx] {
         let log = NODE.build_fails("failing", |dir| {
             edit(dir, "shallot.yaml", |spec| {
                 spec.replace("npm run build", "npm run no-such-script")
@@ -49,7 +49,7 @@ e2e_tests!(
         );
     }
 
-    fn a_node_version_too_old_fails_naming_its_file() {
+    fn a_node_version_too_old_fails_naming_its_file() on [Dockerd, Buildx] {
         let log = NODE_YARN.build_fails("bad-version", |dir| {
             std::fs::write(dir.join(".nvmrc"), "v16.20.2\n").expect("write")
         });
@@ -61,7 +61,7 @@ e2e_tests!(
         );
     }
 
-    fn scripts_start_starts_the_app_when_the_spec_names_no_entrypoint() {
+    fn scripts_start_starts_the_app_when_the_spec_names_no_entrypoint() on [Dockerd, Buildx] {
         let tag = "shallot-e2e/start:node-scripts-start";
         let r = build(&fixture("node-scripts-start"), "shallot.yaml", tag, &[]);
         assert!(r.ok, "build failed:\n{}", r.text);
@@ -71,7 +71,7 @@ e2e_tests!(
         assert!(body.contains("hello from scripts.start"), "{body}");
     }
 
-    fn a_bin_of_a_dependency_starts_the_app_with_the_port_expanded() {
+    fn a_bin_of_a_dependency_starts_the_app_with_the_port_expanded() on [Dockerd, Buildx] {
         // scripts.start is `hello-serve --port $PORT …`: the bin of a local file: package.
         let tag = "shallot-e2e/start:node-bin";
         let r = build(&fixture("node-bin"), "shallot.yaml", tag, &[]);
@@ -97,7 +97,7 @@ e2e_tests!(
         assert!(body.contains("hello from a bin"), "{body}");
     }
 
-    fn a_start_script_the_build_does_not_make_fails_the_build_at_its_line() {
+    fn a_start_script_the_build_does_not_make_fails_the_build_at_its_line() on [Dockerd, Buildx] {
         let dir = fixture_copy("node-scripts-start");
         std::fs::write(
             dir.path().join("shallot.yaml"),
@@ -118,7 +118,7 @@ e2e_tests!(
         );
     }
 
-    fn a_start_command_that_needs_a_shell_is_a_spec_error_at_its_line() {
+    fn a_start_command_that_needs_a_shell_is_a_spec_error_at_its_line() on [Dockerd, Buildx] {
         let dir = fixture_copy("node-scripts-start");
         std::fs::write(
             dir.path().join("shallot.yaml"),

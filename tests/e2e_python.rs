@@ -41,7 +41,7 @@ requires-dist = [{ name = "greeting", path = "vendor/greeting-1.0.0-py3-none-any
 "#;
 
 e2e_tests!(
-    fn byte_code_is_compiled_at_build_time_and_used() {
+    fn byte_code_is_compiled_at_build_time_and_used() on [Dockerd, Buildx] {
         // A read-only root: nothing can be compiled at run time, so a match proves the build did.
         let out = docker(&[
             "run",
@@ -67,7 +67,7 @@ e2e_tests!(
         }
     }
 
-    fn a_uv_project_builds_with_uv_sync_and_runs() {
+    fn a_uv_project_builds_with_uv_sync_and_runs() on [Dockerd, Buildx] {
         // The example as a uv project: the stand-in builder has uv, so the build stays offline.
         let dir = PYTHON.copy();
         std::fs::remove_file(dir.path().join("requirements.txt")).expect("rm requirements.txt");
@@ -85,7 +85,7 @@ e2e_tests!(
         assert!(body.contains("greetings, shallot"), "body: {body}");
     }
 
-    fn a_python_version_too_old_fails_naming_the_file() {
+    fn a_python_version_too_old_fails_naming_the_file() on [Dockerd, Buildx] {
         let log = PYTHON.build_fails("bad", |dir| {
             std::fs::write(
                 dir.join(".python-version"),
@@ -102,7 +102,7 @@ e2e_tests!(
         assert!(log.contains("use 3.9 or newer"), "{log}");
     }
 
-    fn a_procfile_console_script_starts_the_app_on_the_spec_port() {
+    fn a_procfile_console_script_starts_the_app_on_the_spec_port() on [Dockerd, Buildx] {
         // The spec is `runtime: python` and `port: 8080`; the Procfile's web line runs a
         // console script from a vendored wheel with `--port $PORT`.
         let tag = "shallot-e2e/start:python-procfile";
@@ -139,7 +139,7 @@ e2e_tests!(
         assert!(body.contains("hello from a console script"), "{body}");
     }
 
-    fn a_console_script_no_dependency_provides_fails_the_build_naming_it() {
+    fn a_console_script_no_dependency_provides_fails_the_build_naming_it() on [Dockerd, Buildx] {
         let dir = fixture_copy("python-procfile");
         std::fs::write(
             dir.path().join("Procfile"),

@@ -6,7 +6,7 @@ mod support;
 use support::*;
 
 e2e_tests!(
-    fn several_binaries_without_entrypoint_is_a_spec_error() {
+    fn several_binaries_without_entrypoint_is_a_spec_error() on [Dockerd, Buildx] {
         let log = RUST.build_fails("bad", |dir| {
             std::fs::write(
                 dir.join("shallot.yaml"),
@@ -25,7 +25,7 @@ e2e_tests!(
         );
     }
 
-    fn unknown_version_is_a_spec_error_at_the_version() {
+    fn unknown_version_is_a_spec_error_at_the_version() on [Dockerd, Buildx] {
         let log = RUST.build_fails("bad", |dir| {
             std::fs::write(
                 dir.join("shallot.yaml"),

@@ -7,7 +7,7 @@ mod support;
 use support::*;
 
 e2e_tests!(
-    fn dynamic_binary_is_put_on_cc_and_runs() {
+    fn dynamic_binary_is_put_on_cc_and_runs() on [Dockerd, Buildx] {
         let dir = example_copy("static");
         compile_server(dir.path(), false);
         let tag = STATIC.tag("dynamic");
@@ -23,7 +23,7 @@ e2e_tests!(
         assert!(body.contains("hello from shallot"), "body: {body}");
     }
 
-    fn a_script_is_refused_at_the_entrypoint_line() {
+    fn a_script_is_refused_at_the_entrypoint_line() on [Dockerd, Buildx] {
         let log = STATIC.build_fails("script", |dir| {
             std::fs::write(dir.join("server"), "#!/bin/sh\necho hello\n").expect("write")
         });
@@ -33,7 +33,7 @@ e2e_tests!(
         );
     }
 
-    fn a_missing_binary_is_refused_at_the_entrypoint_line() {
+    fn a_missing_binary_is_refused_at_the_entrypoint_line() on [Dockerd, Buildx] {
         let log = STATIC.build_fails("missing", |dir| {
             // What `prepare` compiled (or a binary built in the checkout by hand) must not count.
             let _ = std::fs::remove_file(dir.join("server"));

@@ -178,11 +178,13 @@ fn setup_buildx() -> Result<(), Setup> {
     script("scripts/stand-ins-to-registry", Some(&frontend))
 }
 
-/// Runs `scripts/<name> [arg]` from the repository.
+/// Runs `scripts/<name> [arg]` from the repository, with the `shallot` CLI of this build
+/// (stand-ins-to-registry asks it for the default images' names).
 fn script(name: &str, arg: Option<&str>) -> Result<(), Setup> {
     let out = Command::new("bash")
         .arg(repo().join(name))
         .args(arg)
+        .env("SHALLOT_BIN", env!("CARGO_BIN_EXE_shallot"))
         .current_dir(repo())
         .output()
         .map_err(|e| Setup::Failed(format!("{name}: {e}")))?;

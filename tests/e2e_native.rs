@@ -30,7 +30,7 @@ fn example_on(name: &str, runtime: &str) -> tempfile::TempDir {
 }
 
 e2e_tests!(
-    fn a_python_version_without_a_distroless_image_is_carried_onto_cc_and_answers() {
+    fn a_python_version_without_a_distroless_image_is_carried_onto_cc_and_answers() on [Dockerd, Buildx] {
         let dir = example_on("python", "python@3.11");
         let tag = "shallot-e2e/native:python311";
         let r = build_on(
@@ -87,7 +87,7 @@ e2e_tests!(
         assert_no_shell(tag);
     }
 
-    fn a_node_major_without_a_distroless_image_is_carried_onto_cc_and_answers() {
+    fn a_node_major_without_a_distroless_image_is_carried_onto_cc_and_answers() on [Dockerd, Buildx] {
         let dir = example_on("node", "node@20");
         let tag = "shallot-e2e/native:node20";
         let r = build_on(

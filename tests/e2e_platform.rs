@@ -1,9 +1,10 @@
 //! Multi-platform builds on the current BuildKit: `--platform linux/amd64,linux/arm64` returns
 //! one image per platform, and the program in each is built for its platform, read from the
 //! ELF header of the app's binary or of the interpreter (`e_machine`: x86-64 is 62, aarch64
-//! 183). go cross-compiles on the build platform; node's and python's builders run on the target
-//! platform (arm64 under qemu), and node keeps that platform's native package; static takes
-//! each platform's binary from the spec's `${TARGETPLATFORM}`, or refuses one binary for two.
+//! 183). go cross-compiles on the build platform; node's, python's and rust's builders run on
+//! the target platform (arm64 under qemu), node keeps that platform's native package and cargo
+//! builds for the platform it runs on; static takes each platform's binary from the spec's
+//! `${TARGETPLATFORM}`, or refuses one binary for two.
 //!
 //! Each build is exported as an OCI tarball (`-o type=oci`, no attestations) and read here with
 //! `tar`: the index, each platform's manifest and config, and files of its layers. The arm64
@@ -226,6 +227,34 @@ fn one_per_platform(images: &[Image], path: &str) {
     }
 }
 
+/// Each step whose name contains `needle` in a `--progress=plain` log (`#17 [builder 5/6] RUN
+/// …`), with the lines it wrote and how long it took (`#17 DONE 23.9s`), in order.
+fn steps<'a>(log: &'a str, needle: &str) -> Vec<(Vec<&'a str>, Option<&'a str>)> {
+    let mut numbers: Vec<&str> = Vec::new();
+    for line in log.lines() {
+        if let Some((number, name)) = line.split_once(' ')
+            && number.starts_with('#')
+            && name.starts_with('[')
+            && name.contains(needle)
+            && !numbers.contains(&number)
+        {
+            numbers.push(number);
+        }
+    }
+    numbers
+        .iter()
+        .map(|number| {
+            let prefix = format!("{number} ");
+            let lines: Vec<&str> = log
+                .lines()
+                .filter_map(|l| l.strip_prefix(prefix.as_str()))
+                .collect();
+            let done = lines.iter().find_map(|l| l.strip_prefix("DONE "));
+            (lines, done)
+        })
+        .collect()
+}
+
 /// A process killed when dropped.
 struct Running(std::process::Child);
 
@@ -330,6 +359,49 @@ e2e_tests!(
                     image.files().iter().any(|f| f == venv),
                     "no {venv} in the {} image:\n{log}",
                     image.platform
+                );
+            }
+        });
+    }
+
+    fn rust_runs_its_builder_on_each_platform() on [Buildx] {
+        with_arm64(|| {
+            // No `--target`: cargo builds for the platform its builder runs on, so an arm64
+            // binary shows that the arm64 builder (rustc for aarch64, under qemu) built it.
+            let dir = example_copy("rust");
+            std::fs::write(
+                dir.path().join("src/main.rs"),
+                std::fs::read_to_string(dir.path().join("src/main.rs")).expect("main.rs")
+                    + &format!("\n// run {}\n", unique()),
+            )
+            .expect("a source change");
+            let out = tempfile::tempdir().expect("tempdir");
+            let (images, log) =
+                build_platforms(dir.path(), Some(RUST_BUILDER), RUST_RUNTIME, out.path())
+                    .unwrap_or_else(|log| panic!("the rust build failed:\n{log}"));
+            one_per_platform(&images, "/app/server");
+            for image in &images {
+                assert_eq!(
+                    image.config["config"]["Entrypoint"],
+                    serde_json::json!(["/app/server"]),
+                    "{}",
+                    image.platform
+                );
+            }
+            // Both platforms compiled (the source changed), each in its own target cache, so
+            // neither waited for the other: the step takes about as long as cargo says it took
+            // (progress names carry no platform; the emulated build is the slow one).
+            let builds = steps(&log, "cargo build --release");
+            assert_eq!(builds.len(), 2, "two cargo builds:\n{log}");
+            for (lines, done) in &builds {
+                let finished = lines
+                    .iter()
+                    .find(|l| l.contains("Finished `release` profile"))
+                    .unwrap_or_else(|| panic!("a cargo build that did not run:\n{log}"));
+                println!(
+                    "cargo build step: DONE {}; cargo: {}",
+                    done.unwrap_or("?"),
+                    finished.trim()
                 );
             }
         });

@@ -8,7 +8,10 @@
 //! the target directory on a locked cache mount as well: after a source change, cargo reuses
 //! the compiled dependencies there instead of a dependency layer rebuilt from stub sources,
 //! which would recompile every dependency whenever one manifest line changes. The binary is
-//! copied out of the cache in the same step (a cache mount is never part of a layer).
+//! copied out of the cache in the same step (a cache mount is never part of a layer). That
+//! cache is one per target platform: cargo builds for the platform its builder runs on (under
+//! emulation for another), and one locked directory shared by the platforms of a
+//! multi-platform build would make each platform's build wait for the other's.
 //!
 //! Runtime: distroless cc, because the default `x86_64-unknown-linux-gnu` target links glibc
 //! and `libgcc_s` (for unwinding), which distroless `base` and `static` lack. The builder is
@@ -19,7 +22,7 @@ use crate::formats::rust_toolchain::toolchain_channel;
 use crate::formats::tool_versions::tool_version;
 use crate::plan::shell::quote;
 use crate::plan::{
-    Cache, Deps, Entrypoint, Facts, Manifests, Problems, RecipeArtifact, RecipeBuilder,
+    Cache, Deps, Entrypoint, Facts, Manifests, Platform, Problems, RecipeArtifact, RecipeBuilder,
     RecipeInput, RecipePlan, Run, Source, error_at, join,
 };
 use crate::spec::{Diagnostic, Diagnostics, Span, Spec};
@@ -59,7 +62,11 @@ fn spec_probes(_: &Spec) -> Vec<String> {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let RecipeInput { spec, facts, .. } = input;
+    let RecipeInput {
+        spec,
+        facts,
+        platform,
+    } = input;
     let mut problems = Problems::new();
     let version = problems.or(version(spec, facts), DEFAULT_VERSION.to_string());
     let manifest = problems.ok(manifest(spec, facts));
@@ -87,7 +94,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         manifests: Manifests::Files(deps.copy),
     });
     let (build, installed) = build(&binary, lock_flag);
-    let caches = || vec![registry_cache(), git_cache(), target_cache()];
+    let caches = || vec![registry_cache(), git_cache(), target_cache(platform)];
     let at = spec
         .entrypoint
         .as_ref()
@@ -215,10 +222,16 @@ fn git_cache() -> Cache {
     }
 }
 
-fn target_cache() -> Cache {
+/// The target directory of `platform`'s builds (`shallot-cargo-target-linux-arm64`): the
+/// platforms of one build compile side by side, each in its own directory, instead of
+/// waiting for one lock (an emulated build takes many times as long as a native one).
+fn target_cache(platform: &Platform) -> Cache {
     Cache {
         target: TARGET_DIR.to_string(),
-        id: "shallot-cargo-target".to_string(),
+        id: format!(
+            "shallot-cargo-target-{}",
+            platform.to_string().replace('/', "-")
+        ),
         // Two builds writing one target directory corrupt each other's artifacts.
         locked: true,
     }

@@ -3,8 +3,10 @@
 
 use super::*;
 use crate::llb::{Definition, Stage, from_plan};
-use crate::plan::{Facts, Plan, Step};
-use crate::testkit::{build_env, builder, commands, diagnostics, dump, facts, plan, span};
+use crate::plan::{Facts, Options, Plan, Platform, Step};
+use crate::testkit::{
+    build_env, builder, commands, diagnostics, dump, facts, plan, plan_with, span,
+};
 
 const EXAMPLE_SPEC: &str = include_str!("../../../examples/rust/shallot.yaml");
 const EXAMPLE_MANIFEST: &str = include_str!("../../../examples/rust/Cargo.toml");
@@ -102,7 +104,9 @@ fn example_plan_shape() {
         build
             .caches
             .iter()
-            .any(|c| c.id == "shallot-cargo-target" && c.target == "/cargo-target" && c.locked)
+            .any(|c| c.id == "shallot-cargo-target-linux-amd64"
+                && c.target == "/cargo-target"
+                && c.locked)
     );
     // The build step points at the entrypoint line.
     assert_eq!(build.span, Some(span(3, 13, 3, 19)));
@@ -128,6 +132,43 @@ fn example_plan_shape() {
     assert_eq!(plan.config.user.to_string(), "65532:65532");
     assert_eq!(plan.config.exposed_ports, vec![crate::plan::Port(8080)]);
     assert!(plan.context.exclude.contains(&"target".to_string()));
+}
+
+/// The cache ids of the example's build step (the spec's `build` commands get the same) when
+/// planned for `platform`.
+fn build_cache_ids(platform: &str) -> Vec<String> {
+    let options = Options {
+        platform: Platform::parse(platform).expect("a platform"),
+        ..Options::default()
+    };
+    let plan = plan_with(EXAMPLE_SPEC, &example_facts(), &options);
+    let Some(Step::Run(build)) = builder(&plan).steps.last() else {
+        panic!("the build is the last step")
+    };
+    build.caches.iter().map(|c| c.id.clone()).collect()
+}
+
+#[test]
+fn each_platform_builds_in_its_own_target_cache() {
+    // cargo builds for the platform its builder runs on; the platforms of a multi-platform
+    // build must not wait for each other on one locked target directory. The downloads are
+    // the same for every platform and stay shared.
+    assert_eq!(
+        build_cache_ids("linux/arm64"),
+        [
+            "shallot-cargo-registry",
+            "shallot-cargo-git",
+            "shallot-cargo-target-linux-arm64"
+        ]
+    );
+    assert_eq!(
+        build_cache_ids("linux/amd64")[2],
+        "shallot-cargo-target-linux-amd64"
+    );
+    assert_eq!(
+        build_cache_ids("linux/arm/v7")[2],
+        "shallot-cargo-target-linux-arm-v7"
+    );
 }
 
 fn names(def: &Definition) -> Vec<String> {

@@ -334,6 +334,11 @@ e2e_tests!(
                 log.contains(pruned),
                 "the arm64 builder did not prune as arm64:\n{log}"
             );
+            // As the Dockerfile frontend names them, each step says its platform.
+            for platform in ["linux/amd64", "linux/arm64"] {
+                let step = format!("[{platform} builder 3/");
+                assert!(log.contains(&step), "no step named {step}…:\n{log}");
+            }
         });
     }
 

@@ -283,6 +283,7 @@ fn build_env(bridge: &Bridge, inv: &Invocation, on: &PlatformBuild<'_>) -> Build
         network: on.request.network,
         no_cache: on.request.no_cache,
         epoch: on.request.epoch,
+        platform_in_names: on.request.platforms.len() > 1,
     }
 }
 

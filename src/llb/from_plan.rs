@@ -38,6 +38,10 @@ pub struct BuildEnv {
     /// `SOURCE_DATE_EPOCH` in seconds: the modification time of the files shallot creates
     /// in the runtime image.
     pub epoch: Option<i64>,
+    /// Each step's progress name starts with the target platform (`[linux/arm64 builder 2/5]`),
+    /// as the Dockerfile frontend names them in a multi-platform build, so that the platforms'
+    /// steps can be told apart.
+    pub platform_in_names: bool,
 }
 
 /// How BuildKit finds a base image: `image-resolve-mode`.
@@ -112,7 +116,7 @@ fn runtime_base(plan: &Plan, env: &BuildEnv) -> State {
         &plan.runtime_stage.image,
         env.platform.as_ref(),
         env.resolve_mode.attr(),
-        source_meta(&step_name("runtime", 1, total, &from)),
+        source_meta(&step_name(env, "runtime", 1, total, &from)),
     )
 }
 
@@ -155,6 +159,7 @@ fn runtime_stage(
         // The system under the app: root's, like the rest of the base.
         let from = format!("{root}/");
         let name = step_name(
+            env,
             "runtime",
             2,
             total,
@@ -169,6 +174,7 @@ fn runtime_stage(
     for (i, artifact) in artifacts.iter().enumerate() {
         let (origin, from, path) = artifact_origin(&artifact.from, builder, context);
         let name = step_name(
+            env,
             "runtime",
             i + first,
             total,
@@ -247,7 +253,7 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State, base: &State) 
         .position(|s| *s == Step::CopySource)
         .unwrap_or(steps.len());
     for (i, step) in steps.iter().enumerate() {
-        let name = |what: &str| step_name("builder", i + 2, total, what);
+        let name = |what: &str| step_name(env, "builder", i + 2, total, what);
         builder = match step {
             Step::CopyFiles { paths } => {
                 let name = name(&format!("COPY {} ./", paths.join(" ")));
@@ -296,7 +302,7 @@ fn builder_base(plan: &Builder, env: &BuildEnv, total: usize) -> State {
         &plan.image,
         platform,
         env.resolve_mode.attr(),
-        source_meta(&step_name("builder", 1, total, &from)),
+        source_meta(&step_name(env, "builder", 1, total, &from)),
     );
     for (key, value) in env.builder_env.iter().chain(&plan.env).chain(&target_env) {
         builder = builder.env(key, value);
@@ -355,8 +361,14 @@ fn with_credentials(mut exec: Exec, plan: &Builder) -> Exec {
 }
 
 /// A progress name such as `[builder 2/5] RUN npm ci`: the stage, the step's place, the line.
-fn step_name(stage: &str, n: usize, total: usize, what: &str) -> String {
-    format!("[{stage} {n}/{total}] {what}")
+fn step_name(env: &BuildEnv, stage: &str, n: usize, total: usize, what: &str) -> String {
+    match env.platform.as_ref().filter(|_| env.platform_in_names) {
+        Some(p) => {
+            let platform = crate::plan::Platform::new(&p.os, &p.architecture, &p.variant);
+            format!("[{platform} {stage} {n}/{total}] {what}")
+        }
+        None => format!("[{stage} {n}/{total}] {what}"),
+    }
 }
 
 /// The environment that tells a cross-compiler the target (e.g. `GOARCH=arm64`).

@@ -173,6 +173,32 @@ fn example_progress_names_read_like_a_dockerfile() {
 }
 
 #[test]
+fn a_multi_platform_build_names_the_platform_in_every_step() {
+    let env = BuildEnv {
+        platform: Some(pb::Platform {
+            os: "linux".to_string(),
+            architecture: "arm64".to_string(),
+            ..Default::default()
+        }),
+        platform_in_names: true,
+        ..build_env(EXAMPLE_SPEC)
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Runtime);
+    let names: Vec<String> = def
+        .ops()
+        .iter()
+        .filter_map(|(d, _)| custom_name(&def, d).map(str::to_string))
+        .filter(|n| !n.starts_with("[internal]"))
+        .collect();
+    assert_eq!(names.len(), 11, "{names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("[linux/arm64 ")),
+        "{names:?}"
+    );
+    assert!(names.contains(&"[linux/arm64 builder 3/8] RUN npm ci".to_string()));
+}
+
+#[test]
 fn example_sources() {
     let def = example(Stage::Runtime);
     let (_, context) = op_named(&def, "[internal] load build context");

@@ -15,6 +15,19 @@ fn run_in(image: &str, entrypoint: &str, args: &[&str]) -> String {
     docker_ok(&all)
 }
 
+/// Held by the builds whose runtime base is the same `cc` image: BuildKit v0.32 shares one
+/// vertex between concurrent builds and shows the first build's name for it, which carries the
+/// note these tests read (`(python 3.11 carried from the builder)`).
+static ON_CC: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Builds `dir` on these images as `tag`, one build on `cc` at a time.
+fn build_on_cc(dir: &std::path::Path, tag: &str, builder: &str) -> Run {
+    let _turn = ON_CC
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    build_on(dir, "shallot.yaml", tag, Some(builder), CC_RUNTIME, &[])
+}
+
 /// The example `name` with its `runtime:` line replaced by `runtime: <runtime>`.
 fn example_on(name: &str, runtime: &str) -> tempfile::TempDir {
     let dir = example_copy(name);
@@ -33,14 +46,7 @@ e2e_tests!(
     fn a_python_version_without_a_distroless_image_is_carried_onto_cc_and_answers() on [Dockerd, Buildx] {
         let dir = example_on("python", "python@3.11");
         let tag = "shallot-e2e/native:python311";
-        let r = build_on(
-            dir.path(),
-            "shallot.yaml",
-            tag,
-            Some(PYTHON_OFFICIAL_311),
-            CC_RUNTIME,
-            &[],
-        );
+        let r = build_on_cc(dir.path(), tag, PYTHON_OFFICIAL_311);
         assert!(r.ok, "build failed:\n{}", r.text);
         assert!(
             r.text.contains("(python 3.11 carried from the builder)"),
@@ -90,14 +96,7 @@ e2e_tests!(
     fn a_node_major_without_a_distroless_image_is_carried_onto_cc_and_answers() on [Dockerd, Buildx] {
         let dir = example_on("node", "node@20");
         let tag = "shallot-e2e/native:node20";
-        let r = build_on(
-            dir.path(),
-            "shallot.yaml",
-            tag,
-            Some(NODE_OFFICIAL_20),
-            CC_RUNTIME,
-            &[],
-        );
+        let r = build_on_cc(dir.path(), tag, NODE_OFFICIAL_20);
         assert!(r.ok, "build failed:\n{}", r.text);
         let body = answer(tag);
         assert!(body.contains("hello from shallot"), "{body}");

@@ -84,8 +84,9 @@ where
     // the spec is: two transfers overlap instead of following each other.
     // The spec file itself is read too: only a context that holds it can ship it. So are the
     // files specs name most often (`guesses`): a spec naming only those needs no second read.
-    let mut probes: Vec<&str> = runtimes::all_probes();
+    let manifests = runtimes::all_probes();
     let guesses = runtimes::default_spec_probes();
+    let mut probes = manifests.clone();
     probes.extend(guesses.iter().map(String::as_str));
     let spec_file = options
         .spec_file
@@ -109,11 +110,17 @@ where
     // The spec file is left to `spec_in_context`: one named by the spec is read again.
     let read = |path: &String| {
         spec_file.as_ref() != Some(path)
-            && (guesses.contains(path) || runtimes::all_probes().contains(&path.as_str()))
+            && (guesses.contains(path) || manifests.contains(&path.as_str()))
     };
     let (seen, unseen): (Vec<String>, Vec<String>) = named.iter().cloned().partition(read);
     context::headers_read(&seen, &mut facts);
-    settle_guesses(&guesses, &named, spec_file.as_deref(), &mut facts);
+    settle_guesses(
+        guesses,
+        &manifests,
+        &named,
+        spec_file.as_deref(),
+        &mut facts,
+    );
     context::gather_headers(context, &unseen, &mut facts)
         .await
         .map_err(|e| LoadError::Read(e.into()))?;
@@ -191,8 +198,13 @@ fn plan_each<E>(
 /// Makes the guessed files' facts what they would be had the guesses not been read with the
 /// manifests: a named one holds its header ([`context::headers_read`]) and is never oversized,
 /// an unnamed one is gone. Manifests and the spec file (`spec_in_context`'s) are left alone.
-fn settle_guesses(guesses: &[String], named: &[String], spec: Option<&str>, facts: &mut Facts) {
-    let manifests = runtimes::all_probes();
+fn settle_guesses(
+    guesses: &[String],
+    manifests: &[&str],
+    named: &[String],
+    spec: Option<&str>,
+    facts: &mut Facts,
+) {
     for guess in guesses {
         if manifests.contains(&guess.as_str()) || spec == Some(guess.as_str()) {
             continue;

@@ -48,19 +48,23 @@ pub fn all_probes() -> Vec<&'static str> {
 /// The files each recipe's [`Recipe::spec_probes`] names for a spec that names no entrypoint
 /// (node's conventional start files, rust's `src/main.rs`), once each. Most specs name none, or
 /// one of these, so the gateway reads them with the probes: a spec that names only files read
-/// then needs no second read of the context.
-pub fn default_spec_probes() -> Vec<String> {
-    let mut paths: Vec<String> = ALL
-        .iter()
-        .filter_map(|r| {
-            let spec = crate::spec::parse(&format!("runtime: {}\n", r.name), &names()).ok()?;
-            Some((r.spec_probes)(&spec))
-        })
-        .flatten()
-        .collect();
-    paths.sort_unstable();
-    paths.dedup();
-    paths
+/// then needs no second read of the context. Worked out once per process (it parses a spec
+/// per recipe), not on every build.
+pub fn default_spec_probes() -> &'static [String] {
+    static PATHS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(|| {
+        let mut paths: Vec<String> = ALL
+            .iter()
+            .filter_map(|r| {
+                let spec = crate::spec::parse(&format!("runtime: {}\n", r.name), &names()).ok()?;
+                Some((r.spec_probes)(&spec))
+            })
+            .flatten()
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths
+    })
 }
 
 /// A relative context path normalized (`a/./b/` → `a/b`), if it stays inside the context;

@@ -17,6 +17,7 @@ pub mod load;
 pub mod plan;
 pub mod proto;
 pub mod runtimes;
+pub mod sbom;
 pub mod spec;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -18,12 +18,16 @@ use super::request::Request;
 use crate::context::{self, Context};
 use crate::llb::{FileAction, Meta, State};
 use crate::load::Loaded;
+use crate::plan::Stage;
 use crate::proto::{gateway as gw, pb};
 use crate::sbom::{self, Sbom, spdx};
 use std::collections::BTreeMap;
 
 /// Where the document is in the attestation's filesystem.
 const SBOM_PATH: &str = "/sbom.spdx.json";
+/// Said of an SBOM attached to `--target builder`, which lists the runtime image's packages.
+const BUILDER_NOTE: &str = "the build's target is the builder stage, which also holds the \
+    devDependencies and build tools: this SBOM lists only what the runtime image receives";
 /// The cap a daemon needs to take attestations in a result (BuildKit v0.11).
 const ATTESTATIONS_CAP: &str = "reference.attestations";
 
@@ -57,7 +61,10 @@ where
         context::gather_whole(reader, &loaded.facts, &paths, sbom::MAX_LOCKFILE_BYTES).await?;
     let mut attestations = BTreeMap::new();
     for (platform, (planned_for, plan)) in request.platforms.iter().zip(&loaded.plans) {
-        let bom = Sbom::from_plan(plan, planned_for, &files)?;
+        let mut bom = Sbom::from_plan(plan, planned_for, &files)?;
+        if request.options.target.stage() == Stage::Builder {
+            bom.notes.push(BUILDER_NOTE.to_string());
+        }
         let document = spdx::document(&bom, request.epoch);
         let attestation = attach(bridge, &bom, &document, request.epoch).await?;
         attestations.insert(

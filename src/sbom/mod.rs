@@ -347,10 +347,9 @@ fn describe_app(
     })
 }
 
-/// The language runtime in the image, at the version the plan builds with: the builder
-/// image's tag starts with it (`node:24-trixie-slim`, `python:3.13-slim-trixie`,
-/// `golang:1.26-trixie`), and the runtime image carries the same series. Go's runtime is its
-/// standard library, compiled into the binary.
+/// The language runtime in the image, at the version the plan has for it (its recipe's
+/// choice, whatever image replaces the recipe's). Go's runtime is its standard library,
+/// compiled into the binary.
 fn runtime_package(plan: &Plan) -> Option<Package> {
     let (ecosystem, name, what) = match plan.runtime {
         "node" => (Ecosystem::Generic, "node", "the Node.js runtime"),
@@ -363,23 +362,8 @@ fn runtime_package(plan: &Plan) -> Option<Package> {
         ),
         _ => return None,
     };
-    let image = &plan.builder.as_ref()?.image;
-    let version = image_version(image);
-    let note = format!("{what}; version from the builder image {image}");
-    Some(Package::new(ecosystem, name, version.as_deref()).noted(note))
-}
-
-/// The version a builder image's tag starts with (`24` of `node:24-trixie-slim`).
-fn image_version(image: &str) -> Option<String> {
-    let image = image.split('@').next().unwrap_or(image);
-    let last = image.rsplit('/').next().unwrap_or(image);
-    let tag = last.split_once(':')?.1;
-    let version: String = tag
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    let version = version.trim_end_matches('.');
-    (!version.is_empty()).then(|| version.to_string())
+    let version = plan.runtime_version.as_deref();
+    Some(Package::new(ecosystem, name, version).noted(what))
 }
 
 #[cfg(test)]

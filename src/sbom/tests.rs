@@ -12,6 +12,11 @@ fn root() -> PathBuf {
 
 /// The SBOM of the app in `dir` (relative to the repository), for linux/amd64.
 fn sbom_of(dir: &str) -> Result<Sbom, SbomError> {
+    sbom_with(dir, Options::default())
+}
+
+/// [`sbom_of`] with these options.
+fn sbom_with(dir: &str, options: Options) -> Result<Sbom, SbomError> {
     let dir = root().join(dir);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -19,7 +24,7 @@ fn sbom_of(dir: &str) -> Result<Sbom, SbomError> {
     let spec = std::fs::read_to_string(dir.join("shallot.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let options = Options {
         spec_file: Some("shallot.yaml".to_string()),
-        ..Options::default()
+        ..options
     };
     let mut context = LocalDir::new(&dir);
     let spec = std::future::ready(Ok::<_, crate::context::LocalError>(spec));
@@ -159,9 +164,6 @@ fn purls_escape_scopes_and_normalize_python_names() {
     assert_eq!(scoped.purl(), "pkg:npm/%40types/node@20.1.0%2Bb");
     let python = Package::new(Ecosystem::Pypi, "Zope.Interface_x", Some("6.0"));
     assert_eq!(python.purl(), "pkg:pypi/zope-interface-x@6.0");
-    assert_eq!(image_version("golang:1.26-trixie").as_deref(), Some("1.26"));
-    assert_eq!(image_version("reg:5000/node@sha256:abc"), None);
-    assert_eq!(image_version("mirror/python:latest"), None);
 }
 
 #[test]
@@ -170,4 +172,30 @@ fn only_the_lockfile_the_plan_copies_is_read() {
     let sbom = sbom_of("tests/fixtures/node-stale-yarn-lock").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sbom.lockfile.as_deref(), Some("package-lock.json"));
     assert!(Path::new(&root().join("tests/fixtures/node-stale-yarn-lock/yarn.lock")).exists());
+}
+
+#[test]
+fn the_runtime_keeps_its_version_when_a_mirror_replaces_the_images() {
+    for (dir, purl) in [
+        ("examples/node", "pkg:generic/node@24"),
+        ("examples/python", "pkg:generic/python@3.13"),
+        ("examples/go", "pkg:golang/stdlib@1.26"),
+    ] {
+        let options = Options {
+            build_args: [
+                ("SHALLOT_BUILDER_IMAGE", "mirror.example/builder:latest"),
+                ("SHALLOT_RUNTIME_IMAGE", "mirror.example/runtime:nonroot"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            ..Options::default()
+        };
+        let sbom = sbom_with(dir, options).unwrap_or_else(|e| panic!("{dir}: {e}"));
+        assert_eq!(
+            sbom.runtime.map(|r| r.purl()).as_deref(),
+            Some(purl),
+            "{dir}"
+        );
+    }
 }

@@ -309,7 +309,7 @@ fn read_lockfile(
     match name {
         "package-lock.json" | "npm-shrinkwrap.json" => npm::package_lock(name, &body, platform),
         "yarn.lock" => yarn::yarn_lock(name, &body, &manifest("package.json")?),
-        "pnpm-lock.yaml" => pnpm::pnpm_lock(name, &body),
+        "pnpm-lock.yaml" => pnpm::pnpm_lock(name, &body, platform),
         "requirements.txt" => Ok(python::requirements(name, &body)),
         "uv.lock" => python::uv_lock(name, &body),
         "poetry.lock" => python::poetry_lock(name, &body, &manifest("pyproject.toml")?),

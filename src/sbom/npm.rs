@@ -1,5 +1,6 @@
 //! npm's `package-lock.json` (and `npm-shrinkwrap.json`), lockfile versions 2 and 3: the
-//! `packages` map, one entry per installed path.
+//! `packages` map, one entry per installed path; version 1 (npm 5 and 6): the nested
+//! `dependencies` tree.
 //!
 //! Production means what `npm ci --omit=dev` installs. An entry marked `dev` is left out;
 //! one marked `devOptional` stays: npm sets it on a package that a dev dependency needs *and*
@@ -18,6 +19,9 @@ pub fn package_lock(file: &str, text: &str, platform: &Platform) -> Result<Found
         .map_err(|e| SbomError::at(file, e.line(), format!("not JSON: {e}")))?;
     let Some(packages) = lock.get("packages").and_then(Value::as_object) else {
         let version = lock.get("lockfileVersion").and_then(Value::as_i64);
+        if let Some(tree) = lock.get("dependencies").and_then(Value::as_object) {
+            return Ok(version_1(tree));
+        }
         return Err(SbomError::at(
             file,
             0,
@@ -61,6 +65,31 @@ pub fn package_lock(file: &str, text: &str, platform: &Platform) -> Result<Found
     Ok(found)
 }
 
+/// A v1 lockfile (npm 5 and 6), which has only the nested `dependencies` tree: every entry
+/// not marked `dev`, at any depth. It records no licences and no OS or CPU (the app is left
+/// to package.json, which has its licence).
+fn version_1(tree: &Map<String, Value>) -> Found {
+    let mut found = Found::default();
+    let mut pending: Vec<&Map<String, Value>> = vec![tree];
+    while let Some(level) = pending.pop() {
+        for (name, entry) in level {
+            if flag(entry, "dev") {
+                continue;
+            }
+            let version = entry.get("version").and_then(Value::as_str);
+            let local = version.and_then(|v| v.strip_prefix("file:"));
+            let package = match local {
+                Some(path) => Package::new(Ecosystem::Npm, name, None)
+                    .noted(format!("local package at {path}")),
+                None => Package::new(Ecosystem::Npm, name, version),
+            };
+            found.packages.push(package);
+            pending.extend(entry.get("dependencies").and_then(Value::as_object));
+        }
+    }
+    found
+}
+
 /// The package name a `packages` key installs (`node_modules/a/node_modules/@s/b` → `@s/b`);
 /// `None` for the root and for workspace folders (their links name them).
 fn installed_name(path: &str) -> Option<&str> {
@@ -74,7 +103,7 @@ fn flag(entry: &Value, key: &str) -> bool {
 }
 
 /// Whether an entry's `os` and `cpu` lists (as npm names them) allow `platform`.
-fn for_platform(entry: &Value, platform: &Platform) -> bool {
+pub(super) fn for_platform(entry: &Value, platform: &Platform) -> bool {
     let cpu = match platform.architecture.as_str() {
         "amd64" => "x64",
         "386" => "ia32",
@@ -187,8 +216,26 @@ mod tests {
             matches!(&e, Err(SbomError::Malformed { line: Some(2), .. })),
             "{e:?}"
         );
-        let v1 = package_lock("package-lock.json", r#"{"lockfileVersion": 1}"#, &amd64);
-        let message = v1.map(|_| ()).unwrap_err().to_string();
+        let bare = package_lock("package-lock.json", r#"{"lockfileVersion": 1}"#, &amd64);
+        let message = bare.map(|_| ()).unwrap_err().to_string();
         assert!(message.contains("lockfile version 1"), "{message}");
+    }
+
+    #[test]
+    fn version_1_trees_without_their_dev_entries() {
+        let lock = r#"{"name": "app", "version": "1.0.0", "lockfileVersion": 1,
+          "dependencies": {
+            "express": {"version": "4.17.1", "dependencies": {
+              "debug": {"version": "2.6.9"}}},
+            "debug": {"version": "4.3.1"},
+            "local": {"version": "file:libs/local"},
+            "jest": {"version": "26.6.3", "dev": true, "dependencies": {
+              "chalk": {"version": "4.1.0", "dev": true}}}}}"#;
+        let found = package_lock("package-lock.json", lock, &Platform::default());
+        let found = found.unwrap_or_default();
+        assert_eq!(
+            names(&found),
+            ["debug@2.6.9", "debug@4.3.1", "express@4.17.1", "local@-"]
+        );
     }
 }

@@ -7,12 +7,14 @@
 //! has the root's dependencies at the top instead of under `importers`. A `link:` dependency is
 //! a local folder: listed, without a version (its package.json is not read).
 
+use super::npm::for_platform;
 use super::{Ecosystem, Found, Package, SbomError};
+use crate::plan::Platform;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Reads a v6 or v9 pnpm lockfile.
-pub fn pnpm_lock(file: &str, text: &str) -> Result<Found, SbomError> {
+pub fn pnpm_lock(file: &str, text: &str, platform: &Platform) -> Result<Found, SbomError> {
     let lock: Value = serde_saphyr::from_str(text).map_err(|e| {
         let line = e.location().map(|l| l.line()).unwrap_or_default();
         SbomError::at(file, usize::try_from(line).unwrap_or(0), "not YAML")
@@ -63,6 +65,17 @@ pub fn pnpm_lock(file: &str, text: &str) -> Result<Found, SbomError> {
                 .push(format!("{file} has no entry for `{key}`: left out"));
             continue;
         };
+        // v9 keeps `os` and `cpu` with the package, `optional` with the snapshot.
+        let info = match lock.get("packages").and_then(|p| p.get(plain(&key))) {
+            Some(info) if v9 => info,
+            _ => entry,
+        };
+        if entry.get("optional") == Some(&Value::Bool(true)) && !for_platform(info, platform) {
+            found.notes.push(format!(
+                "{key}: optional and not for {platform}, so not installed"
+            ));
+            continue;
+        }
         for section in ["dependencies", "optionalDependencies"] {
             pending.extend(requires(entry.get(section)));
         }
@@ -101,9 +114,14 @@ fn snapshot_key(name: &str, version: &str) -> String {
     }
 }
 
+/// A snapshot key without its peer suffix (`a@1.0.0(b@2.0.0)` → `a@1.0.0`).
+fn plain(key: &str) -> &str {
+    key.split('(').next().unwrap_or(key)
+}
+
 /// The package a snapshot key names, its peer suffix dropped (`a@1.0.0(b@2.0.0)` → a 1.0.0).
 fn package_of(key: &str) -> Package {
-    let plain = key.split('(').next().unwrap_or(key);
+    let plain = plain(key);
     let at = plain.get(1..).and_then(|r| r.find('@')).map(|i| i + 1);
     let (name, version) = match at {
         Some(at) => (plain.get(..at).unwrap_or(plain), plain.get(at + 1..)),
@@ -144,6 +162,10 @@ importers:
       '@types/x':
         specifier: npm:string-width@^4
         version: string-width@4.2.3
+    optionalDependencies:
+      fsevents:
+        specifier: ^2
+        version: 2.3.3
     devDependencies:
       jest:
         specifier: ^29
@@ -151,7 +173,12 @@ importers:
 packages:
   express@4.19.2:
     resolution: {integrity: sha512-x}
+  fsevents@2.3.3:
+    resolution: {integrity: sha512-y}
+    os: [darwin]
 snapshots:
+  fsevents@2.3.3:
+    optional: true
   express@4.19.2:
     dependencies:
       debug: 2.6.9(supports-color@8.1.1)
@@ -187,7 +214,7 @@ packages:
 
     #[test]
     fn v9_and_v6_production_sets() {
-        let found = pnpm_lock("pnpm-lock.yaml", V9).unwrap_or_default();
+        let found = pnpm_lock("pnpm-lock.yaml", V9, &Platform::default()).unwrap_or_default();
         assert_eq!(
             names(&found),
             [
@@ -197,15 +224,23 @@ packages:
                 "string-width@4.2.3"
             ]
         );
-        let found = pnpm_lock("pnpm-lock.yaml", V6).unwrap_or_default();
+        // The optional package for macOS is installed there, not on Linux.
+        let mac = Platform::new("darwin", "arm64", "");
+        let found = pnpm_lock("pnpm-lock.yaml", V9, &mac).unwrap_or_default();
+        assert!(names(&found).contains(&"fsevents@2.3.3".to_string()));
+        let found = pnpm_lock("pnpm-lock.yaml", V6, &Platform::default()).unwrap_or_default();
         assert_eq!(names(&found), ["express@4.19.2", "ms@2.1.3"]);
     }
 
     #[test]
     fn unknown_versions_and_bad_yaml_are_errors() {
-        let e = pnpm_lock("pnpm-lock.yaml", "lockfileVersion: 5.4\n");
+        let e = pnpm_lock(
+            "pnpm-lock.yaml",
+            "lockfileVersion: 5.4\n",
+            &Platform::default(),
+        );
         assert!(e.is_err(), "{e:?}");
-        let e = pnpm_lock("pnpm-lock.yaml", "a: [\nb: }\n");
+        let e = pnpm_lock("pnpm-lock.yaml", "a: [\nb: }\n", &Platform::default());
         assert!(matches!(e, Err(SbomError::Malformed { .. })), "{e:?}");
     }
 }

@@ -8,6 +8,11 @@
 //! is dev alone (a `devOptional` node goes only when both dev and optional are omitted). An
 //! optional package for another OS or CPU (`@esbuild/darwin-arm64`) is skipped as npm skips
 //! it. A link (`file:` and workspace packages) counts with its target's entry.
+//!
+//! A package whose `os`, `cpu` or `libc` rules out the image's platform is left out, optional
+//! or not: npm skips the optional ones, and shallot's builder removes the rest before the
+//! runtime image takes `node_modules` (`runtimes::node::lean`; the runtime is distroless, so
+//! glibc).
 
 use super::{Ecosystem, Found, Package, SbomError};
 use crate::plan::Platform;
@@ -46,10 +51,9 @@ pub fn package_lock(file: &str, text: &str, platform: &Platform) -> Result<Found
         if flag(entry, "dev") || flag(target, "dev") {
             continue;
         }
-        let optional = flag(entry, "optional") || flag(target, "optional");
-        if optional && !for_platform(target, platform) {
+        if !for_platform(target, platform) {
             found.notes.push(format!(
-                "{installed_as}: optional and not for {platform}, so not installed"
+                "{installed_as} is not for {platform} (its os, cpu or libc), so not in the image"
             ));
             continue;
         }
@@ -102,23 +106,30 @@ fn flag(entry: &Value, key: &str) -> bool {
     entry.get(key).and_then(Value::as_bool) == Some(true)
 }
 
-/// Whether an entry's `os` and `cpu` lists (as npm names them) allow `platform`.
+/// Whether an entry's `os`, `cpu` and `libc` lists (as npm names them) allow `platform` with
+/// glibc, the C library of every distroless image.
 pub(super) fn for_platform(entry: &Value, platform: &Platform) -> bool {
     let cpu = match platform.architecture.as_str() {
         "amd64" => "x64",
         "386" => "ia32",
         other => other,
     };
-    allows(entry.get("os"), &platform.os) && allows(entry.get("cpu"), cpu)
+    allows(entry.get("os"), &platform.os)
+        && allows(entry.get("cpu"), cpu)
+        && allows(entry.get("libc"), "glibc")
 }
 
-/// npm's reading of an `os`/`cpu` list: absent allows all, `!x` excludes x, and a list of
-/// plain names allows only those.
+/// npm's reading of an `os`/`cpu`/`libc` list (or single string): absent or `any` allows
+/// all, `!x` excludes x, and a list of plain names allows only those.
 fn allows(list: Option<&Value>, value: &str) -> bool {
-    let Some(list) = list.and_then(Value::as_array) else {
-        return true;
+    let names: Vec<&str> = match list {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => return true,
     };
-    let names: Vec<&str> = list.iter().filter_map(Value::as_str).collect();
+    if names == ["any"] {
+        return true;
+    }
     if names.iter().any(|n| n.strip_prefix('!') == Some(value)) {
         return false;
     }
@@ -165,6 +176,7 @@ mod tests {
     "node_modules/jest": {"version": "29.7.0", "dev": true, "license": "MIT"},
     "node_modules/fsevents": {"version": "2.3.3", "optional": true, "os": ["darwin"]},
     "node_modules/@esbuild/linux-x64": {"version": "0.20.0", "optional": true, "os": ["linux"], "cpu": ["x64"]},
+    "node_modules/@next/swc-linux-x64-musl": {"version": "14.0.0", "os": ["linux"], "cpu": ["x64"], "libc": ["musl"]},
     "node_modules/both": {"version": "1.0.0", "devOptional": true, "license": "ISC"},
     "node_modules/@scope/lib": {"resolved": "libs/lib", "link": true},
     "libs/lib": {"name": "@scope/lib", "version": "0.1.0", "license": "Apache-2.0"},

@@ -5,7 +5,8 @@
 //! v9 keeps each resolved package's dependencies under `snapshots` (`name@version(peers)`);
 //! v6 keeps them under `packages` (`/name@version(peers)`), and a single-project v6 lockfile
 //! has the root's dependencies at the top instead of under `importers`. A `link:` dependency is
-//! a local folder: listed, without a version (its package.json is not read).
+//! a local folder: listed, without a version (its package.json is not read). Packages for
+//! another OS, CPU or libc are left out, as in [`super::npm`].
 
 use super::npm::for_platform;
 use super::{Ecosystem, Found, Package, SbomError};
@@ -65,14 +66,15 @@ pub fn pnpm_lock(file: &str, text: &str, platform: &Platform) -> Result<Found, S
                 .push(format!("{file} has no entry for `{key}`: left out"));
             continue;
         };
-        // v9 keeps `os` and `cpu` with the package, `optional` with the snapshot.
+        // v9 keeps `os`, `cpu` and `libc` with the package. A package for another platform
+        // is skipped by pnpm when optional, and removed by the builder otherwise.
         let info = match lock.get("packages").and_then(|p| p.get(plain(&key))) {
             Some(info) if v9 => info,
             _ => entry,
         };
-        if entry.get("optional") == Some(&Value::Bool(true)) && !for_platform(info, platform) {
+        if !for_platform(info, platform) {
             found.notes.push(format!(
-                "{key}: optional and not for {platform}, so not installed"
+                "{key} is not for {platform} (its os, cpu or libc), so not in the image"
             ));
             continue;
         }

@@ -5,6 +5,8 @@
 //! `Return`: with the image, or with an error that says what is wrong and where. A panic in the
 //! build becomes an error answer too, so BuildKit is never left waiting. With a `requestid`
 //! option, [`build`] answers that query (outline, targets, lint, describe) instead of building.
+//! With `attest:sbom`, each platform's result carries the SBOM [`crate::sbom`] writes, as an
+//! in-toto attestation (`sbom.rs`).
 
 mod bridge;
 mod errors;

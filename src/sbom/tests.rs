@@ -199,3 +199,47 @@ fn the_runtime_keeps_its_version_when_a_mirror_replaces_the_images() {
         );
     }
 }
+
+#[test]
+fn truncated_and_mangled_lockfiles_never_panic() {
+    let read = |path: &str| std::fs::read_to_string(root().join(path)).unwrap_or_default();
+    let samples = [
+        ("package-lock.json", read("examples/node/package-lock.json")),
+        ("yarn.lock", read("examples/node-yarn/yarn.lock")),
+        ("pnpm-lock.yaml", read("examples/node-pnpm/pnpm-lock.yaml")),
+        ("requirements.txt", read("examples/python/requirements.txt")),
+        ("go.mod", read("examples/go/go.mod")),
+        (
+            "uv.lock",
+            "version = 1\n[[package]]\nname = \"app\"\nsource = { editable = \".\" }\n\
+             dependencies = [{ name = \"a\", extra = [\"x\"] }]\n"
+                .to_string(),
+        ),
+        (
+            "poetry.lock",
+            "[[package]]\nname = \"a\"\nversion = \"1\"\n[package.dependencies]\nb = \"*\"\n"
+                .to_string(),
+        ),
+    ];
+    let manifest = read("examples/node-yarn/package.json");
+    let platform = Platform::default();
+    for (name, text) in &samples {
+        let cuts = text.char_indices().map(|(i, _)| i);
+        for cut in cuts.chain([text.len()]) {
+            let head = text.get(..cut).unwrap_or_default();
+            let mangled = head.replace(['"', ':'], "\n");
+            for body in [head, mangled.as_str()] {
+                // Only that they return, with a package list or an error.
+                let _ = match *name {
+                    "package-lock.json" => npm::package_lock(name, body, &platform),
+                    "yarn.lock" => yarn::yarn_lock(name, body, &manifest),
+                    "pnpm-lock.yaml" => pnpm::pnpm_lock(name, body, &platform),
+                    "requirements.txt" => Ok(python::requirements(name, body)),
+                    "uv.lock" => python::uv_lock(name, body),
+                    "poetry.lock" => python::poetry_lock(name, body, body),
+                    _ => go::go_mod(name, body),
+                };
+            }
+        }
+    }
+}

@@ -278,7 +278,7 @@ impl Sbom {
             .app
             .take()
             .or(described)
-            .unwrap_or_else(|| Package::new(Ecosystem::Generic, "app", None));
+            .unwrap_or_else(|| unnamed_app(plan));
         let mut notes = std::mem::take(&mut found.notes);
         if lockfile.is_none() {
             notes.insert(0, no_lockfile_note(plan));
@@ -316,6 +316,18 @@ fn read_lockfile(
         "go.mod" => go::go_mod(name, &body),
         _ => Ok(Found::default()),
     }
+}
+
+/// The app when no manifest names it: the image's `org.opencontainers.image.title` and
+/// `version` labels when the spec sets them, else `app`.
+fn unnamed_app(plan: &Plan) -> Package {
+    let label = |key: &str| plan.config.labels.get(key).map(String::as_str);
+    let name = label("org.opencontainers.image.title").unwrap_or("app");
+    Package::new(
+        Ecosystem::Generic,
+        name,
+        label("org.opencontainers.image.version"),
+    )
 }
 
 /// The note of an SBOM with no lockfile to read.

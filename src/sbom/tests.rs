@@ -243,3 +243,20 @@ fn truncated_and_mangled_lockfiles_never_panic() {
         }
     }
 }
+
+#[test]
+fn an_app_no_manifest_names_takes_the_title_label() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"))
+    };
+    write(
+        "shallot.yaml",
+        "runtime: python\nentrypoint: app.py\nlabels:\n  org.opencontainers.image.title: hello\n  org.opencontainers.image.version: 2.1.0\n",
+    );
+    write("app.py", "");
+    write("requirements.txt", "flask==3.0.3\n");
+    let sbom = sbom_of(&dir.path().display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sbom.app.purl(), "pkg:generic/hello@2.1.0");
+    assert_eq!(names(&sbom), ["flask@3.0.3"]);
+}

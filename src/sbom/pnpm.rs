@@ -49,6 +49,13 @@ pub fn pnpm_lock(file: &str, text: &str, platform: &Platform) -> Result<Found, S
             found
                 .packages
                 .push(package.noted(format!("local package at {path}")));
+            // A workspace package is an importer of its own, whose dependencies pnpm installs.
+            let importer = lock.get("importers").and_then(|i| i.get(path));
+            if seen.insert(format!("link:{path}")) {
+                for key in ["dependencies", "optionalDependencies"] {
+                    pending.extend(requires(importer.and_then(|i| i.get(key))));
+                }
+            }
             continue;
         }
         let key = snapshot_key(&name, &version);
@@ -161,6 +168,9 @@ importers:
       express:
         specifier: ^4.19.0
         version: 4.19.2
+      lib:
+        specifier: workspace:*
+        version: link:packages/lib
       '@types/x':
         specifier: npm:string-width@^4
         version: string-width@4.2.3
@@ -172,6 +182,11 @@ importers:
       jest:
         specifier: ^29
         version: 29.7.0
+  packages/lib:
+    dependencies:
+      left-pad:
+        specifier: ^1
+        version: 1.3.0
 packages:
   express@4.19.2:
     resolution: {integrity: sha512-x}
@@ -188,6 +203,7 @@ snapshots:
     dependencies:
       ms: 2.0.0
   ms@2.0.0: {}
+  left-pad@1.3.0: {}
   string-width@4.2.3: {}
   jest@29.7.0:
     dependencies:
@@ -222,6 +238,8 @@ packages:
             [
                 "debug@2.6.9",
                 "express@4.19.2",
+                "left-pad@1.3.0",
+                "lib@-",
                 "ms@2.0.0",
                 "string-width@4.2.3"
             ]

@@ -10,6 +10,7 @@
 //! metadata, so a daemon that lacks one refuses the build loudly instead of mis-building it, and
 //! [`Definition::caps`] lists them so the gateway can check them against Ping first.
 
+mod chain;
 mod from_plan;
 mod json;
 mod ops;

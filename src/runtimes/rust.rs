@@ -62,11 +62,7 @@ fn spec_probes(_: &Spec) -> Vec<String> {
 }
 
 fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
-    let RecipeInput {
-        spec,
-        facts,
-        platform,
-    } = input;
+    let (spec, facts, platform) = (input.spec, input.facts, input.platform);
     let mut problems = Problems::new();
     let version = problems.or(version(spec, facts), DEFAULT_VERSION.to_string());
     let manifest = problems.ok(manifest(spec, facts));

@@ -200,12 +200,12 @@ fn runtime_stage(
         };
         let line = format!("COPY {from}{}", args.join(" and "));
         let name = step_name(env, "runtime", n, total, &line);
-        let span = group.iter().find_map(|c| c.span);
+        let spans = group.iter().filter_map(|c| c.span);
         let actions = group
             .iter()
             .map(|c| FileAction::Copy(c.origin.clone(), c.copy.clone()))
             .collect();
-        runtime = runtime.file(actions, named(env, &name, span));
+        runtime = runtime.file(actions, named(env, &name, spans));
         n += 1;
     }
     runtime
@@ -357,8 +357,9 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State, base: &State) 
             }
             Part::Chain(runs) => {
                 let chain = chain::Chain::of(runs);
-                let span = runs.iter().find_map(|r| r.span);
-                let meta = named(env, &name(&format!("RUN {}", chain.line)), span);
+                // A failure points at every run's line: which one failed, the exit code says.
+                let spans = runs.iter().filter_map(|r| r.span);
+                let meta = named(env, &name(&format!("RUN {}", chain.line)), spans);
                 let mut exec = run_exec(runs, &chain.command, env, base).meta(meta);
                 if !chain.scripts.is_empty() {
                     exec = exec.mount(Mount::ReadOnly {
@@ -519,16 +520,23 @@ pub fn builder_platform(plan: &Plan, env: &BuildEnv) -> Option<pb::Platform> {
     }
 }
 
-/// A step's progress name and spec lines; `--no-cache` runs it again.
-fn named(env: &BuildEnv, name: &str, span: Option<Span>) -> Meta {
-    Meta {
-        name: Some(name.to_string()),
-        location: span.map(|s| Range {
+/// A step's progress name and spec lines (each once); `--no-cache` runs it again.
+fn named(env: &BuildEnv, name: &str, spans: impl IntoIterator<Item = Span>) -> Meta {
+    let mut locations: Vec<Range> = Vec::new();
+    for s in spans {
+        let range = Range {
             start_line: s.line,
             start_col: s.col,
             end_line: s.end_line.max(s.line),
             end_col: s.end_col,
-        }),
+        };
+        if !locations.contains(&range) {
+            locations.push(range);
+        }
+    }
+    Meta {
+        name: Some(name.to_string()),
+        locations,
         ignore_cache: env.no_cache,
     }
 }

@@ -359,9 +359,12 @@ fn example_source_map_points_at_the_spec() {
     let locations = &source.locations[build.as_str()].locations;
     assert_eq!(locations.len(), 1);
     assert_eq!(locations[0].source_index, 0);
-    // `  - npm run build` is line 6; characters are 0-based with an exclusive end.
+    // `  - npm run build` is line 6; characters are 0-based with an exclusive end. The
+    // recipe's runs chained after it (`npm prune`, the lean step) point at `node` on line 2.
+    assert_eq!(locations[0].ranges.len(), 2);
+    assert_eq!(locations[0].ranges[1].start.unwrap().line, 2);
     assert_eq!(
-        locations[0].ranges,
+        locations[0].ranges[..1],
         vec![pb::Range {
             start: Some(pb::Position {
                 line: 6,
@@ -379,6 +382,33 @@ fn example_source_map_points_at_the_spec() {
     // Ops with no spec line have no location.
     let (context, _) = op_named(&def, "[internal] load build context");
     assert!(!source.locations.contains_key(context.as_str()));
+}
+
+#[test]
+fn chained_runs_point_at_each_of_their_lines() {
+    let spec = EXAMPLE_SPEC.replace("  - npm run build", "  - npm run build\n  - npm test");
+    let files = [
+        ("package.json", EXAMPLE_PACKAGE),
+        ("package-lock.json", EXAMPLE_LOCK),
+    ];
+    let plan = plan(&spec, &facts(&files, Some(EXAMPLE_DOCKERIGNORE)));
+    let def = from_plan(&plan, &build_env(&spec), Stage::Builder);
+    let (build, _) = op_named(&def, "[builder 5/5] RUN npm run build && npm test");
+    let source = def.pb.source.as_ref().expect("a source map");
+    let locations = &source.locations[build.as_str()].locations;
+    let lines: Vec<(u32, u32)> = locations[0]
+        .ranges
+        .iter()
+        .map(|r| {
+            (
+                r.start.unwrap().line as u32,
+                r.start.unwrap().character as u32,
+            )
+        })
+        .collect();
+    // `  - npm run build` and `  - npm test`, lines 6 and 7, then the recipe's own runs
+    // (`npm prune`, the lean step), from `runtime: node` on line 2.
+    assert_eq!(lines, vec![(6, 4), (7, 4), (2, 9)]);
 }
 
 #[test]

@@ -409,6 +409,17 @@ pub enum FileAction {
         /// Modification time in Unix nanoseconds (`SOURCE_DATE_EPOCH`); `None` is now.
         timestamp: Option<i64>,
     },
+    /// Make a file with these contents (its parent must exist).
+    Mkfile {
+        /// Absolute path.
+        path: String,
+        /// Permission bits.
+        mode: i32,
+        /// The file's contents.
+        data: Vec<u8>,
+        /// Modification time in Unix nanoseconds (`SOURCE_DATE_EPOCH`); `None` is now.
+        timestamp: Option<i64>,
+    },
 }
 
 fn chown(owner: Option<(u32, u32)>) -> Option<pb::ChownOpt> {
@@ -435,7 +446,7 @@ pub(super) fn file_op(
         .iter()
         .map(|action| match action {
             FileAction::Copy(from, _) => inputs.add(from),
-            FileAction::Mkdir { .. } => -1,
+            FileAction::Mkdir { .. } | FileAction::Mkfile { .. } => -1,
         })
         .collect();
     let n_inputs = wire_index(inputs.list.len());
@@ -448,33 +459,7 @@ pub(super) fn file_op(
             n_inputs + wire_index(i - 1)
         };
         let output = if i == last { 0 } else { -1 };
-        let action = match action {
-            FileAction::Copy(_, copy) => pb::file_action::Action::Copy(pb::FileActionCopy {
-                src: copy.src,
-                dest: copy.dest,
-                owner: chown(copy.owner),
-                mode: copy.mode.unwrap_or(-1),
-                follow_symlink: true,
-                dir_copy_contents: copy.contents_only,
-                create_dest_path: copy.create_dest_path,
-                allow_wildcard: copy.allow_wildcard,
-                allow_empty_wildcard: copy.allow_empty_wildcard,
-                timestamp: copy.timestamp.unwrap_or(-1),
-                ..Default::default()
-            }),
-            FileAction::Mkdir {
-                path,
-                mode,
-                owner,
-                timestamp,
-            } => pb::file_action::Action::Mkdir(pb::FileActionMkDir {
-                path,
-                mode,
-                make_parents: true,
-                owner: chown(owner),
-                timestamp: timestamp.unwrap_or(-1),
-            }),
-        };
+        let action = action_pb(action);
         pb_actions.push(pb::FileAction {
             input,
             secondary_input: secondary,
@@ -489,6 +474,49 @@ pub(super) fn file_op(
         inputs.list,
         caps,
     )
+}
+
+/// One file action's body as BuildKit gets it (its inputs are set by [`file_op`]).
+fn action_pb(action: FileAction) -> pb::file_action::Action {
+    match action {
+        FileAction::Copy(_, copy) => pb::file_action::Action::Copy(pb::FileActionCopy {
+            src: copy.src,
+            dest: copy.dest,
+            owner: chown(copy.owner),
+            mode: copy.mode.unwrap_or(-1),
+            follow_symlink: true,
+            dir_copy_contents: copy.contents_only,
+            create_dest_path: copy.create_dest_path,
+            allow_wildcard: copy.allow_wildcard,
+            allow_empty_wildcard: copy.allow_empty_wildcard,
+            timestamp: copy.timestamp.unwrap_or(-1),
+            ..Default::default()
+        }),
+        FileAction::Mkdir {
+            path,
+            mode,
+            owner,
+            timestamp,
+        } => pb::file_action::Action::Mkdir(pb::FileActionMkDir {
+            path,
+            mode,
+            make_parents: true,
+            owner: chown(owner),
+            timestamp: timestamp.unwrap_or(-1),
+        }),
+        FileAction::Mkfile {
+            path,
+            mode,
+            data,
+            timestamp,
+        } => pb::file_action::Action::Mkfile(pb::FileActionMkFile {
+            path,
+            mode,
+            data,
+            owner: None,
+            timestamp: timestamp.unwrap_or(-1),
+        }),
+    }
 }
 
 /// The network a run gets.

@@ -327,6 +327,28 @@ impl State {
     }
 }
 
+/// An op's bytes as BuildKit writes them: its kind (exec, source, file) after its platform.
+/// BuildKit ≥ v0.12 marshals every op it loads again (vtprotobuf, which writes a oneof after
+/// the other fields) and digests those bytes; prost writes fields in number order, the kind
+/// first. Bytes in another order get another digest there, which our source map (keyed by our
+/// digests) does not know, so a failing step would show no spec lines. Two messages written
+/// one after the other read as one message with the fields of both.
+fn op_bytes(op: pb::Op) -> Vec<u8> {
+    let head = pb::Op {
+        inputs: op.inputs,
+        platform: op.platform,
+        constraints: op.constraints,
+        op: None,
+    };
+    let kind = pb::Op {
+        op: op.op,
+        ..Default::default()
+    };
+    let mut bytes = head.encode_to_vec();
+    bytes.extend(kind.encode_to_vec());
+    bytes
+}
+
 /// The spec file as BuildKit's source map carries it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SourceFile {
@@ -403,7 +425,7 @@ impl Marshaler {
             .collect();
         let mut op = op.clone();
         op.inputs = inputs;
-        let bytes = op.encode_to_vec();
+        let bytes = op_bytes(op);
         let digest = Digest::of(&bytes);
         if self.seen.insert(digest.clone()) {
             self.defs.push(bytes);

@@ -837,6 +837,55 @@ fn platform_is_set_on_every_op() {
     assert!(def.caps.contains("platform"));
 }
 
+/// The field numbers of a message's top-level fields, in the order its bytes hold them.
+fn field_order(mut bytes: &[u8]) -> Vec<u64> {
+    let mut fields = Vec::new();
+    while !bytes.is_empty() {
+        let key = prost::encoding::decode_varint(&mut bytes).expect("a key");
+        fields.push(key >> 3);
+        let skip = match key & 7 {
+            0 => {
+                prost::encoding::decode_varint(&mut bytes).expect("a varint");
+                0
+            }
+            2 => prost::encoding::decode_varint(&mut bytes).expect("a length") as usize,
+            other => panic!("wire type {other} in an op"),
+        };
+        bytes = &bytes[skip..];
+    }
+    fields
+}
+
+#[test]
+fn op_kind_is_written_after_the_platform_as_buildkit_writes_it() {
+    let env = BuildEnv {
+        platform: Some(pb::Platform {
+            architecture: "amd64".to_string(),
+            os: "linux".to_string(),
+            ..Default::default()
+        }),
+        ..build_env(EXAMPLE_SPEC)
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Runtime);
+    let orders: Vec<Vec<u64>> = def.pb.def.iter().map(|b| field_order(b)).collect();
+    // Inputs (1), platform (10), then the kind (exec 2, source 3, file 4).
+    let kind = |f: &Vec<u64>| f.iter().position(|n| (2..=4).contains(n));
+    let platform = |f: &Vec<u64>| f.iter().position(|n| *n == 10);
+    let with_both: Vec<&Vec<u64>> = orders
+        .iter()
+        .filter(|f| kind(f).is_some() && platform(f).is_some())
+        .collect();
+    assert!(with_both.len() > 5, "{orders:?}");
+    for fields in with_both {
+        assert!(platform(fields) < kind(fields), "{fields:?}");
+        assert_eq!(
+            fields.last(),
+            kind(fields).map(|i| &fields[i]),
+            "{fields:?}"
+        );
+    }
+}
+
 #[test]
 fn chained_file_actions_take_the_previous_output() {
     let base = State::image("alpine", None, None, Meta::default());

@@ -47,7 +47,7 @@ e2e_tests!(
         let log = GO.build_fails("broken", |dir| {
             edit(dir, "main.go", |s| s.replace("port := ", "port = "))
         });
-        assert!(log.contains("[builder 5/6] RUN go build"), "{log}");
+        assert!(log.contains("[builder 5/5] RUN go build"), "{log}");
         assert!(
             log.contains("undefined: port"),
             "go's own message is lost:\n{log}"

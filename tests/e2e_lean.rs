@@ -142,7 +142,8 @@ e2e_tests!(
         let tag = "shallot-e2e/lean:go-files";
         let log = built(dir.path(), tag, GO_BUILDER, STATIC_RUNTIME);
         assert!(
-            log.contains("COPY --from=builder --chown=65532:65532 /app/templates /app/templates"),
+            log.lines().any(|l| l.contains("COPY --from=builder ")
+                && l.contains(" and --chown=65532:65532 /app/templates /app/templates")),
             "{log}"
         );
         let port = free_port();

@@ -183,7 +183,7 @@ e2e_tests!(
         );
         assert!(second.ok, "{}", second.text);
         assert_eq!(
-            step_cached(&second.text, "[builder 3/8] RUN npm ci"),
+            step_cached(&second.text, "[builder 3/5] RUN npm ci"),
             Some(false),
             "{}",
             second.text

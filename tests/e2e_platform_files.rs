@@ -92,8 +92,7 @@ e2e_tests!(
         assert!(!log.contains("RUN npm ci --omit=dev"), "{log}");
         for step in [
             "RUN npm ci",
-            "RUN npm run build",
-            "RUN npm prune --omit=dev",
+            "RUN npm run build && npm prune --omit=dev",
         ] {
             assert!(log.contains(step), "no `{step}`:\n{log}");
         }

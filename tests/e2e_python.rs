@@ -116,7 +116,9 @@ e2e_tests!(
         );
         assert!(r.ok, "build failed:\n{}", r.text);
         assert!(
-            r.text.contains("RUN test -e .venv/bin/hello-serve"),
+            r.text
+                .lines()
+                .any(|l| l.contains("] RUN ") && l.contains("( test -e .venv/bin/hello-serve")),
             "{}",
             r.text
         );

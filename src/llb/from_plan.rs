@@ -3,7 +3,7 @@
 
 use super::{
     Copy, Definition, Exec, FileAction, LocalOptions, Meta, Mount, Network, Range, SourceFile,
-    State,
+    State, chain,
 };
 use crate::plan::{Artifact, Builder, CrossCompile, Plan, PlatformField, Run, Source, Stage, Step};
 use crate::proto::pb;
@@ -96,11 +96,28 @@ pub fn from_plan(plan: &Plan, env: &BuildEnv, stage: Stage) -> Definition {
     runtime_stage(plan, env, &context, builder.as_ref(), base).marshal(source)
 }
 
-/// How many steps the runtime stage has: its image, the staged root when there is a builder
-/// to take it from, and one copy per artifact.
+/// How many steps the runtime stage has: its image, then one copy per artifact, where the
+/// copies from the builder (the staged root and the artifacts it built) that follow each other
+/// are one step.
 fn runtime_steps(plan: &Plan) -> usize {
-    let staged = plan.runtime_stage.staged.is_some() && plan.builder.is_some();
-    1 + usize::from(staged) + plan.runtime_stage.artifacts.len()
+    let from_builder = runtime_copy_origins(plan);
+    let joined = from_builder.windows(2).filter(|w| w[0] && w[1]).count();
+    1 + from_builder.len() - joined
+}
+
+/// For each copy into the runtime image, in order (the staged root, then the artifacts),
+/// whether it comes from the builder.
+fn runtime_copy_origins(plan: &Plan) -> Vec<bool> {
+    let builder = plan.builder.is_some();
+    let staged = plan.runtime_stage.staged.is_some() && builder;
+    let artifacts = plan
+        .runtime_stage
+        .artifacts
+        .iter()
+        .map(|a| builder && matches!(a.from, Source::Builder(_)));
+    std::iter::repeat_n(true, usize::from(staged))
+        .chain(artifacts)
+        .collect()
 }
 
 /// The runtime stage's base image: where the runtime stage starts, and what a builder run
@@ -142,7 +159,19 @@ fn context_state(plan: &Plan, env: &BuildEnv) -> State {
     })
 }
 
-/// The runtime stage: its base image, then one copy per artifact.
+/// One copy into the runtime image: from where, the copy, its Dockerfile arguments
+/// (`--chown=65532:65532 /app /app`) and its spec place.
+struct RuntimeCopy<'a> {
+    origin: &'a State,
+    from_builder: bool,
+    copy: Copy,
+    args: String,
+    span: Option<Span>,
+}
+
+/// The runtime stage: its base image, then the copies; those from the builder that follow
+/// each other are one op (`COPY --from=builder /.shallot/root/ / and --chown=… /app /app`),
+/// each with its own owner, mode and time.
 fn runtime_stage(
     plan: &Plan,
     env: &BuildEnv,
@@ -150,44 +179,72 @@ fn runtime_stage(
     builder: Option<&State>,
     base: State,
 ) -> State {
-    let artifacts = &plan.runtime_stage.artifacts;
-    let staged = plan.runtime_stage.staged.as_ref().zip(builder);
+    let copies = runtime_copies(plan, env, context, builder);
     let total = runtime_steps(plan);
     let mut runtime = base;
-    let timestamp = env.epoch.map(|s| s.saturating_mul(1_000_000_000));
-    if let Some((root, builder)) = staged {
-        // The system under the app: root's, like the rest of the base.
-        let from = format!("{root}/");
-        let name = step_name(
-            env,
-            "runtime",
-            2,
-            total,
-            &format!("COPY --from=builder {from} /"),
-        );
-        let mut copy = Copy::contents(&from, "/").owner(0, 0);
-        copy.timestamp = timestamp;
-        let actions = vec![FileAction::Copy(builder.clone(), copy)];
-        runtime = runtime.file(actions, named(env, &name, None));
-    }
-    let first = total - artifacts.len() + 1;
-    for (i, artifact) in artifacts.iter().enumerate() {
-        let (origin, from, path) = artifact_origin(&artifact.from, builder, context);
-        let name = step_name(
-            env,
-            "runtime",
-            i + first,
-            total,
-            &artifact_line(artifact, from, &path),
-        );
-        // The copy creates the destination directory owned by the runtime user, too.
-        let actions = vec![FileAction::Copy(
-            origin.clone(),
-            artifact_copy(artifact, &path, timestamp),
-        )];
-        runtime = runtime.file(actions, named(env, &name, artifact.span));
+    let mut rest = copies.as_slice();
+    let mut n = 2;
+    while let Some(first) = rest.first() {
+        let len = if first.from_builder {
+            rest.iter().take_while(|c| c.from_builder).count()
+        } else {
+            1
+        };
+        let (group, after) = rest.split_at(len);
+        rest = after;
+        let args: Vec<&str> = group.iter().map(|c| c.args.as_str()).collect();
+        let from = if first.from_builder {
+            "--from=builder "
+        } else {
+            ""
+        };
+        let line = format!("COPY {from}{}", args.join(" and "));
+        let name = step_name(env, "runtime", n, total, &line);
+        let spans = group.iter().filter_map(|c| c.span);
+        let actions = group
+            .iter()
+            .map(|c| FileAction::Copy(c.origin.clone(), c.copy.clone()))
+            .collect();
+        runtime = runtime.file(actions, named(env, &name, spans));
+        n += 1;
     }
     runtime
+}
+
+/// Every copy into the runtime image, in order: the builder's staged root (the system under
+/// the app: root's, like the rest of the base), then the artifacts.
+fn runtime_copies<'a>(
+    plan: &Plan,
+    env: &BuildEnv,
+    context: &'a State,
+    builder: Option<&'a State>,
+) -> Vec<RuntimeCopy<'a>> {
+    let timestamp = env.epoch.map(|s| s.saturating_mul(1_000_000_000));
+    let staged = plan.runtime_stage.staged.as_ref().zip(builder);
+    let staged = staged.map(|(root, builder)| {
+        let from = format!("{root}/");
+        let mut copy = Copy::contents(&from, "/").owner(0, 0);
+        copy.timestamp = timestamp;
+        RuntimeCopy {
+            origin: builder,
+            from_builder: true,
+            copy,
+            args: format!("{from} /"),
+            span: None,
+        }
+    });
+    let artifacts = plan.runtime_stage.artifacts.iter().map(|artifact| {
+        let (origin, from, path) = artifact_origin(&artifact.from, builder, context);
+        RuntimeCopy {
+            origin,
+            from_builder: !from.is_empty(),
+            // The copy creates the destination directory owned by the runtime user, too.
+            copy: artifact_copy(artifact, &path, timestamp),
+            args: artifact_args(artifact, &path),
+            span: artifact.span,
+        }
+    });
+    staged.into_iter().chain(artifacts).collect()
 }
 
 /// Where an artifact is copied from: the state, its `--from=` flag as the progress name shows
@@ -208,18 +265,14 @@ fn artifact_origin<'a>(
     }
 }
 
-/// The Dockerfile line an artifact's copy stands for, e.g.
-/// `COPY --from=builder --chown=65532:65532 /app/dist /app`.
-fn artifact_line(artifact: &Artifact, from: &str, path: &str) -> String {
+/// The Dockerfile arguments of an artifact's copy, e.g. `--chown=65532:65532 /app/dist /app`.
+fn artifact_args(artifact: &Artifact, path: &str) -> String {
     let crate::plan::Ids { uid, gid } = artifact.owner;
     let chmod = artifact
         .mode
         .map(|m| format!(" --chmod={m:o}"))
         .unwrap_or_default();
-    format!(
-        "COPY {from}--chown={uid}:{gid}{chmod} {path} {}",
-        artifact.to
-    )
+    format!("--chown={uid}:{gid}{chmod} {path} {}", artifact.to)
 }
 
 /// The copy of one artifact from `path`, owned by its owner, stamped with `timestamp`.
@@ -236,6 +289,34 @@ fn artifact_copy(artifact: &Artifact, path: &str, timestamp: Option<i64>) -> Cop
     copy
 }
 
+/// One op of the builder stage: a step as the plan has it, or the runs after the source copy
+/// chained into one exec ([`chain`](super::chain)).
+enum Part<'a> {
+    /// A copy, or a run before the source copy (a dependency install, with the credentials).
+    Step(&'a Step),
+    /// Consecutive runs after the source copy.
+    Chain(Vec<&'a Run>),
+}
+
+/// The builder's ops: `steps` in order, each run after the source copy (at `source_at`)
+/// chained to the run before it unless their cache mounts disagree.
+fn builder_parts(steps: &[Step], source_at: usize) -> Vec<Part<'_>> {
+    let mut parts: Vec<Part> = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        if let (Step::Run(run), Some(Part::Chain(runs))) = (step, parts.last_mut()) {
+            if chain::fits(runs, run) {
+                runs.push(run);
+                continue;
+            }
+        }
+        parts.push(match step {
+            Step::Run(run) if i > source_at => Part::Chain(vec![run]),
+            _ => Part::Step(step),
+        });
+    }
+    parts
+}
+
 /// The builder stage: its image, environment and steps.
 fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State, base: &State) -> State {
     let steps: Vec<Step> = plan
@@ -244,48 +325,74 @@ fn builder_stage(plan: &Builder, env: &BuildEnv, context: &State, base: &State) 
         .cloned()
         .chain([Step::Run(plan.libraries.clone())])
         .collect();
-    let total = steps.len() + 1;
-    let mut builder = builder_base(plan, env, total);
-    let workdir = plan.workdir.as_str();
     // Steps before the source is copied install dependencies: only they see secrets and SSH.
     let source_at = steps
         .iter()
         .position(|s| *s == Step::CopySource)
         .unwrap_or(steps.len());
-    for (i, step) in steps.iter().enumerate() {
+    let parts = builder_parts(&steps, source_at);
+    let total = parts.len() + 1;
+    let mut builder = builder_base(plan, env, total);
+    let workdir = plan.workdir.as_str();
+    for (i, part) in parts.iter().enumerate() {
         let name = |what: &str| step_name(env, "builder", i + 2, total, what);
-        builder = match step {
-            Step::CopyFiles { paths } => {
+        builder = match part {
+            Part::Step(Step::CopyFiles { paths }) => {
                 let name = name(&format!("COPY {} ./", paths.join(" ")));
                 let actions = copy_files(context, paths, workdir);
                 builder.file(actions, named(env, &name, None))
             }
-            Step::CopySource => builder.copy(
+            Part::Step(Step::CopySource) => builder.copy(
                 context,
                 Copy::contents("/", workdir),
                 named(env, &name("COPY . ."), None),
             ),
-            Step::Run(run) => {
+            Part::Step(Step::Run(run)) => {
                 let name = name(&format!(
                     "RUN {}",
                     run.label.as_ref().unwrap_or(&run.command)
                 ));
-                let mut exec = run_exec(run, env).meta(named(env, &name, run.span));
-                if let Some(target) = &run.base_mount {
+                let exec = run_exec(&[run], &run.command, env, base);
+                builder.run(with_credentials(exec, plan).meta(named(env, &name, run.span)))
+            }
+            Part::Chain(runs) => {
+                let chain = chain::Chain::of(runs);
+                // A failure points at every run's line: which one failed, the exit code says.
+                let spans = runs.iter().filter_map(|r| r.span);
+                let meta = named(env, &name(&format!("RUN {}", chain.line)), spans);
+                let mut exec = run_exec(runs, &chain.command, env, base).meta(meta);
+                if !chain.scripts.is_empty() {
                     exec = exec.mount(Mount::ReadOnly {
-                        target: target.clone(),
-                        source: base.clone(),
+                        target: chain::SCRIPTS.to_string(),
+                        source: scripts_state(&chain.scripts, &builder),
                         selector: "/".to_string(),
                     });
-                }
-                if i < source_at {
-                    exec = with_credentials(exec, plan);
                 }
                 builder.run(exec)
             }
         };
     }
     builder
+}
+
+/// The files a chain runs by path, in an otherwise empty state on `builder`'s platform. Like
+/// a source, it ignores `--no-cache` (writing them again changes nothing; the run that uses
+/// them runs again): having no inputs, it is shared by every build with the same scripts.
+fn scripts_state(scripts: &[(String, String)], builder: &State) -> State {
+    let names: Vec<&str> = scripts.iter().map(|(name, _)| name.as_str()).collect();
+    let actions = scripts
+        .iter()
+        .map(|(name, data)| FileAction::Mkfile {
+            path: format!("/{name}"),
+            mode: 0o755,
+            data: data.clone().into_bytes(),
+            timestamp: None,
+        })
+        .collect();
+    let name = format!("[internal] write the scripts {}", names.join(", "));
+    State::scratch()
+        .with_platform(builder.platform.clone())
+        .file(actions, source_meta(&name))
 }
 
 /// The builder's `FROM`: its image on the platform it runs on, its environment and workdir.
@@ -323,12 +430,18 @@ fn copy_files(context: &State, paths: &[String], workdir: &str) -> Vec<FileActio
         .collect()
 }
 
-/// A builder `RUN` with its cache mounts.
-fn run_exec(run: &Run, env: &BuildEnv) -> Exec {
-    let mut exec = Exec::shell(&run.command)
+/// A builder `RUN` of `command` for `runs`, with every cache mount they use (once each) and
+/// the runtime base where one of them wants it.
+fn run_exec(runs: &[&Run], command: &str, env: &BuildEnv, base: &State) -> Exec {
+    let mut exec = Exec::shell(command)
         .default_path(env.needs_default_path)
         .network(env.network);
-    for cache in &run.caches {
+    let mut targets: Vec<&str> = Vec::new();
+    for cache in runs.iter().flat_map(|r| &r.caches) {
+        if targets.contains(&cache.target.as_str()) {
+            continue;
+        }
+        targets.push(&cache.target);
         exec = exec.mount(Mount::Cache {
             target: cache.target.clone(),
             id: cache.id.clone(),
@@ -337,6 +450,17 @@ fn run_exec(run: &Run, env: &BuildEnv) -> Exec {
             } else {
                 super::CacheSharing::Shared
             },
+        });
+    }
+    for target in runs.iter().filter_map(|r| r.base_mount.as_ref()) {
+        if targets.contains(&target.as_str()) {
+            continue;
+        }
+        targets.push(target);
+        exec = exec.mount(Mount::ReadOnly {
+            target: target.clone(),
+            source: base.clone(),
+            selector: "/".to_string(),
         });
     }
     exec
@@ -396,16 +520,23 @@ pub fn builder_platform(plan: &Plan, env: &BuildEnv) -> Option<pb::Platform> {
     }
 }
 
-/// A step's progress name and spec lines; `--no-cache` runs it again.
-fn named(env: &BuildEnv, name: &str, span: Option<Span>) -> Meta {
-    Meta {
-        name: Some(name.to_string()),
-        location: span.map(|s| Range {
+/// A step's progress name and spec lines (each once); `--no-cache` runs it again.
+fn named(env: &BuildEnv, name: &str, spans: impl IntoIterator<Item = Span>) -> Meta {
+    let mut locations: Vec<Range> = Vec::new();
+    for s in spans {
+        let range = Range {
             start_line: s.line,
             start_col: s.col,
             end_line: s.end_line.max(s.line),
             end_col: s.end_col,
-        }),
+        };
+        if !locations.contains(&range) {
+            locations.push(range);
+        }
+    }
+    Meta {
+        name: Some(name.to_string()),
+        locations,
         ignore_cache: env.no_cache,
     }
 }

@@ -10,6 +10,7 @@
 //! metadata, so a daemon that lacks one refuses the build loudly instead of mis-building it, and
 //! [`Definition::caps`] lists them so the gateway can check them against Ping first.
 
+mod chain;
 mod from_plan;
 mod json;
 mod ops;
@@ -67,8 +68,9 @@ pub struct Range {
 pub struct Meta {
     /// The progress line, e.g. `[builder 2/4] RUN npm ci`.
     pub name: Option<String>,
-    /// The spec lines this op stands for; a failure of the op points there.
-    pub location: Option<Range>,
+    /// The spec lines this op stands for (several for runs chained into one); a failure of
+    /// the op points there.
+    pub locations: Vec<Range>,
     /// Ignore the cache for this op (`no-cache`).
     pub ignore_cache: bool,
 }
@@ -291,10 +293,10 @@ impl State {
             let locations = m
                 .locations
                 .iter()
-                .map(|(digest, range)| {
+                .map(|(digest, ranges)| {
                     let location = pb::Location {
                         source_index: 0,
-                        ranges: vec![pb_range(range)],
+                        ranges: ranges.iter().map(pb_range).collect(),
                     };
                     (
                         digest.clone(),
@@ -323,6 +325,28 @@ impl State {
             caps: m.caps,
         }
     }
+}
+
+/// An op's bytes as BuildKit writes them: its kind (exec, source, file) after its platform.
+/// BuildKit ≥ v0.12 marshals every op it loads again (vtprotobuf, which writes a oneof after
+/// the other fields) and digests those bytes; prost writes fields in number order, the kind
+/// first. Bytes in another order get another digest there, which our source map (keyed by our
+/// digests) does not know, so a failing step would show no spec lines. Two messages written
+/// one after the other read as one message with the fields of both.
+fn op_bytes(op: pb::Op) -> Vec<u8> {
+    let head = pb::Op {
+        inputs: op.inputs,
+        platform: op.platform,
+        constraints: op.constraints,
+        op: None,
+    };
+    let kind = pb::Op {
+        op: op.op,
+        ..Default::default()
+    };
+    let mut bytes = head.encode_to_vec();
+    bytes.extend(kind.encode_to_vec());
+    bytes
 }
 
 /// The spec file as BuildKit's source map carries it.
@@ -373,7 +397,7 @@ struct Marshaler {
     /// Vertices already serialized, by address, so shared history is walked once.
     done: HashMap<*const Vertex, Digest>,
     metadata: BTreeMap<String, pb::OpMetadata>,
-    locations: BTreeMap<String, Range>,
+    locations: BTreeMap<String, Vec<Range>>,
     caps: BTreeSet<String>,
 }
 
@@ -401,7 +425,7 @@ impl Marshaler {
             .collect();
         let mut op = op.clone();
         op.inputs = inputs;
-        let bytes = op.encode_to_vec();
+        let bytes = op_bytes(op);
         let digest = Digest::of(&bytes);
         if self.seen.insert(digest.clone()) {
             self.defs.push(bytes);
@@ -420,8 +444,9 @@ impl Marshaler {
         }
         self.caps.extend(vertex.caps.iter().map(|c| c.to_string()));
         self.metadata.insert(digest.0.clone(), meta);
-        if let Some(range) = vertex.meta.location {
-            self.locations.insert(digest.0.clone(), range);
+        if !vertex.meta.locations.is_empty() {
+            self.locations
+                .insert(digest.0.clone(), vertex.meta.locations.clone());
         }
         self.done.insert(key, digest.clone());
         digest

@@ -145,7 +145,11 @@ fn example_builder_golden() {
 #[test]
 fn example_progress_names_read_like_a_dockerfile() {
     let def = example(Stage::Runtime);
-    let lean = format!("[builder 7/8] RUN {}", crate::testkit::node_lean_label());
+    let chain = format!(
+        "[builder 5/5] RUN npm run build && npm prune --omit=dev && {} && copy the shared \
+         libraries the app needs and the runtime base lacks",
+        crate::testkit::node_lean_label()
+    );
     let names: Vec<String> = def
         .ops()
         .iter()
@@ -156,18 +160,15 @@ fn example_progress_names_read_like_a_dockerfile() {
         // Inputs first, depth first: the runtime copy's inputs are the runtime image, then
         // the builder.
         vec![
-            "[runtime 1/3] FROM gcr.io/distroless/nodejs24-debian13:nonroot",
-            "[builder 1/8] FROM docker.io/library/node:24-trixie-slim",
+            "[runtime 1/2] FROM gcr.io/distroless/nodejs24-debian13:nonroot",
+            "[builder 1/5] FROM docker.io/library/node:24-trixie-slim",
             "[internal] load build context",
-            "[builder 2/8] COPY package.json package-lock.json packages/greeting packages/stamp ./",
-            "[builder 3/8] RUN npm ci",
-            "[builder 4/8] COPY . .",
-            "[builder 5/8] RUN npm run build",
-            "[builder 6/8] RUN npm prune --omit=dev",
-            &lean,
-            "[builder 8/8] RUN copy the shared libraries the app needs and the runtime base lacks",
-            "[runtime 2/3] COPY --from=builder /.shallot/root/ /",
-            "[runtime 3/3] COPY --from=builder --chown=65532:65532 /app /app",
+            "[builder 2/5] COPY package.json package-lock.json packages/greeting packages/stamp ./",
+            "[builder 3/5] RUN npm ci",
+            "[builder 4/5] COPY . .",
+            "[internal] write the scripts node-e-remove-build, copy-the-shared-libraries",
+            &chain,
+            "[runtime 2/2] COPY --from=builder /.shallot/root/ / and --chown=65532:65532 /app /app",
         ]
     );
 }
@@ -190,12 +191,12 @@ fn a_multi_platform_build_names_the_platform_in_every_step() {
         .filter_map(|(d, _)| custom_name(&def, d).map(str::to_string))
         .filter(|n| !n.starts_with("[internal]"))
         .collect();
-    assert_eq!(names.len(), 11, "{names:?}");
+    assert_eq!(names.len(), 7, "{names:?}");
     assert!(
         names.iter().all(|n| n.starts_with("[linux/arm64 ")),
         "{names:?}"
     );
-    assert!(names.contains(&"[linux/arm64 builder 3/8] RUN npm ci".to_string()));
+    assert!(names.contains(&"[linux/arm64 builder 3/5] RUN npm ci".to_string()));
 }
 
 #[test]
@@ -215,12 +216,12 @@ fn example_sources() {
             ("local.sharedkeyhint".to_string(), "context".to_string()),
         ])
     );
-    let (_, builder) = op_named(&def, "[builder 1/8]");
+    let (_, builder) = op_named(&def, "[builder 1/5]");
     assert_eq!(
         source(&builder).identifier,
         "docker-image://docker.io/library/node:24-trixie-slim"
     );
-    let (_, runtime) = op_named(&def, "[runtime 1/3]");
+    let (_, runtime) = op_named(&def, "[runtime 1/2]");
     assert_eq!(
         source(&runtime).identifier,
         "docker-image://gcr.io/distroless/nodejs24-debian13:nonroot"
@@ -230,7 +231,7 @@ fn example_sources() {
 #[test]
 fn example_runs_have_the_builder_settings() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/8] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/5] RUN npm ci");
     let exec = exec(&op);
     let meta = exec.meta.as_ref().unwrap();
     assert_eq!(meta.args, vec!["/bin/sh", "-c", "npm ci"]);
@@ -248,7 +249,7 @@ fn example_runs_have_the_builder_settings() {
     let dests: Vec<&str> = exec.mounts.iter().map(|m| m.dest.as_str()).collect();
     assert_eq!(dests, vec!["/", "/root/.npm"]);
     // The run's root is the manifest copy.
-    let (copy, _) = op_named(&def, "[builder 2/8]");
+    let (copy, _) = op_named(&def, "[builder 2/5]");
     assert_eq!(op.inputs.len(), 1);
     assert_eq!(op.inputs[0].digest, copy.as_str());
 }
@@ -256,8 +257,8 @@ fn example_runs_have_the_builder_settings() {
 #[test]
 fn example_manifest_copy_chains_its_actions() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 2/8]");
-    let (builder_image, _) = op_named(&def, "[builder 1/8]");
+    let (_, op) = op_named(&def, "[builder 2/5]");
+    let (builder_image, _) = op_named(&def, "[builder 1/5]");
     let (context, _) = op_named(&def, "[internal] load build context");
     let inputs: Vec<&str> = op.inputs.iter().map(|i| i.digest.as_str()).collect();
     assert_eq!(inputs, vec![builder_image.as_str(), context.as_str()]);
@@ -291,39 +292,58 @@ fn example_manifest_copy_chains_its_actions() {
 #[test]
 fn example_runtime_copy_is_owned_by_the_runtime_user() {
     let def = example(Stage::Runtime);
-    let (_, op) = op_named(&def, "[runtime 3/3]");
-    let (staged, _) = op_named(&def, "[runtime 2/3]");
-    let (libraries, _) = op_named(&def, "[builder 8/8]");
+    let (_, op) = op_named(&def, "[runtime 2/2]");
+    let (runtime_image, _) = op_named(&def, "[runtime 1/2]");
+    let (builder, _) = op_named(&def, "[builder 5/5]");
     let inputs: Vec<(&str, i64)> = op
         .inputs
         .iter()
         .map(|i| (i.digest.as_str(), i.index))
         .collect();
-    assert_eq!(inputs, vec![(staged.as_str(), 0), (libraries.as_str(), 0)]);
-    let nonroot = Some(pb::ChownOpt {
-        user: Some(pb::UserOpt {
-            user: Some(pb::user_opt::User::ById(65532)),
-        }),
-        group: Some(pb::UserOpt {
-            user: Some(pb::user_opt::User::ById(65532)),
-        }),
-    });
+    assert_eq!(
+        inputs,
+        vec![(runtime_image.as_str(), 0), (builder.as_str(), 0)]
+    );
+    let owner = |id| {
+        Some(pb::ChownOpt {
+            user: Some(pb::UserOpt {
+                user: Some(pb::user_opt::User::ById(id)),
+            }),
+            group: Some(pb::UserOpt {
+                user: Some(pb::user_opt::User::ById(id)),
+            }),
+        })
+    };
+    // One op, two copies from the builder: the staged root, root's, onto the image; then the
+    // app, which also creates /app owned by the runtime user.
     let actions = &file(&op).actions;
-    // One copy: it creates /app owned by the runtime user as well.
-    assert_eq!(actions.len(), 1);
-    let copy = &actions[0];
-    assert_eq!((copy.input, copy.secondary_input, copy.output), (0, 1, 0));
-    match &copy.action {
-        Some(pb::file_action::Action::Copy(c)) => {
-            assert_eq!((c.src.as_str(), c.dest.as_str()), ("/app", "/app"));
-            assert_eq!(c.owner, nonroot);
-            assert!(c.dir_copy_contents);
-            assert!(c.follow_symlink);
-            assert_eq!(c.mode, -1);
-            assert_eq!(c.timestamp, -1);
-        }
-        other => panic!("expected a copy, got {other:?}"),
-    }
+    let copies: Vec<_> = actions
+        .iter()
+        .map(|a| match &a.action {
+            Some(pb::file_action::Action::Copy(c)) => {
+                assert!(c.dir_copy_contents);
+                assert!(c.follow_symlink);
+                assert_eq!((c.mode, c.timestamp), (-1, -1));
+                let (src, dest) = (c.src.as_str(), c.dest.as_str());
+                (
+                    a.input,
+                    a.secondary_input,
+                    a.output,
+                    src,
+                    dest,
+                    c.owner.clone(),
+                )
+            }
+            other => panic!("expected a copy, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        copies,
+        vec![
+            (0, 1, -1, "/.shallot/root/", "/", owner(0)),
+            (2, 1, 0, "/app", "/app", owner(65532)),
+        ]
+    );
 }
 
 #[test]
@@ -335,13 +355,16 @@ fn example_source_map_points_at_the_spec() {
     assert_eq!(source.infos[0].data, EXAMPLE_SPEC.as_bytes());
     assert_eq!(source.infos[0].language, "YAML");
 
-    let (build, _) = op_named(&def, "[builder 5/8] RUN npm run build");
+    let (build, _) = op_named(&def, "[builder 5/5] RUN npm run build");
     let locations = &source.locations[build.as_str()].locations;
     assert_eq!(locations.len(), 1);
     assert_eq!(locations[0].source_index, 0);
-    // `  - npm run build` is line 6; characters are 0-based with an exclusive end.
+    // `  - npm run build` is line 6; characters are 0-based with an exclusive end. The
+    // recipe's runs chained after it (`npm prune`, the lean step) point at `node` on line 2.
+    assert_eq!(locations[0].ranges.len(), 2);
+    assert_eq!(locations[0].ranges[1].start.unwrap().line, 2);
     assert_eq!(
-        locations[0].ranges,
+        locations[0].ranges[..1],
         vec![pb::Range {
             start: Some(pb::Position {
                 line: 6,
@@ -359,6 +382,33 @@ fn example_source_map_points_at_the_spec() {
     // Ops with no spec line have no location.
     let (context, _) = op_named(&def, "[internal] load build context");
     assert!(!source.locations.contains_key(context.as_str()));
+}
+
+#[test]
+fn chained_runs_point_at_each_of_their_lines() {
+    let spec = EXAMPLE_SPEC.replace("  - npm run build", "  - npm run build\n  - npm test");
+    let files = [
+        ("package.json", EXAMPLE_PACKAGE),
+        ("package-lock.json", EXAMPLE_LOCK),
+    ];
+    let plan = plan(&spec, &facts(&files, Some(EXAMPLE_DOCKERIGNORE)));
+    let def = from_plan(&plan, &build_env(&spec), Stage::Builder);
+    let (build, _) = op_named(&def, "[builder 5/5] RUN npm run build && npm test");
+    let source = def.pb.source.as_ref().expect("a source map");
+    let locations = &source.locations[build.as_str()].locations;
+    let lines: Vec<(u32, u32)> = locations[0]
+        .ranges
+        .iter()
+        .map(|r| {
+            (
+                r.start.unwrap().line as u32,
+                r.start.unwrap().character as u32,
+            )
+        })
+        .collect();
+    // `  - npm run build` and `  - npm test`, lines 6 and 7, then the recipe's own runs
+    // (`npm prune`, the lean step), from `runtime: node` on line 2.
+    assert_eq!(lines, vec![(6, 4), (7, 4), (2, 9)]);
 }
 
 #[test]
@@ -601,7 +651,7 @@ fn context_input_replaces_the_local_context() {
             assert!(!s.identifier.starts_with("local://"), "{}", s.identifier);
         }
     }
-    let (_, copy) = op_named(&def, "[builder 4/8] COPY . .");
+    let (_, copy) = op_named(&def, "[builder 4/5] COPY . .");
     assert_eq!(copy.inputs[1].digest, head);
 }
 
@@ -722,7 +772,7 @@ fn default_path_is_set_when_the_daemon_needs_it() {
         ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/8] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/5] RUN npm ci");
     let path: Vec<&String> = exec(&op)
         .meta
         .as_ref()
@@ -741,7 +791,7 @@ fn default_path_is_set_when_the_daemon_needs_it() {
 #[test]
 fn default_path_is_left_to_the_daemon_otherwise() {
     let def = example(Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/8] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/5] RUN npm ci");
     let env = &exec(&op).meta.as_ref().unwrap().env;
     assert!(!env.iter().any(|e| e.starts_with("PATH=")), "{env:?}");
     assert!(def.caps.contains("exec.meta.setsdefaultpath"));
@@ -755,7 +805,7 @@ fn image_path_is_kept_and_needs_no_cap() {
         ..build_env(EXAMPLE_SPEC)
     };
     let def = from_plan(&example_plan(), &env, Stage::Builder);
-    let (_, op) = op_named(&def, "[builder 3/8] RUN npm ci");
+    let (_, op) = op_named(&def, "[builder 3/5] RUN npm ci");
     let env = &exec(&op).meta.as_ref().unwrap().env;
     assert!(
         env.contains(&"PATH=/opt/node/bin:/usr/bin".to_string()),
@@ -785,6 +835,55 @@ fn platform_is_set_on_every_op() {
         assert_eq!(op.platform.as_ref(), Some(&platform), "{digest}");
     }
     assert!(def.caps.contains("platform"));
+}
+
+/// The field numbers of a message's top-level fields, in the order its bytes hold them.
+fn field_order(mut bytes: &[u8]) -> Vec<u64> {
+    let mut fields = Vec::new();
+    while !bytes.is_empty() {
+        let key = prost::encoding::decode_varint(&mut bytes).expect("a key");
+        fields.push(key >> 3);
+        let skip = match key & 7 {
+            0 => {
+                prost::encoding::decode_varint(&mut bytes).expect("a varint");
+                0
+            }
+            2 => prost::encoding::decode_varint(&mut bytes).expect("a length") as usize,
+            other => panic!("wire type {other} in an op"),
+        };
+        bytes = &bytes[skip..];
+    }
+    fields
+}
+
+#[test]
+fn op_kind_is_written_after_the_platform_as_buildkit_writes_it() {
+    let env = BuildEnv {
+        platform: Some(pb::Platform {
+            architecture: "amd64".to_string(),
+            os: "linux".to_string(),
+            ..Default::default()
+        }),
+        ..build_env(EXAMPLE_SPEC)
+    };
+    let def = from_plan(&example_plan(), &env, Stage::Runtime);
+    let orders: Vec<Vec<u64>> = def.pb.def.iter().map(|b| field_order(b)).collect();
+    // Inputs (1), platform (10), then the kind (exec 2, source 3, file 4).
+    let kind = |f: &Vec<u64>| f.iter().position(|n| (2..=4).contains(n));
+    let platform = |f: &Vec<u64>| f.iter().position(|n| *n == 10);
+    let with_both: Vec<&Vec<u64>> = orders
+        .iter()
+        .filter(|f| kind(f).is_some() && platform(f).is_some())
+        .collect();
+    assert!(with_both.len() > 5, "{orders:?}");
+    for fields in with_both {
+        assert!(platform(fields) < kind(fields), "{fields:?}");
+        assert_eq!(
+            fields.last(),
+            kind(fields).map(|i| &fields[i]),
+            "{fields:?}"
+        );
+    }
 }
 
 #[test]
@@ -1046,7 +1145,7 @@ fn json_points_at_the_spec_lines() {
     let def = example(Stage::Runtime);
     let ops = json_by_name(&def);
     assert_eq!(
-        ops["[builder 3/8] RUN npm ci"]["location"],
+        ops["[builder 3/5] RUN npm ci"]["location"],
         serde_json::json!([{"file": "shallot.yaml", "ranges": ["2:9-2:13"]}])
     );
     assert!(
@@ -1091,12 +1190,9 @@ fn runs_use_the_sandbox_unless_the_build_asks_for_the_host_network() {
 #[test]
 fn the_library_run_sees_the_runtime_base_read_only_and_the_staged_root_lands_at_the_root() {
     let def = example(Stage::Runtime);
-    let (runtime_image, _) = op_named(&def, "[runtime 1/3]");
-    let (_, run) = op_named(&def, "[builder 8/8]");
-    let pb::op::Op::Exec(exec) = run.op.as_ref().expect("op") else {
-        panic!("[builder 8/8] is not a run");
-    };
-    let base = exec
+    let (runtime_image, _) = op_named(&def, "[runtime 1/2]");
+    let (_, run) = op_named(&def, "[builder 5/5]");
+    let base = exec(&run)
         .mounts
         .iter()
         .find(|m| m.dest == crate::plan::BASE_MOUNT)
@@ -1104,7 +1200,7 @@ fn the_library_run_sees_the_runtime_base_read_only_and_the_staged_root_lands_at_
     assert!(base.readonly);
     let input = &run.inputs[usize::try_from(base.input).expect("an input")];
     assert_eq!(input.digest, runtime_image.as_str());
-    let (_, staged) = op_named(&def, "[runtime 2/3]");
+    let (_, staged) = op_named(&def, "[runtime 2/2]");
     let copy = &file(&staged).actions[0];
     match &copy.action {
         Some(pb::file_action::Action::Copy(c)) => {
@@ -1113,6 +1209,71 @@ fn the_library_run_sees_the_runtime_base_read_only_and_the_staged_root_lands_at_
         }
         other => panic!("not a copy: {other:?}"),
     }
+}
+
+#[test]
+fn the_runs_after_the_source_copy_are_one_exec_that_runs_the_scripts_by_path() {
+    let def = example(Stage::Builder);
+    let (_, run) = op_named(&def, "[builder 5/5]");
+    let (source, _) = op_named(&def, "[builder 4/5] COPY . .");
+    let (scripts, written) = op_named(&def, "[internal] write the scripts");
+    let exec = exec(&run);
+    assert_eq!(
+        exec.meta.as_ref().expect("meta").args,
+        vec![
+            "/bin/sh",
+            "-c",
+            "npm run build && npm prune --omit=dev && /bin/sh /.shallot/run/node-e-remove-build \
+             && /bin/sh /.shallot/run/copy-the-shared-libraries",
+        ]
+    );
+    // The union of the runs' mounts: the npm cache, the runtime base, and the scripts.
+    let mounts: Vec<(&str, bool)> = exec
+        .mounts
+        .iter()
+        .map(|m| (m.dest.as_str(), m.readonly))
+        .collect();
+    assert_eq!(
+        mounts,
+        vec![
+            ("/", false),
+            ("/.shallot/base", true),
+            ("/.shallot/run", true),
+            ("/root/.npm", false),
+        ]
+    );
+    assert_eq!(run.inputs[0].digest, source.as_str());
+    let scripts_mount = &exec.mounts[2];
+    let input = &run.inputs[usize::try_from(scripts_mount.input).expect("an input")];
+    assert_eq!(input.digest, scripts.as_str());
+    // Each script is written whole, executable, in an otherwise empty state.
+    assert!(written.inputs.is_empty());
+    let plan = example_plan();
+    let builder = plan.builder.as_ref().expect("a builder");
+    let lean = crate::testkit::node_lean_run();
+    let files: Vec<(&str, i32, &str)> = file(&written)
+        .actions
+        .iter()
+        .map(|a| match &a.action {
+            Some(pb::file_action::Action::Mkfile(f)) => {
+                let text = std::str::from_utf8(&f.data).expect("a script is text");
+                assert!(text.ends_with('\n'), "{}: {text:?}", f.path);
+                (f.path.as_str(), f.mode, text.trim_end_matches('\n'))
+            }
+            other => panic!("expected a mkfile, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        files,
+        vec![
+            ("/node-e-remove-build", 0o755, lean.trim_end_matches('\n')),
+            (
+                "/copy-the-shared-libraries",
+                0o755,
+                builder.libraries.command.trim_end_matches('\n')
+            ),
+        ]
+    );
 }
 
 #[test]
@@ -1128,10 +1289,16 @@ fn no_cache_reruns_every_step_and_leaves_the_sources_shared() {
         let Some(meta) = def.pb.metadata.get(digest.as_str()) else {
             continue; // the terminal op
         };
+        let scripts = custom_name(&def, &digest).is_some_and(|n| n.starts_with("[internal] write"));
         match op.op {
-            // Sources are what concurrent builds share: the same digest must carry the same
-            // ignore-cache, or BuildKit before v0.12 panics ("failed to get edge").
+            // Sources (and the scripts, which have no inputs) are what concurrent builds share:
+            // the same digest must carry the same ignore-cache, or BuildKit before v0.12 panics
+            // ("failed to get edge").
             Some(pb::op::Op::Source(_)) => {
+                assert!(!meta.ignore_cache, "{:?}", custom_name(&def, &digest));
+                assert!(cached.pb.metadata.contains_key(digest.as_str()));
+            }
+            Some(_) if scripts => {
                 assert!(!meta.ignore_cache, "{:?}", custom_name(&def, &digest));
                 assert!(cached.pb.metadata.contains_key(digest.as_str()));
             }

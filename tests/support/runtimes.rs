@@ -70,8 +70,8 @@ pub const NODE: Case = Case {
     app_entries: None,
     debug_probe: "",
     cache: Some(Cache {
-        dependency_step: "[builder 3/8] RUN npm ci",
-        source_step: "[builder 4/8] COPY . .",
+        dependency_step: "[builder 3/5] RUN npm ci",
+        source_step: "[builder 4/5] COPY . .",
         source_changes: SERVER_JS,
         changed_body: None,
         manifest_change: PACKAGE_VERSION,
@@ -93,7 +93,7 @@ const fn node_with(example: &'static str, install: &'static str) -> Case {
         absent: &["bin/sh", "/npm", "/yarn", "/pnpm", "node_modules/stamp"],
         cache: Some(Cache {
             dependency_step: install,
-            source_step: "[builder 5/9] COPY . .",
+            source_step: "[builder 5/6] COPY . .",
             source_changes: SERVER_JS,
             changed_body: None,
             manifest_change: PACKAGE_VERSION,
@@ -106,13 +106,13 @@ const fn node_with(example: &'static str, install: &'static str) -> Case {
 /// examples/node-yarn.
 pub const NODE_YARN: Case = node_with(
     "node-yarn",
-    "[builder 4/9] RUN yarn install --frozen-lockfile --non-interactive",
+    "[builder 4/6] RUN yarn install --frozen-lockfile --non-interactive",
 );
 
 /// examples/node-pnpm.
 pub const NODE_PNPM: Case = node_with(
     "node-pnpm",
-    "[builder 4/9] RUN pnpm install --frozen-lockfile",
+    "[builder 4/6] RUN pnpm install --frozen-lockfile",
 );
 
 /// pip into a venv, from a vendored wheel.
@@ -140,8 +140,8 @@ pub const PYTHON: Case = Case {
     app_entries: None,
     debug_probe: "",
     cache: Some(Cache {
-        dependency_step: "[builder 4/7] RUN /usr/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt",
-        source_step: "[builder 5/7] COPY . .",
+        dependency_step: "[builder 4/6] RUN /usr/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt",
+        source_step: "[builder 5/6] COPY . .",
         source_changes: &[&[Edit::Write(
             "messages.py",
             "HELLO = \"hello from shallot, changed {n}\"\n",
@@ -177,8 +177,8 @@ pub const GO: Case = Case {
     app_entries: None,
     debug_probe: "ls -l /app/hello && ",
     cache: Some(Cache {
-        dependency_step: "[builder 3/6] RUN go mod download",
-        source_step: "[builder 4/6] COPY . .",
+        dependency_step: "[builder 3/5] RUN go mod download",
+        source_step: "[builder 4/5] COPY . .",
         source_changes: &[
             &[comment("main.go")],
             // A change to a local module's source is a source change too.
@@ -220,9 +220,9 @@ pub const RUST: Case = Case {
     app_entries: Some(1),
     debug_probe: "ls -l /app/server && ",
     cache: Some(Cache {
-        dependency_step: "[builder 3/6] RUN mkdir -p src greeting/src && touch src/lib.rs \
+        dependency_step: "[builder 3/5] RUN mkdir -p src greeting/src && touch src/lib.rs \
                           greeting/src/lib.rs && cargo fetch --locked && rm src/lib.rs greeting/src/lib.rs",
-        source_step: "[builder 4/6] COPY . .",
+        source_step: "[builder 4/5] COPY . .",
         // A change in the app and in the path dependency's source: no manifest changes.
         source_changes: &[&[
             Edit::Replace(
@@ -269,8 +269,9 @@ pub const JAVA: Case = Case {
     app_entries: None,
     debug_probe: "",
     cache: Some(Cache {
-        dependency_step: "[builder 3/6] RUN mvn -B -ntp dependency:go-offline",
-        source_step: "[builder 5/6] RUN mvn -B -ntp package -DskipTests",
+        dependency_step: "[builder 3/5] RUN mvn -B -ntp dependency:go-offline",
+        source_step: "[builder 5/5] RUN mvn -B -ntp package -DskipTests && copy the shared \
+                      libraries the app needs and the runtime base lacks",
         source_changes: &[&[comment("src/main/java/dev/shallot/hello/App.java")]],
         changed_body: None,
         manifest_change: &[Edit::Replace(

@@ -58,12 +58,14 @@ fn files_follow_the_workdir_and_the_user() {
 fn the_copy_in_the_graph_reads_like_its_dockerfile_line() {
     let plan = go_plan(GO_SPEC);
     let graph = dump(&from_plan(&plan, &build_env(GO_SPEC), Stage::Runtime));
+    // One step copies everything from the builder, each path with its own owner.
     assert!(
-        graph.contains("COPY --from=builder --chown=65532:65532 /app/templates /app/templates"),
-        "{graph}"
-    );
-    assert!(
-        graph.contains("COPY --from=builder --chown=65532:65532 /app/static /app/static"),
+        graph.contains(
+            "[runtime 2/2] COPY --from=builder /.shallot/root/ / \
+             and --chown=65532:65532 /out/site /app/site \
+             and --chown=65532:65532 /app/templates /app/templates \
+             and --chown=65532:65532 /app/static /app/static\""
+        ),
         "{graph}"
     );
 }

@@ -115,12 +115,12 @@ fn example_llb_names_read_like_a_dockerfile() {
         })
         .collect();
     for expected in [
-        "[builder 1/7] FROM docker.io/library/python:3.13-slim-trixie",
-        "[builder 3/7] COPY requirements.txt vendor ./",
-        "[builder 4/7] RUN /usr/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt",
-        "[builder 5/7] COPY . .",
-        "[runtime 1/3] FROM gcr.io/distroless/python3-debian13:nonroot",
-        "[runtime 3/3] COPY --from=builder --chown=65532:65532 /app /app",
+        "[builder 1/6] FROM docker.io/library/python:3.13-slim-trixie",
+        "[builder 3/6] COPY requirements.txt vendor ./",
+        "[builder 4/6] RUN /usr/bin/python3 -m pip --python .venv/bin/python install -r requirements.txt",
+        "[builder 5/6] COPY . .",
+        "[runtime 1/2] FROM gcr.io/distroless/python3-debian13:nonroot",
+        "[runtime 2/2] COPY --from=builder /.shallot/root/ / and --chown=65532:65532 /app /app",
     ] {
         assert!(
             names.iter().any(|n| n == expected),

@@ -90,6 +90,35 @@ pub fn headers_read(paths: &[String], facts: &mut Facts) {
     }
 }
 
+/// The files at `paths` whole, for a reader that needs all of each (an SBOM's lockfiles):
+/// those `facts` holds whole are taken from it, the others (larger than the probes' limit, or
+/// never probed) are read now, up to one byte past `limit`, so that a file larger than `limit`
+/// is known to be one. Only a build that asks for such a reader pays for the reads.
+pub async fn gather_whole<C: Context>(
+    context: &mut C,
+    facts: &Facts,
+    paths: &[String],
+    limit: usize,
+) -> Result<BTreeMap<String, Vec<u8>>, C::Error> {
+    let mut files = BTreeMap::new();
+    let mut unread = Vec::new();
+    for path in paths {
+        match facts.files.get(path) {
+            Some(bytes) if !facts.oversized.contains(path) => {
+                files.insert(path.clone(), bytes.clone());
+            }
+            _ => unread.push(path.as_str()),
+        }
+    }
+    if !unread.is_empty() {
+        let read = context
+            .read_existing(&unread, limit.saturating_add(1))
+            .await?;
+        files.extend(read);
+    }
+    Ok(files)
+}
+
 /// A build context on the local disk.
 #[derive(Clone, Debug)]
 pub struct LocalDir {

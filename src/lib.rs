@@ -5,6 +5,7 @@
 //! graph, with deterministic digests) → [`gateway`] (the LLBBridge client that talks to BuildKit).
 //! `spec`, `plan` and `llb` are pure; I/O happens only in `gateway`, [`context`] readers and the CLI.
 //! [`load`] is the one way from a request to a plan that the frontend and the CLI share.
+//! [`sbom`] (pure, beside `llb`) turns a plan and its lockfiles into an SPDX document.
 #![deny(missing_docs)]
 
 pub mod context;
@@ -17,6 +18,7 @@ pub mod load;
 pub mod plan;
 pub mod proto;
 pub mod runtimes;
+pub mod sbom;
 pub mod spec;
 #[cfg(test)]
 pub(crate) mod testkit;

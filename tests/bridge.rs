@@ -880,3 +880,135 @@ fn image_resolve_mode_reaches_the_image_sources() {
         _ => true,
     }));
 }
+
+// ---- SBOM attestation ---------------------------------------------------------------------------
+
+const SBOM_PACKAGE: &str = r#"{"name":"app","version":"1.0.0","license":"MIT",
+  "dependencies":{"ms":"^2"},"devDependencies":{"jest":"^29"}}"#;
+const SBOM_LOCK: &str = r#"{"name":"app","version":"1.0.0","lockfileVersion":3,"packages":{
+  "":{"name":"app","version":"1.0.0","license":"MIT","dependencies":{"ms":"^2"},"devDependencies":{"jest":"^29"}},
+  "node_modules/ms":{"version":"2.1.3","license":"MIT"},
+  "node_modules/jest":{"version":"29.7.0","dev":true,"license":"MIT"}}}"#;
+
+fn sbom_app(setup: Setup) -> Setup {
+    node_images(setup)
+        .file("dockerfile", "shallot.yaml", SPEC)
+        .file("context", "package.json", SBOM_PACKAGE)
+        .file("context", "package-lock.json", SBOM_LOCK)
+        .file("context", "server.js", "require('http')")
+}
+
+/// The SPDX document an attestation's ref makes: the data of its definition's mkfile.
+fn attested_document(attestation: &shallot::proto::gateway::Attestation) -> serde_json::Value {
+    let definition = attestation
+        .r#ref
+        .as_ref()
+        .and_then(|r| r.def.as_ref())
+        .expect("the attestation's ref has its definition");
+    let data = ops(definition)
+        .into_iter()
+        .find_map(|op| match op.op? {
+            pb::op::Op::File(file) => file.actions.into_iter().find_map(|a| match a.action? {
+                pb::file_action::Action::Mkfile(mkfile) => Some(mkfile.data),
+                _ => None,
+            }),
+            _ => None,
+        })
+        .expect("a mkfile");
+    serde_json::from_slice(&data).expect("the document is JSON")
+}
+
+#[test]
+fn attest_sbom_returns_an_spdx_attestation_of_the_production_packages() {
+    let recorded = run(
+        sbom_app(Setup::current()),
+        &[
+            ("attest:sbom", ""),
+            ("build-arg:SOURCE_DATE_EPOCH", "1700000000"),
+        ],
+    );
+    let result = recorded
+        .result()
+        .unwrap_or_else(|| panic!("{}", error_message(&recorded)));
+    assert_eq!(result.attestations.len(), 1, "{:?}", result.attestations);
+    let attestations = &result.attestations[platform_id()].attestation;
+    let [attestation] = attestations.as_slice() else {
+        panic!("one attestation expected: {attestations:?}")
+    };
+    assert_eq!(attestation.kind, 0, "InToto");
+    assert_eq!(
+        attestation.in_toto_predicate_type,
+        "https://spdx.dev/Document"
+    );
+    assert_eq!(
+        attestation.metadata.get("reason").map(Vec::as_slice),
+        Some(&b"sbom"[..])
+    );
+    assert!(
+        !attestation
+            .r#ref
+            .as_ref()
+            .map(|r| r.id.as_str())
+            .unwrap_or("")
+            .is_empty()
+    );
+    let document = attested_document(attestation);
+    assert_eq!(document["creationInfo"]["created"], "2023-11-14T22:13:20Z");
+    let names: Vec<&str> = document["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["app", "node", "ms"]);
+    assert_eq!(attestation.path, "/sbom.spdx.json");
+}
+
+#[test]
+fn without_attest_sbom_no_attestation_and_no_extra_read() {
+    let recorded = run(sbom_app(Setup::current()), &[]);
+    let result = recorded
+        .result()
+        .unwrap_or_else(|| panic!("{}", error_message(&recorded)));
+    assert!(result.attestations.is_empty());
+    let asked = run(sbom_app(Setup::current()), &[("attest:sbom", "")]);
+    // The lockfiles were read whole with the probes: the SBOM costs one solve, no reads.
+    let reads = |r: &Recorded| r.calls.iter().filter(|c| **c == "ReadFile").count();
+    assert_eq!(reads(&asked), reads(&recorded));
+    assert_eq!(asked.solves.len(), recorded.solves.len() + 1);
+}
+
+#[test]
+fn a_scanner_generator_is_left_to_buildkit() {
+    let recorded = run(
+        sbom_app(Setup::current()),
+        &[(
+            "attest:sbom",
+            "generator=docker/buildkit-syft-scanner:stable-1",
+        )],
+    );
+    let result = recorded
+        .result()
+        .unwrap_or_else(|| panic!("{}", error_message(&recorded)));
+    assert!(result.attestations.is_empty());
+}
+
+#[test]
+fn on_buildkit_v0_8_the_build_succeeds_and_the_progress_says_no_sbom() {
+    let recorded = run(
+        sbom_app(Setup::v0_8()),
+        &[("build-arg:BUILDKIT_ATTEST_SBOM", "")],
+    );
+    let result = recorded
+        .result()
+        .unwrap_or_else(|| panic!("{}", error_message(&recorded)));
+    assert!(result.attestations.is_empty());
+    let named = |d: &pb::Definition| {
+        d.metadata.values().any(|m| {
+            m.description
+                .get("llb.customname")
+                .is_some_and(|n| n.contains("the SBOM was not attached"))
+        })
+    };
+    assert!(recorded.solves.iter().any(named), "no notice solved");
+}

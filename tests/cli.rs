@@ -446,3 +446,73 @@ fn values_cannot_forge_lines_or_reach_the_terminal() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("a\\nshallot.yaml:1:1: \\x1b[2J"), "{err}");
 }
+
+// ---- sbom ---------------------------------------------------------------------------------------
+
+/// The purls of an SPDX document's packages, in its order.
+fn purls(document: &serde_json::Value) -> Vec<String> {
+    let packages = document["packages"].as_array().cloned().unwrap_or_default();
+    packages
+        .iter()
+        .filter_map(|p| p.pointer("/externalRefs/0/referenceLocator")?.as_str())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn sbom_prints_the_production_packages_of_the_example() {
+    let out = shallot(&root(), &["sbom", "examples/node"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(document["spdxVersion"], "SPDX-2.3");
+    assert_eq!(
+        purls(&document),
+        [
+            "pkg:npm/shallot-example-node@1.0.0",
+            "pkg:generic/node@24",
+            "pkg:npm/greeting@1.0.0"
+        ]
+    );
+    // The devDependency `stamp` is built with, never shipped.
+    assert!(!stdout(&out).contains("stamp"), "{}", stdout(&out));
+}
+
+#[test]
+fn sbom_takes_the_spec_with_f_and_the_date_from_source_date_epoch() {
+    let out = Command::new(env!("CARGO_BIN_EXE_shallot"))
+        .args(["sbom", "-f", "examples/go/shallot.yaml", "examples/go"])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .current_dir(root())
+        .output()
+        .expect("shallot runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(document["creationInfo"]["created"], "2023-11-14T22:13:20Z");
+    assert_eq!(
+        purls(&document),
+        [
+            "pkg:golang/example.com/hello",
+            "pkg:golang/stdlib@1.26",
+            "pkg:golang/example.com/greeting@v0.0.0"
+        ]
+    );
+}
+
+#[test]
+fn sbom_of_a_broken_lockfile_names_the_file_and_line() {
+    let dir = context_with("runtime: node\nentrypoint: server.js\n");
+    std::fs::write(dir.path().join("server.js"), "").expect("written");
+    std::fs::write(dir.path().join("package.json"), "{\"name\": \"x\"}").expect("written");
+    std::fs::write(
+        dir.path().join("package-lock.json"),
+        "{\n\"packages\": [}\n",
+    )
+    .expect("written");
+    let out = shallot(dir.path(), &["sbom"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("shallot: package-lock.json:2:"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,12 +1,13 @@
-//! `shallot`: check a spec, show its plan, or write its LLB for `buildctl`.
+//! `shallot`: check a spec, show its plan, write its LLB for `buildctl`, or print its SBOM.
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand, ValueEnum};
-use shallot::context::LocalDir;
+use shallot::context::{self, LocalDir};
 use shallot::gateway::{host_platform, parse_platform, plan_platform};
 use shallot::llb::{self, BuildEnv, SourceFile};
 use shallot::load::{LoadError, Loaded, load};
 use shallot::plan::{BUILDER_IMAGE_ARG, Options, Platform, RUNTIME_IMAGE_ARG, Target};
+use shallot::sbom;
 use shallot::spec::{self, Diagnostics};
 use std::io::{ErrorKind, Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -43,6 +44,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print an SPDX 2.3 JSON SBOM of the runtime image: the app, its language runtime and its
+    /// production dependencies, from the lockfile the build installs from.
+    Sbom(SbomArgs),
+}
+
+#[derive(clap::Args)]
+struct SbomArgs {
+    /// The app's directory: the build context.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// The spec file (default: DIR/shallot.yaml).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// A build argument, as `docker build --build-arg` passes it; `SOURCE_DATE_EPOCH` (else
+    /// the environment's) dates the document, which is otherwise dated 1970-01-01.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = pair)]
+    build_arg: Vec<(String, String)>,
+    /// The image's platform (`linux/arm64`); by default this machine's.
+    #[arg(long, value_name = "OS/ARCH", value_parser = platforms)]
+    platform: Option<Platforms>,
 }
 
 #[derive(clap::Args)]
@@ -287,7 +308,61 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sbom(args) => sbom(args),
     }
+}
+
+/// `shallot sbom`: plans the spec as a build would, reads the lockfile the plan installs from
+/// and prints the SPDX document.
+fn sbom(args: SbomArgs) -> anyhow::Result<ExitCode> {
+    let file = args
+        .file
+        .clone()
+        .unwrap_or_else(|| args.dir.join("shallot.yaml"));
+    let input = Input {
+        file,
+        context: Some(args.dir.clone()),
+        builder_image: None,
+        runtime_image: None,
+        build_arg: args.build_arg.clone(),
+        build_context: Vec::new(),
+        target: TargetArg::Runtime,
+        platform: args.platform.clone(),
+    };
+    if input.platforms().len() > 1 {
+        bail!("an SBOM is of one platform's image: pass one --platform");
+    }
+    let spec = read(&input.file)?;
+    let loaded = match plan(&input, &spec)? {
+        Ok(loaded) => loaded,
+        Err(diagnostics) => return Ok(show(&diagnostics, &spec, false)),
+    };
+    let paths = sbom::lockfiles(&loaded.plan);
+    let mut dir = LocalDir::new(input.context_dir());
+    let files = block_on(context::gather_whole(
+        &mut dir,
+        &loaded.facts,
+        &paths,
+        sbom::MAX_LOCKFILE_BYTES,
+    ))??;
+    let platform = input.platforms().first().cloned().unwrap_or_default();
+    let bom = sbom::Sbom::from_plan(&loaded.plan, &platform, &files)?;
+    let epoch =
+        args.build_arg
+            .iter()
+            .rev()
+            .find(|(name, _)| name == "SOURCE_DATE_EPOCH")
+            .map(|(_, value)| value.clone())
+            .or_else(|| std::env::var("SOURCE_DATE_EPOCH").ok())
+            .map(|value| {
+                value.trim().parse::<i64>().with_context(|| {
+                    format!("SOURCE_DATE_EPOCH is not a number of seconds: `{value}`")
+                })
+            })
+            .transpose()?;
+    let document = sbom::spdx::document(&bom, epoch);
+    emit(format!("{}\n", serde_json::to_string_pretty(&document)?).as_bytes())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Prints the spec's problems (`file:line:col: …`, or with snippets when `pretty`); exit 1.

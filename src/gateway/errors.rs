@@ -70,6 +70,9 @@ pub enum Failure {
         /// What would be right.
         why: String,
     },
+    /// The SBOM asked for (`attest:sbom`) could not be made from the app's lockfile.
+    #[error("cannot make the SBOM: {0}")]
+    Sbom(#[from] crate::sbom::SbomError),
     /// A subrequest (`requestid`) shallot does not answer.
     #[error("unsupported request {0}")]
     UnsupportedRequest(String),

@@ -5,11 +5,14 @@
 //! `Return`: with the image, or with an error that says what is wrong and where. A panic in the
 //! build becomes an error answer too, so BuildKit is never left waiting. With a `requestid`
 //! option, [`build`] answers that query (outline, targets, lint, describe) instead of building.
+//! With `attest:sbom`, each platform's result carries the SBOM [`crate::sbom`] writes, as an
+//! in-toto attestation (`sbom.rs`).
 
 mod bridge;
 mod errors;
 mod opts;
 mod request;
+mod sbom;
 mod stdio;
 mod subrequests;
 #[cfg(feature = "testbridge")]
@@ -19,7 +22,7 @@ mod trace;
 pub use bridge::{Bridge, CallError, Caps};
 pub use errors::{Failure, source_detail};
 pub use opts::{Invocation, host_platform, parse_platform, plan_platform, platform_id};
-pub use request::{BUILD_ARGS, Request};
+pub use request::{BUILD_ARGS, Request, SbomAsked};
 pub use stdio::{Stream, channel, stdio};
 pub use trace::{Span, SpanGuard, TRACE_ARG, TRACE_TITLE, Trace};
 
@@ -197,7 +200,13 @@ pub async fn build(bridge: &mut Bridge, inv: &Invocation) -> Result<gw::Result, 
         Ok::<_, Failure>(images)
     };
     let ((), images) = tokio::join!(warned, built);
-    Ok(result(bridge, &request, images?))
+    let images = images?;
+    // Asked with a scanner image, the SBOM is left to BuildKit, which runs it.
+    let attestations = match request.sbom {
+        SbomAsked::Lockfiles => sbom::attestations(bridge, &mut reader, &loaded, &request).await?,
+        SbomAsked::No | SbomAsked::Scanner(_) => BTreeMap::new(),
+    };
+    Ok(result(bridge, &request, images, attestations))
 }
 
 /// One platform's image: its ref, its definition and its config.
@@ -331,8 +340,14 @@ async fn resolve_bases(
 }
 
 /// The answer for BuildKit: one ref (one platform) or a map of refs, with each config and the
-/// `refs.platforms` list (which current BuildKit needs even for one platform).
-fn result(bridge: &Bridge, request: &Request, images: Vec<PlatformImage>) -> gw::Result {
+/// `refs.platforms` list (which current BuildKit needs even for one platform), and the
+/// attestations by platform id.
+fn result(
+    bridge: &Bridge,
+    request: &Request,
+    images: Vec<PlatformImage>,
+    attestations: BTreeMap<String, gw::Attestations>,
+) -> gw::Result {
     let array_refs = bridge.caps.gateway("proto.refarray");
     let mut metadata = BTreeMap::new();
     let mut listed = Vec::new();
@@ -386,6 +401,7 @@ fn result(bridge: &Bridge, request: &Request, images: Vec<PlatformImage>) -> gw:
     gw::Result {
         result: Some(result),
         metadata,
+        attestations,
     }
 }
 

@@ -44,9 +44,52 @@ pub struct Request {
     pub cache_imports: Vec<gw::CacheOptionsEntry>,
     /// `requestid`: a subrequest (outline, targets, lint, describe) instead of a build.
     pub request_id: Option<String>,
+    /// `attest:sbom` (`docker buildx build --sbom=true`) or the build arg
+    /// `BUILDKIT_ATTEST_SBOM`: whether and how an SBOM attestation is asked for.
+    pub sbom: SbomAsked,
     /// What the plan takes from the options: build args, labels, the target and named
     /// contexts.
     pub options: Options,
+}
+
+/// What a build asks of its SBOM.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum SbomAsked {
+    /// No SBOM (no `attest:sbom`, or `disabled=true`).
+    #[default]
+    No,
+    /// An SBOM, which shallot writes from the lockfiles the build installs from.
+    Lockfiles,
+    /// An SBOM by this scanner image (`generator=REF`): left to BuildKit, which runs the
+    /// scanner on the image when the result carries no SBOM.
+    Scanner(String),
+}
+
+/// `attest:sbom`, else `build-arg:BUILDKIT_ATTEST_SBOM`, as BuildKit reads them: a CSV list of
+/// `key=value` fields (an empty value asks with the defaults).
+fn sbom_asked(inv: &Invocation) -> SbomAsked {
+    let Some(value) = inv
+        .opt("attest:sbom")
+        .or_else(|| inv.opt("build-arg:BUILDKIT_ATTEST_SBOM"))
+    else {
+        return SbomAsked::No;
+    };
+    let fields: BTreeMap<&str, &str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(|f| f.split_once('=').unwrap_or((f, "")))
+        .collect();
+    if fields
+        .get("disabled")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return SbomAsked::No;
+    }
+    match fields.get("generator").filter(|g| !g.is_empty()) {
+        Some(generator) => SbomAsked::Scanner(generator.to_string()),
+        None => SbomAsked::Lockfiles,
+    }
 }
 
 fn bad(key: &str, value: &str, why: &str) -> Failure {
@@ -85,6 +128,7 @@ impl Request {
                 .opt("requestid")
                 .filter(|v| !v.is_empty())
                 .map(str::to_string),
+            sbom: sbom_asked(inv),
             options: Options {
                 build_args: prefixed(inv, "build-arg:"),
                 labels: prefixed(inv, "label:"),
@@ -261,6 +305,25 @@ mod tests {
                 .collect(),
             ..Default::default()
         })
+    }
+
+    #[test]
+    fn sbom_is_asked_by_the_attest_option_or_the_build_arg() {
+        let asked = |opts: &[(&str, &str)]| request(opts).map(|r| r.sbom).ok();
+        assert_eq!(asked(&[]), Some(SbomAsked::No));
+        assert_eq!(asked(&[("attest:sbom", "")]), Some(SbomAsked::Lockfiles));
+        assert_eq!(
+            asked(&[("build-arg:BUILDKIT_ATTEST_SBOM", "true")]),
+            Some(SbomAsked::Lockfiles)
+        );
+        assert_eq!(
+            asked(&[("attest:sbom", "disabled=true")]),
+            Some(SbomAsked::No)
+        );
+        assert_eq!(
+            asked(&[("attest:sbom", "generator=reg/scanner:1,scan-stage=true")]),
+            Some(SbomAsked::Scanner("reg/scanner:1".to_string()))
+        );
     }
 
     #[test]

@@ -582,6 +582,7 @@ fn metadata(body: Value, text: String, failed: Option<bool>) -> gw::Result {
     gw::Result {
         result: None,
         metadata,
+        attestations: BTreeMap::new(),
     }
 }
 

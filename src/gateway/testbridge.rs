@@ -391,6 +391,7 @@ impl LlbBridge for TestBridge {
             result: Some(gw::Result {
                 result: Some(result),
                 metadata: BTreeMap::new(),
+                attestations: BTreeMap::new(),
             }),
         }))
     }

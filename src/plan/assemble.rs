@@ -76,6 +76,7 @@ pub(super) fn assemble(
             labels: labels(spec, options),
         },
         unlocked: r.unlocked,
+        runtime_version: r.version,
         start: r.start.map(|s| s.start),
     })
 }

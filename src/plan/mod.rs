@@ -58,6 +58,10 @@ pub struct Plan {
     pub config: ImageConfig,
     /// Set when the dependency step installs without a lockfile.
     pub unlocked: Option<Unlocked>,
+    /// The language runtime's version the image runs (node `24`, python `3.13`, go `1.26`),
+    /// whatever images replace the recipe's: what the SBOM names the runtime at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime_version: Option<String>,
     /// The start command as the app wrote it and where (`Procfile `web:``, package.json's
     /// `scripts.start`, …), for runtimes that read one; the image config has its exec form.
     #[serde(skip_serializing_if = "Option::is_none")]

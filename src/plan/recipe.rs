@@ -70,6 +70,9 @@ pub struct RecipePlan {
     /// Where the start command came from, and what the builder checks for it (after every
     /// other step, before the runtime stage takes the files).
     pub start: Option<StartPlan>,
+    /// The version of the language runtime the app runs on (node's major, python's series,
+    /// Go's release the binary is compiled with); `None` for runtimes without one.
+    pub version: Option<String>,
 }
 
 /// A recipe's builder stage, as parts: [`RecipeBuilder::steps`] puts them in the one order

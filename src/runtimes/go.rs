@@ -96,6 +96,7 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
             mode: None,
         }],
         entrypoint: Entrypoint::Set(vec![join(&spec.workdir.value, &name)]),
+        version: Some(version.to_string()),
         ..Default::default()
     })
 }

@@ -186,12 +186,14 @@ fn runtime(version: &Version) -> RecipePlan {
             entrypoint: Entrypoint::Inherit {
                 fallback: vec![NODE_BIN.to_string()],
             },
+            version: Some(major),
             ..Default::default()
         },
         None => RecipePlan {
             runtime_image: "gcr.io/distroless/cc-debian13:nonroot".to_string(),
             runtime_note: Some(format!("node {major} carried from the builder")),
             entrypoint: Entrypoint::Set(vec![NODE_BIN.to_string()]),
+            version: Some(major),
             ..Default::default()
         },
     }

@@ -130,6 +130,13 @@ fn plan(input: RecipeInput<'_>) -> Result<RecipePlan, Diagnostics> {
         env,
         exclude: vec![VENV.to_string(), "**/__pycache__".to_string()],
         start: Some(start.plan),
+        // Distroless python is Debian's interpreter of the known series; a carried one is the
+        // builder's, as written.
+        version: Some(
+            version
+                .distroless
+                .map_or(version.tag.clone(), str::to_string),
+        ),
         ..Default::default()
     })
 }

@@ -260,6 +260,13 @@ impl Sbom {
                     max: MAX_LOCKFILE_BYTES,
                 });
             }
+            // pip reads a requirements file in UTF-16 by its byte-order mark, and so does the
+            // recipe that plans the install: the SBOM must read the same packages.
+            if path == "requirements.txt" {
+                return Ok(Some(
+                    crate::formats::requirements::decode(bytes).into_owned(),
+                ));
+            }
             String::from_utf8(bytes.clone())
                 .map(Some)
                 .map_err(|e| SbomError::at(path, 0, format!("not UTF-8: {e}")))

@@ -260,3 +260,36 @@ fn an_app_no_manifest_names_takes_the_title_label() {
     assert_eq!(sbom.app.purl(), "pkg:generic/hello@2.1.0");
     assert_eq!(names(&sbom), ["flask@3.0.3"]);
 }
+
+/// Copies the tree at `from` into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn a_utf16_requirements_file_gives_the_packages_of_its_utf8_twin() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let example = root().join("examples/python");
+    copy_tree(&example, dir.path());
+    let text =
+        std::fs::read_to_string(example.join("requirements.txt")).unwrap_or_else(|e| panic!("{e}"));
+    // What a Windows editor's "Unicode" writes: UTF-16LE after a byte-order mark.
+    let mut utf16 = vec![0xff, 0xfe];
+    for unit in text.encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    std::fs::write(dir.path().join("requirements.txt"), utf16).unwrap_or_else(|e| panic!("{e}"));
+    let twin = sbom_of(&dir.path().to_string_lossy()).unwrap_or_else(|e| panic!("{e}"));
+    let original = sbom_of("examples/python").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(names(&twin), names(&original));
+    assert!(!names(&twin).is_empty());
+}

@@ -113,14 +113,7 @@ impl Image {
 
 /// Reads the OCI tarball `tar` (unpacked into `dir`): the images its index lists, in order.
 fn images(tar: &Path, dir: &Path) -> Vec<Image> {
-    let out = Command::new("tar")
-        .arg("-xf")
-        .arg(tar)
-        .arg("-C")
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("tar: {e}"));
-    assert!(out.status.success(), "cannot unpack {}", tar.display());
+    untar(tar, dir);
     let blob = |digest: &str| {
         dir.join("blobs/sha256")
             .join(digest.trim_start_matches("sha256:"))

@@ -25,14 +25,7 @@ impl Layout {
     /// Unpacks the OCI tarball `tar` into `dir`.
     fn unpack(tar: &Path, dir: &Path) -> Layout {
         std::fs::create_dir_all(dir).expect("mkdir");
-        let out = Command::new("tar")
-            .arg("-xf")
-            .arg(tar)
-            .arg("-C")
-            .arg(dir)
-            .output()
-            .unwrap_or_else(|e| panic!("tar: {e}"));
-        assert!(out.status.success(), "cannot unpack {}", tar.display());
+        untar(tar, dir);
         Layout {
             dir: dir.to_path_buf(),
         }

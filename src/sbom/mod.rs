@@ -153,6 +153,20 @@ pub struct Found {
     pub notes: Vec<String>,
 }
 
+#[cfg(test)]
+impl Found {
+    /// The packages as `name@version` (`-` without one), sorted: what the readers' tests compare.
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .packages
+            .iter()
+            .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("-")))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
 /// A lockfile or manifest an SBOM needs could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

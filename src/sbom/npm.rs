@@ -185,22 +185,12 @@ mod tests {
   }
 }"#;
 
-    fn names(found: &Found) -> Vec<String> {
-        let mut names: Vec<String> = found
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("-")))
-            .collect();
-        names.sort();
-        names
-    }
-
     #[test]
     fn production_packages_of_a_lockfile() {
         let amd64 = Platform::new("linux", "amd64", "");
         let found = package_lock("package-lock.json", LOCK, &amd64).unwrap_or_default();
         assert_eq!(
-            names(&found),
+            found.names(),
             [
                 "@esbuild/linux-x64@0.20.0",
                 "@scope/lib@0.1.0",
@@ -217,7 +207,7 @@ mod tests {
         );
         let arm = Platform::new("linux", "arm64", "");
         let found = package_lock("package-lock.json", LOCK, &arm).unwrap_or_default();
-        assert!(!names(&found).iter().any(|n| n.starts_with("@esbuild")));
+        assert!(!found.names().iter().any(|n| n.starts_with("@esbuild")));
     }
 
     #[test]
@@ -246,7 +236,7 @@ mod tests {
         let found = package_lock("package-lock.json", lock, &Platform::default());
         let found = found.unwrap_or_default();
         assert_eq!(
-            names(&found),
+            found.names(),
             ["debug@2.6.9", "debug@4.3.1", "express@4.17.1", "local@-"]
         );
     }

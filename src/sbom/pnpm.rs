@@ -151,16 +151,6 @@ fn package_of(key: &str) -> Package {
 mod tests {
     use super::*;
 
-    fn names(found: &Found) -> Vec<String> {
-        let mut names: Vec<String> = found
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("-")))
-            .collect();
-        names.sort();
-        names
-    }
-
     const V9: &str = "lockfileVersion: '9.0'
 importers:
   .:
@@ -234,7 +224,7 @@ packages:
     fn v9_and_v6_production_sets() {
         let found = pnpm_lock("pnpm-lock.yaml", V9, &Platform::default()).unwrap_or_default();
         assert_eq!(
-            names(&found),
+            found.names(),
             [
                 "debug@2.6.9",
                 "express@4.19.2",
@@ -247,9 +237,9 @@ packages:
         // The optional package for macOS is installed there, not on Linux.
         let mac = Platform::new("darwin", "arm64", "");
         let found = pnpm_lock("pnpm-lock.yaml", V9, &mac).unwrap_or_default();
-        assert!(names(&found).contains(&"fsevents@2.3.3".to_string()));
+        assert!(found.names().contains(&"fsevents@2.3.3".to_string()));
         let found = pnpm_lock("pnpm-lock.yaml", V6, &Platform::default()).unwrap_or_default();
-        assert_eq!(names(&found), ["express@4.19.2", "ms@2.1.3"]);
+        assert_eq!(found.names(), ["express@4.19.2", "ms@2.1.3"]);
     }
 
     #[test]

@@ -326,23 +326,13 @@ pub fn describe(text: &str) -> Option<Package> {
 mod tests {
     use super::*;
 
-    fn names(found: &Found) -> Vec<String> {
-        let mut names: Vec<String> = found
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("-")))
-            .collect();
-        names.sort();
-        names
-    }
-
     #[test]
     fn pinned_requirements() {
         let text = "# app\n--no-index\nFlask[async]==3.0.3 ; python_version >= '3.8'\n\
             pywin32==306 ; sys_platform == \"win32\"\nrequests>=2 \\\n  --hash=sha256:abc\n\
             -r other.txt\ngit+https://example.com/x.git\nlocal @ file:///x\n";
         let found = requirements("requirements.txt", text);
-        assert_eq!(names(&found), ["Flask@3.0.3", "requests@-"]);
+        assert_eq!(found.names(), ["Flask@3.0.3", "requests@-"]);
         assert_eq!(found.notes.len(), 3, "{:?}", found.notes);
     }
 
@@ -405,7 +395,7 @@ source = { registry = "https://pypi.org/simple" }
     fn uv_without_dev_groups() {
         let found = uv_lock("uv.lock", UV).unwrap_or_default();
         assert_eq!(
-            names(&found),
+            found.names(),
             ["click@8.1.7", "flask@3.0.3", "h2@4.1.0", "httpx@0.27.0"]
         );
         assert_eq!(found.app.map(|a| a.name), Some("app".to_string()));
@@ -422,11 +412,11 @@ source = { registry = "https://pypi.org/simple" }
             [[package]]\nname = \"pytest\"\nversion = \"8.2.0\"\ngroups = [\"dev\"]\n\n\
             [[package]]\nname = \"extra\"\nversion = \"1.0\"\noptional = true\ngroups = [\"main\"]\n";
         let found = poetry_lock("poetry.lock", groups, "").unwrap_or_default();
-        assert_eq!(names(&found), ["flask@3.0.3"]);
+        assert_eq!(found.names(), ["flask@3.0.3"]);
         let category = groups.replace("groups = [\"main\"]", "category = \"main\"");
         let category = category.replace("groups = [\"dev\"]", "category = \"dev\"");
         let found = poetry_lock("poetry.lock", &category, "").unwrap_or_default();
-        assert_eq!(names(&found), ["flask@3.0.3"]);
+        assert_eq!(found.names(), ["flask@3.0.3"]);
         let unmarked = "[[package]]\nname = \"Flask\"\nversion = \"3.0.3\"\n\
             [package.dependencies]\nclick = \">=8\"\n\n\
             [[package]]\nname = \"click\"\nversion = \"8.1.7\"\n\n\
@@ -434,6 +424,6 @@ source = { registry = "https://pypi.org/simple" }
         let pyproject = "[tool.poetry.dependencies]\npython = \"^3.12\"\nflask = \"^3\"\n\
             [tool.poetry.group.dev.dependencies]\npytest = \"^8\"\n";
         let found = poetry_lock("poetry.lock", unmarked, pyproject).unwrap_or_default();
-        assert_eq!(names(&found), ["Flask@3.0.3", "click@8.1.7"]);
+        assert_eq!(found.names(), ["Flask@3.0.3", "click@8.1.7"]);
     }
 }

@@ -177,14 +177,8 @@ jest@^26:
         let manifest =
             r#"{"dependencies": {"express": "^4.17.1"}, "devDependencies": {"jest": "^26"}}"#;
         let found = yarn_lock("yarn.lock", LOCK, manifest).unwrap_or_default();
-        let mut names: Vec<String> = found
-            .packages
-            .iter()
-            .map(|p| format!("{}@{}", p.name, p.version.as_deref().unwrap_or("-")))
-            .collect();
-        names.sort();
         assert_eq!(
-            names,
+            found.names(),
             [
                 "@babel/code-frame@7.12.13",
                 "@babel/highlight@7.13.10",

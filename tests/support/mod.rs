@@ -31,6 +31,18 @@ pub const NODE_BUILDER: &str = "shallot-test/node-builder:latest";
 /// Stand-in for `gcr.io/distroless/nodejs24-debian13:nonroot`.
 pub const NODE_RUNTIME: &str = "shallot-test/nodejs-runtime:nonroot";
 
+/// Unpacks the tarball `tar` (an OCI export) into `dir`.
+pub fn untar(tar: &Path, dir: &Path) {
+    let out = Command::new("tar")
+        .arg("-xf")
+        .arg(tar)
+        .arg("-C")
+        .arg(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("tar: {e}"));
+    assert!(out.status.success(), "cannot unpack {}", tar.display());
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
